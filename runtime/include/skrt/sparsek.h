@@ -12,11 +12,14 @@ extern "C" {
 
 /* ---- The operator ------------------------------------------------------------------ */
 
-/* p = SparseK(z, k) (S1), exact (S2/S3), O(n log n). *tau = -INFINITY when k >= n.
- * Errors: NULL pointers, n < 1, k <= 0 or NaN, non-finite z. p may not alias z. */
+/* p = SparseK(z, k) (S1), exact (S2/S3), O(n log n), computed in double. *tau =
+ * -INFINITY when k >= n; when no entry is free (integer k, gap >= 1) tau is the smallest
+ * root, the (k+1)-th largest z, so the gates come out exactly 0/1. tau may be NULL.
+ * Errors: NULL z or p, n < 1, k <= 0 or NaN, non-finite z. p may not alias z. */
 int skrt_sparsek_forward(const float *z, int64_t n, float k, float *p, float *tau);
 
-/* dz = J^T dp (S4) computed from p alone; dz = 0 when no entry is free. */
+/* dz = J^T dp (S4) computed from p alone (free: 0 < p_i < 1); dz = 0 when no entry is
+ * free. dz may alias dp. Errors: NULL pointers, n < 1. */
 int skrt_sparsek_backward(const float *p, const float *dp, int64_t n, float *dz);
 
 /* ---- Prefix thresholds of one causal (b, h) sequence -------------------------------- */
