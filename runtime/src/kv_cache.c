@@ -1,0 +1,438 @@
+/* skrt KV cache (S12), CPU memory: ownership, argument checks and the step driver.
+ *
+ * The cache owns three fixed blocks allocated at create (K/V rows, per-stream scalars, per-call
+ * scratch) plus one growable free-score heap per stream; the per-stream algorithms live in
+ * kernels/cpu_decode.h. A call first validates everything it will read (shapes are the
+ * caller's contract here; kv_cache_dl.c checks DLTensors), reserves heap room, and only then
+ * mutates, so a failed call leaves the cache as it was. Streams are indexed
+ * ((layer * B) + b) * Hkv + h; OpenMP runs over (b, h) of one layer. */
+#include "skrt/kv_cache.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/cpu_decode.h"
+#include "skrt/sparsek.h"
+
+struct skrt_kv_cache {
+  struct skrt_kv_cache_config cfg; /* normalized: scale and max_positions filled in */
+  struct skrt_kv_dims dims;
+  int64_t streams;       /* layers * B * Hkv */
+  int64_t fper, iper;    /* fixed float / int32 scalars per stream */
+  float *kv;             /* streams x 2 x (topk + window) x D */
+  float *sf;             /* streams x fper: sel_u, win_u, sat */
+  int32_t *si;           /* streams x iper: sel_pos, heap */
+  struct skrt_kv_stream *st;
+  float *scratch;        /* B * Hkv tasks x task_floats */
+  int64_t task_floats;
+};
+
+/* ---- create / destroy ---------------------------------------------------------------- */
+
+static int kv_check_range(const char *name, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi)
+    return skrt_error(SKRT_ERR_ARG, "kv cache: %s = %lld is out of range [%lld, %lld]", name,
+                      (long long)v, (long long)lo, (long long)hi);
+  return SKRT_OK;
+}
+
+static int kv_check_config(const struct skrt_kv_cache_config *c) {
+  const int64_t big = (int64_t)1 << 24;
+  int st = kv_check_range("layers", c->layers, 1, big);
+  st = st ? st : kv_check_range("B", c->B, 1, big);
+  st = st ? st : kv_check_range("Hkv", c->Hkv, 1, big);
+  st = st ? st : kv_check_range("Hq", c->Hq, 1, big);
+  st = st ? st : kv_check_range("D", c->D, 1, big);
+  st = st ? st : kv_check_range("topk", c->topk, 1, INT32_MAX / 2);
+  st = st ? st : kv_check_range("window", c->window, 0, INT32_MAX / 2);
+  st = st ? st : kv_check_range("max_positions", c->max_positions, 0, SKRT_KV_MAX_POSITIONS);
+  if (st)
+    return st;
+  if (c->Hq % c->Hkv)
+    return skrt_error(SKRT_ERR_ARG, "kv cache: Hq = %lld is not a multiple of Hkv = %lld",
+                      (long long)c->Hq, (long long)c->Hkv);
+  if (c->gate != SKRT_GATE_KV && c->gate != SKRT_GATE_V)
+    return skrt_error(SKRT_ERR_ARG, "kv cache: gate = %d is neither kv (0) nor v (1)", c->gate);
+  if (!isfinite(c->scale))
+    return skrt_error(SKRT_ERR_ARG, "kv cache: scale = %g is not finite", c->scale);
+  if (c->device != SKRT_KV_DEVICE_CPU)
+    return skrt_error(SKRT_ERR_DEVICE, "kv cache: device %d is not available (CPU only in "
+                      "this build)", c->device);
+  if (c->dtype != SKRT_KV_F32)
+    return skrt_error(SKRT_ERR_DTYPE, "kv cache: dtype %d is not supported on the CPU (fp32 "
+                      "only)", c->dtype);
+  return SKRT_OK;
+}
+
+/* n * size as a size_t, or 0 when it does not fit (callers treat 0 as out of memory). */
+static size_t kv_bytes(int64_t n, size_t size) {
+  if (n <= 0 || (uint64_t)n > (uint64_t)(SIZE_MAX / 2) / size)
+    return 0;
+  return (size_t)n * size;
+}
+
+static void kv_wire_streams(struct skrt_kv_cache *c) {
+  int64_t rows = c->dims.topk + c->dims.window, k = c->dims.topk;
+  for (int64_t i = 0; i < c->streams; i++) {
+    struct skrt_kv_stream *s = &c->st[i];
+    float *kv = c->kv + i * 2 * rows * c->dims.D, *f = c->sf + i * c->fper;
+    int32_t *n = c->si + i * c->iper;
+    s->k = kv;
+    s->v = kv + rows * c->dims.D;
+    s->sel_u = f;
+    s->win_u = f + k;
+    s->tau.sat = f + k + c->dims.window;
+    s->sel_pos = n;
+    s->heap = n + k;
+    s->tau.fr = NULL;
+    s->tau.cap_free = 0;
+    skrt_kv_tau_clear(&s->tau);
+    s->n_sel = s->pos = 0;
+  }
+}
+
+static int kv_alloc(struct skrt_kv_cache *c) {
+  const struct skrt_kv_cache_config *g = &c->cfg;
+  int64_t rows = g->topk + g->window;
+  c->streams = g->layers * g->B * g->Hkv;
+  c->fper = 2 * g->topk + g->window + 1;
+  c->iper = 2 * g->topk;
+  c->task_floats = skrt_kv_scratch_floats(&c->dims);
+  size_t nkv = rows > 0 && c->streams <= INT64_MAX / (2 * rows) / g->D
+                   ? kv_bytes(c->streams * 2 * rows * g->D, sizeof(float)) : 0;
+  size_t nsf = kv_bytes(c->streams * c->fper, sizeof(float));
+  size_t nsi = kv_bytes(c->streams * c->iper, sizeof(int32_t));
+  size_t nst = kv_bytes(c->streams, sizeof(struct skrt_kv_stream));
+  size_t nsc = kv_bytes(g->B * g->Hkv * c->task_floats, sizeof(float));
+  if (!nkv || !nsf || !nsi || !nst || !nsc)
+    return skrt_error(SKRT_ERR_NOMEM, "kv cache: size overflows (streams %lld, rows %lld, D "
+                      "%lld)", (long long)c->streams, (long long)rows, (long long)g->D);
+  c->kv = (float *)malloc(nkv);
+  c->sf = (float *)calloc(1, nsf);
+  c->si = (int32_t *)calloc(1, nsi);
+  c->st = (struct skrt_kv_stream *)calloc(1, nst);
+  c->scratch = (float *)malloc(nsc);
+  if (!c->kv || !c->sf || !c->si || !c->st || !c->scratch)
+    return skrt_error(SKRT_ERR_NOMEM, "kv cache: cannot allocate %.3g MiB of K/V storage",
+                      (double)nkv / 1048576.0);
+  memset(c->kv, 0, nkv); /* touch every page now: resident memory is flat from the start */
+  kv_wire_streams(c);
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_create(const struct skrt_kv_cache_config *cfg, struct skrt_kv_cache **out) {
+  if (!out)
+    return skrt_error(SKRT_ERR_NULL, "kv cache create: out is NULL");
+  *out = NULL;
+  if (!cfg)
+    return skrt_error(SKRT_ERR_NULL, "kv cache create: cfg is NULL");
+  int st = kv_check_config(cfg);
+  if (st)
+    return st;
+  struct skrt_kv_cache *c = (struct skrt_kv_cache *)calloc(1, sizeof(*c));
+  if (!c)
+    return skrt_error(SKRT_ERR_NOMEM, "kv cache create: out of memory");
+  c->cfg = *cfg;
+  if (c->cfg.scale == 0.0)
+    c->cfg.scale = 1.0 / sqrt((double)cfg->D);
+  if (c->cfg.max_positions == 0)
+    c->cfg.max_positions = SKRT_KV_MAX_POSITIONS;
+  c->dims = (struct skrt_kv_dims){cfg->D, cfg->topk, cfg->window, cfg->Hq / cfg->Hkv,
+                                  cfg->gate, (float)c->cfg.scale};
+  st = kv_alloc(c);
+  if (st) {
+    skrt_kv_cache_destroy(c);
+    return st;
+  }
+  *out = c;
+  return SKRT_OK;
+}
+
+void skrt_kv_cache_destroy(struct skrt_kv_cache *c) {
+  if (!c)
+    return;
+  for (int64_t i = 0; c->st && i < c->streams; i++)
+    free(c->st[i].tau.fr);
+  free(c->kv);
+  free(c->sf);
+  free(c->si);
+  free(c->st);
+  free(c->scratch);
+  free(c);
+}
+
+/* ---- state queries and resets -------------------------------------------------------- */
+
+static void kv_stream_clear(struct skrt_kv_stream *s) {
+  free(s->tau.fr);
+  s->tau.fr = NULL;
+  s->tau.cap_free = 0;
+  skrt_kv_tau_clear(&s->tau);
+  s->n_sel = s->pos = 0;
+}
+
+int skrt_kv_cache_reset(struct skrt_kv_cache *c) {
+  if (!c)
+    return skrt_error(SKRT_ERR_NULL, "kv cache reset: cache is NULL");
+  for (int64_t i = 0; i < c->streams; i++)
+    kv_stream_clear(&c->st[i]);
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_reset_item(struct skrt_kv_cache *c, int64_t b) {
+  if (!c)
+    return skrt_error(SKRT_ERR_NULL, "kv cache reset_item: cache is NULL");
+  if (b < 0 || b >= c->cfg.B)
+    return skrt_error(SKRT_ERR_ARG, "kv cache reset_item: b = %lld is out of range [0, %lld)",
+                      (long long)b, (long long)c->cfg.B);
+  for (int64_t l = 0; l < c->cfg.layers; l++)
+    for (int64_t h = 0; h < c->cfg.Hkv; h++)
+      kv_stream_clear(&c->st[(l * c->cfg.B + b) * c->cfg.Hkv + h]);
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_get_config(const struct skrt_kv_cache *c, struct skrt_kv_cache_config *out) {
+  if (!c || !out)
+    return skrt_error(SKRT_ERR_NULL, "kv cache get_config: %s is NULL", c ? "out" : "cache");
+  *out = c->cfg;
+  return SKRT_OK;
+}
+
+static int kv_check_layer(const struct skrt_kv_cache *c, const char *fn, int64_t layer) {
+  if (layer < 0 || layer >= c->cfg.layers)
+    return skrt_error(SKRT_ERR_ARG, "kv cache %s: layer = %lld is out of range [0, %lld)", fn,
+                      (long long)layer, (long long)c->cfg.layers);
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_position(const struct skrt_kv_cache *c, int64_t layer, int64_t b,
+                           int64_t *pos) {
+  if (!c || !pos)
+    return skrt_error(SKRT_ERR_NULL, "kv cache position: %s is NULL", c ? "pos" : "cache");
+  int st = kv_check_layer(c, "position", layer);
+  if (st)
+    return st;
+  if (b < 0 || b >= c->cfg.B)
+    return skrt_error(SKRT_ERR_ARG, "kv cache position: b = %lld is out of range [0, %lld)",
+                      (long long)b, (long long)c->cfg.B);
+  *pos = c->st[(layer * c->cfg.B + b) * c->cfg.Hkv].pos;
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_footprint(const struct skrt_kv_cache *c, struct skrt_kv_footprint *out) {
+  if (!c || !out)
+    return skrt_error(SKRT_ERR_NULL, "kv cache footprint: %s is NULL", c ? "out" : "cache");
+  int64_t row_bytes = 2 * c->dims.D * (int64_t)sizeof(float);
+  memset(out, 0, sizeof(*out));
+  out->streams = c->streams;
+  out->kv_bytes = c->streams * (c->dims.topk + c->dims.window) * row_bytes;
+  out->scratch_bytes = c->cfg.B * c->cfg.Hkv * c->task_floats * (int64_t)sizeof(float);
+  out->scalar_bytes = c->streams * (c->fper * (int64_t)sizeof(float) +
+                                    c->iper * (int64_t)sizeof(int32_t) +
+                                    (int64_t)sizeof(struct skrt_kv_stream));
+  for (int64_t i = 0; i < c->streams; i++) {
+    const struct skrt_kv_stream *s = &c->st[i];
+    int64_t live = skrt_kv_stream_rows(s, &c->dims), act = s->tau.n_sat + s->tau.n_free;
+    out->kv_used_bytes += live * row_bytes;
+    out->selected_tokens += s->n_sel;
+    out->window_tokens += live - s->n_sel;
+    out->scalar_bytes += s->tau.cap_free * (int64_t)sizeof(float);
+    out->active_scalars += act;
+    out->max_active_scalars = act > out->max_active_scalars ? act : out->max_active_scalars;
+  }
+  return SKRT_OK;
+}
+
+/* ---- one call: validate, reserve, run ------------------------------------------------ */
+
+static int kv_check_io(const struct skrt_kv_cache *c, int64_t layer, int64_t N,
+                       const struct skrt_kv_io *io) {
+  if (!c || !io)
+    return skrt_error(SKRT_ERR_NULL, "kv cache forward: %s is NULL", c ? "io" : "cache");
+  if (!io->k || !io->v || !io->u)
+    return skrt_error(SKRT_ERR_NULL, "kv cache forward: %s is NULL",
+                      !io->k ? "k" : !io->v ? "v" : "u");
+  if (!io->q != !io->o)
+    return skrt_error(SKRT_ERR_NULL, "kv cache forward: %s is NULL but %s is not",
+                      io->q ? "o" : "q", io->q ? "q" : "o");
+  int st = kv_check_layer(c, "forward", layer);
+  if (st)
+    return st;
+  if (N < 1)
+    return skrt_error(SKRT_ERR_ARG, "kv cache forward: N = %lld, expected >= 1", (long long)N);
+  return SKRT_OK;
+}
+
+static int kv_check_positions(const struct skrt_kv_cache *c, int64_t layer, int64_t N) {
+  for (int64_t b = 0; b < c->cfg.B; b++) {
+    int64_t pos = c->st[(layer * c->cfg.B + b) * c->cfg.Hkv].pos;
+    if (N > c->cfg.max_positions - pos)
+      return skrt_error(SKRT_ERR_STATE, "kv cache forward: sequence b = %lld of layer %lld "
+                        "holds %lld tokens; %lld more exceed max_positions = %lld", (long long)b,
+                        (long long)layer, (long long)pos, (long long)N,
+                        (long long)c->cfg.max_positions);
+  }
+  return SKRT_OK;
+}
+
+static int kv_check_scores(const struct skrt_kv_cache *c, int64_t N, const struct skrt_kv_io *io) {
+  for (int64_t b = 0; b < c->cfg.B; b++)
+    for (int64_t h = 0; h < c->cfg.Hkv; h++)
+      for (int64_t n = 0; n < N; n++) {
+        float u = io->u[b * io->u_stride[0] + h * io->u_stride[1] + n * io->u_stride[2]];
+        if (!isfinite(u))
+          return skrt_error(SKRT_ERR_NONFINITE, "kv cache forward: score u[b=%lld, h=%lld, "
+                            "n=%lld] = %g is not finite", (long long)b, (long long)h,
+                            (long long)n, (double)u);
+      }
+  return SKRT_OK;
+}
+
+static int kv_reserve(struct skrt_kv_cache *c, int64_t layer, int64_t N) {
+  struct skrt_kv_stream *s = c->st + layer * c->cfg.B * c->cfg.Hkv;
+  for (int64_t i = 0; i < c->cfg.B * c->cfg.Hkv; i++)
+    if (skrt_kv_tau_reserve(&s[i].tau, N))
+      return skrt_error(SKRT_ERR_NOMEM, "kv cache forward: cannot grow the score heap of "
+                        "stream %lld to %lld entries", (long long)i,
+                        (long long)(s[i].tau.n_free + s[i].tau.n_sat + N));
+  return SKRT_OK;
+}
+
+/* N tokens of one (b, h) stream: append each, then attend when queries are given. */
+static void kv_run_task(struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t h,
+                        int64_t N, const struct skrt_kv_io *io) {
+  const struct skrt_kv_dims *d = &c->dims;
+  struct skrt_kv_stream *s = &c->st[(layer * c->cfg.B + b) * c->cfg.Hkv + h];
+  float *scratch = c->scratch + (b * c->cfg.Hkv + h) * c->task_floats;
+  int64_t hq = h * d->g;
+  for (int64_t n = 0; n < N; n++) {
+    skrt_kv_stream_append(s, d, io->k + b * io->k_stride[0] + h * io->k_stride[1] +
+                                    n * io->k_stride[2],
+                          io->v + b * io->v_stride[0] + h * io->v_stride[1] + n * io->v_stride[2],
+                          io->u[b * io->u_stride[0] + h * io->u_stride[1] + n * io->u_stride[2]]);
+    if (io->q)
+      skrt_kv_stream_attend(s, d,
+                            io->q + b * io->q_stride[0] + hq * io->q_stride[1] +
+                                n * io->q_stride[2],
+                            io->q_stride[1],
+                            io->o + b * io->o_stride[0] + hq * io->o_stride[1] +
+                                n * io->o_stride[2],
+                            io->o_stride[1], scratch);
+  }
+}
+
+int skrt_kv_cache_forward(struct skrt_kv_cache *c, int64_t layer, int64_t N,
+                          const struct skrt_kv_io *io, struct skrt_context *ctx) {
+  int st = kv_check_io(c, layer, N, io);
+  st = st ? st : kv_check_positions(c, layer, N);
+  st = st ? st : kv_check_scores(c, N, io);
+  st = st ? st : kv_reserve(c, layer, N);
+  if (st)
+    return st;
+  int64_t B = c->cfg.B, H = c->cfg.Hkv;
+  int nt = skrt_context_num_threads(ctx);
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t t = 0; t < B * H; t++)
+    kv_run_task(c, layer, t / H, t % H, N, io);
+  return SKRT_OK;
+}
+
+/* ---- contiguous wrappers ------------------------------------------------------------- */
+
+static void kv_strides(int64_t *s, int64_t H, int64_t N, int64_t D) {
+  s[0] = H * N * D;
+  s[1] = N * D;
+  s[2] = D;
+}
+
+static struct skrt_kv_io kv_io_contiguous(const struct skrt_kv_cache *c, int64_t N,
+                                          const float *q, const float *k, const float *v,
+                                          const float *u, float *o) {
+  struct skrt_kv_io io = {q, k, v, u, o, {0}, {0}, {0}, {0}, {0}};
+  int64_t D = c->cfg.D;
+  kv_strides(io.q_stride, c->cfg.Hq, N, D);
+  kv_strides(io.o_stride, c->cfg.Hq, N, D);
+  kv_strides(io.k_stride, c->cfg.Hkv, N, D);
+  kv_strides(io.v_stride, c->cfg.Hkv, N, D);
+  kv_strides(io.u_stride, c->cfg.Hkv, N, 1);
+  return io;
+}
+
+int skrt_kv_cache_prefill(struct skrt_kv_cache *c, int64_t layer, int64_t N, const float *q,
+                          const float *k, const float *v, const float *u, float *o,
+                          struct skrt_context *ctx) {
+  if (!c)
+    return skrt_error(SKRT_ERR_NULL, "kv cache prefill: cache is NULL");
+  struct skrt_kv_io io = kv_io_contiguous(c, N, q, k, v, u, o);
+  return skrt_kv_cache_forward(c, layer, N, &io, ctx);
+}
+
+int skrt_kv_cache_append(struct skrt_kv_cache *c, int64_t layer, const float *k,
+                         const float *v, const float *u, struct skrt_context *ctx) {
+  if (!c)
+    return skrt_error(SKRT_ERR_NULL, "kv cache append: cache is NULL");
+  struct skrt_kv_io io = kv_io_contiguous(c, 1, NULL, k, v, u, NULL);
+  return skrt_kv_cache_forward(c, layer, 1, &io, ctx);
+}
+
+int skrt_kv_cache_decode(struct skrt_kv_cache *c, int64_t layer, const float *q,
+                         const float *k, const float *v, const float *u, float *o,
+                         struct skrt_context *ctx) {
+  if (!c || !q || !o)
+    return skrt_error(SKRT_ERR_NULL, "kv cache decode: %s is NULL", !c ? "cache" : !q ? "q" : "o");
+  struct skrt_kv_io io = kv_io_contiguous(c, 1, q, k, v, u, o);
+  return skrt_kv_cache_forward(c, layer, 1, &io, ctx);
+}
+
+/* ---- S5 helper ----------------------------------------------------------------------- */
+
+static int kv_check_scores_args(const struct skrt_kv_cache *c, int64_t layer, int mode,
+                                const float *x, int64_t F, const float *w_score,
+                                const float *u) {
+  if (!c || !x || !u)
+    return skrt_error(SKRT_ERR_NULL, "kv cache scores: %s is NULL",
+                      !c ? "cache" : !x ? "x" : "u");
+  int st = kv_check_layer(c, "scores", layer);
+  if (st)
+    return st;
+  if (mode != SKRT_SCORE_HIDDEN && mode != SKRT_SCORE_KEYS && mode != SKRT_SCORE_INPUT)
+    return skrt_error(SKRT_ERR_ARG, "kv cache scores: mode = %d is not hidden, keys or input",
+                      mode);
+  if (mode != SKRT_SCORE_INPUT && !w_score)
+    return skrt_error(SKRT_ERR_NULL, "kv cache scores: w_score is NULL");
+  if (mode == SKRT_SCORE_HIDDEN && F < 1)
+    return skrt_error(SKRT_ERR_ARG, "kv cache scores: F = %lld, expected >= 1", (long long)F);
+  if (mode == SKRT_SCORE_KEYS && F != c->cfg.D)
+    return skrt_error(SKRT_ERR_SHAPE, "kv cache scores: F = %lld, keys mode needs F = D = %lld",
+                      (long long)F, (long long)c->cfg.D);
+  return SKRT_OK;
+}
+
+static float kv_score(int mode, const float *x, int64_t F, const float *w, float bias,
+                      double slope, int64_t pos) {
+  float s = mode == SKRT_SCORE_INPUT ? x[0] : skrt_kv_dot(x, w, F);
+  return (float)((double)(s + bias) + slope * (double)pos); /* ref: S5 */
+}
+
+int skrt_kv_cache_scores(const struct skrt_kv_cache *c, int64_t layer, int mode,
+                         const float *x, int64_t F, const float *w_score, const float *b_score,
+                         double slope, float *u) {
+  int st = kv_check_scores_args(c, layer, mode, x, F, w_score, u);
+  if (st)
+    return st;
+  int64_t H = c->cfg.Hkv;
+  for (int64_t b = 0; b < c->cfg.B; b++) {
+    int64_t pos = c->st[(layer * c->cfg.B + b) * H].pos;
+    for (int64_t h = 0; h < H; h++) {
+      const float *xr = mode == SKRT_SCORE_HIDDEN ? x + b * F
+                        : mode == SKRT_SCORE_KEYS ? x + (b * H + h) * F : x + b * H + h;
+      float bias = (mode != SKRT_SCORE_INPUT && b_score) ? b_score[h] : 0.0f;
+      u[b * H + h] = kv_score(mode, xr, F, w_score ? w_score + h * F : NULL, bias, slope, pos);
+      if (!isfinite(u[b * H + h]))
+        return skrt_error(SKRT_ERR_NONFINITE, "kv cache scores: u[b=%lld, h=%lld] = %g is not "
+                          "finite", (long long)b, (long long)h, (double)u[b * H + h]);
+    }
+  }
+  return SKRT_OK;
+}
