@@ -15,7 +15,7 @@
 /* Relative distance under which a computed root is snapped onto a breakpoint b. Rounding
  * of the threshold formula stays far below it; float inputs cannot resolve finer. */
 static inline int skrt_sparsek_near(double t, double b) {
-  return fabs(t - b) <= 1e-11 * (1.0 + fabs(b));
+  return isfinite(b) && fabs(t - b) <= 1e-11 * (1.0 + fabs(b));
 }
 
 /* ref: S4 (s_i = 1 when 0 < p_i < 1): the free test on scores, in double. */

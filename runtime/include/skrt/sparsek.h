@@ -26,15 +26,19 @@ int skrt_sparsek_backward(const float *p, const float *dp, int64_t n, float *dz)
 
 /* For scores u[0..n) with budget k >= 1 and window w >= 0, per query i (S6-S8):
  *   tau[i]     the gate threshold of SparseK(u[C_i], k), -INFINITY when |C_i| <= k
- *              (and when C_i is empty);
- *   nfree[i]   |F_i|, the number of candidates j in C_i with 0 < u_j - tau_i < 1;
+ *              (and when C_i is empty); when no candidate is free (integer k, gap >= 1)
+ *              the smallest root, the (k+1)-th largest candidate score (gates exactly 0/1);
+ *   nfree[i]   |F_i|, the number of candidates j in C_i with 0 < u_j - tau_i < 1, both
+ *              comparisons evaluated in double against the double threshold that tau[i]
+ *              is rounded from (the reference classifies the same way);
  * and per key j the selection interval (spec fact: the queries selecting j are contiguous
  * and start when j becomes a candidate):
  *   sel_end[j] first query at which j is no longer in S_i, so that
  *              j in S_i  <=>  j + w <= i < sel_end[j];
- *              sel_end[j] == j + w when j is never selected, n when never evicted.
+ *              sel_end[j] == min(j + w, n) when j is never selected, n when never evicted.
  * Any output pointer except u may be NULL (not computed). O(n log n) time, O(n) memory.
- * Errors: NULL u, n < 1, k < 1, w < 0, non-finite u (message names the index). */
+ * Errors: NULL u, n < 1 or n > INT32_MAX, k < 1, w < 0, non-finite u (message names the
+ * index). */
 int skrt_prefix_thresholds(const float *u, int64_t n, int64_t k, int64_t w, float *tau,
                            int32_t *nfree, int32_t *sel_end);
 
