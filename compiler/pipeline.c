@@ -35,7 +35,7 @@ static bool stage(MlirContext ctx, MlirOperation m, const struct skc_pipeline_op
   return ok;
 }
 
-static const char *const stages[] = {"verify", "canonicalize"};
+static const char *const stages[] = {"verify", "sparsify", "canonicalize", "tile"};
 
 bool skc_pipeline_has_stage(const char *flag) {
   for (size_t i = 0; i < sizeof stages / sizeof *stages; ++i)
@@ -51,5 +51,8 @@ bool skc_pipeline_run(MlirContext ctx, MlirOperation m, const struct skc_pipelin
     return false;
   if (po->stop == SKC_STOP_RAISED)
     return true;
-  return stage(ctx, m, po, "canonicalize", none, "canonicalize,cse");
+  return stage(ctx, m, po, "sparsify", skc_sparsify_pass_create(o), NULL) &&
+         stage(ctx, m, po, "verify", skc_verify_pass_create(o), NULL) &&
+         stage(ctx, m, po, "canonicalize", none, "canonicalize,cse") &&
+         stage(ctx, m, po, "tile", skc_tile_pass_create(o), NULL);
 }

@@ -55,8 +55,10 @@ static int parse_args(int argc, char **argv, struct opt_args *a) {
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     int r = skc_parse_sparsek_flag(arg, &a->sk);
-    if (r)
-      return r < 0;
+    if (r < 0)
+      return 1;
+    if (r > 0)
+      continue;
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       usage(stdout);
       return 2;

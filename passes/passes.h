@@ -28,7 +28,9 @@ void skc_sparsek_options_init(struct skc_sparsek_options *o);
 
 /* X(stem, flag, summary): every pass once, in pipeline order. */
 #define SKC_PASS_LIST(X)                                                                     \
-  X(verify, "verify", "check ranks, shapes, element types and attributes of sparsek ops")
+  X(verify, "verify", "check ranks, shapes, element types and attributes of sparsek ops")     \
+  X(sparsify, "sparsify", "turn dense attention into SparseK score + attention ops")         \
+  X(tile, "tile", "choose the query tile of each attention op (cost model)")
 
 #define SKC_X_DECL(stem, flag, summary)                                                      \
   MlirPass skc_##stem##_pass_create(const struct skc_sparsek_options *o);
@@ -44,6 +46,9 @@ extern const struct skc_pass_info skc_passes[];
 extern const int skc_pass_count;
 /* The entry of `flag` ("raise-attention"), or NULL. */
 const struct skc_pass_info *skc_pass_find(const char *flag);
+
+/* The query tile the cost model of passes/tile.c picks (n = 0: unknown length). */
+int64_t skc_tile_choose(int target, int64_t k, int64_t w, int64_t d, int64_t n);
 
 /* ---- helpers for writing a pass --------------------------------------------------------- */
 
