@@ -35,7 +35,7 @@ static bool stage(MlirContext ctx, MlirOperation m, const struct skc_pipeline_op
   return ok;
 }
 
-static const char *const stages[] = {"verify", "sparsify", "canonicalize", "tile"};
+static const char *const stages[] = {"verify", "sparsify", "canonicalize", "fuse", "tile"};
 
 bool skc_pipeline_has_stage(const char *flag) {
   for (size_t i = 0; i < sizeof stages / sizeof *stages; ++i)
@@ -54,5 +54,6 @@ bool skc_pipeline_run(MlirContext ctx, MlirOperation m, const struct skc_pipelin
   return stage(ctx, m, po, "sparsify", skc_sparsify_pass_create(o), NULL) &&
          stage(ctx, m, po, "verify", skc_verify_pass_create(o), NULL) &&
          stage(ctx, m, po, "canonicalize", none, "canonicalize,cse") &&
+         stage(ctx, m, po, "fuse", skc_fuse_pass_create(o), NULL) &&
          stage(ctx, m, po, "tile", skc_tile_pass_create(o), NULL);
 }

@@ -30,6 +30,7 @@ void skc_sparsek_options_init(struct skc_sparsek_options *o);
 #define SKC_PASS_LIST(X)                                                                     \
   X(verify, "verify", "check ranks, shapes, element types and attributes of sparsek ops")     \
   X(sparsify, "sparsify", "turn dense attention into SparseK score + attention ops")         \
+  X(fuse, "fuse", "merge duplicate scores; fuse single-use scores into attention")          \
   X(tile, "tile", "choose the query tile of each attention op (cost model)")
 
 #define SKC_X_DECL(stem, flag, summary)                                                      \
