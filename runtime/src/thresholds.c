@@ -17,18 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One rank: its score and its position, the top bit of pos marking a candidate. */
+struct skrt_thr_rec {
+  float val;
+  uint32_t pos;
+};
+#define SKRT_THR_IN 0x80000000u
+
 struct skrt_thr {
   int64_t n, k;
-  float *val;         /* val[r]: score at rank r (descending) */
-  int32_t *order;     /* order[r]: position of rank r */
-  int32_t *rank;      /* rank[j]: rank of position j */
-  unsigned char *in;  /* in[r]: rank r is a candidate already */
-  int64_t A, B, U, W; /* class pointers and inserted counts below them */
-  double sum, comp;   /* Neumaier sum of the free candidates' scores */
-  double tau;         /* current threshold (double) */
-  int32_t *heap;      /* ranks of S_i, max-heap (worst on top) */
+  struct skrt_thr_rec *rec; /* by rank: scores descending, ties larger position first */
+  int32_t *rank;            /* by position */
+  int64_t A, B, U, W;       /* class pointers and inserted counts below them */
+  double sum, comp;         /* Neumaier sum of the free candidates' scores */
+  double tau;               /* current threshold (double) */
+  int32_t *heap;            /* ranks of S_i, max-heap (worst on top) */
   int64_t hsize, cap;
   int64_t best_out; /* best rank ever rejected or evicted: the (k+1)-th largest */
+  void *arena;      /* one block for everything (repeat calls reuse it without faults) */
 };
 
 /* ---- ranking: LSD radix sort on (u desc, j desc) ------------------------------------ */
@@ -42,72 +48,56 @@ static uint32_t skrt_thr_key(float f) {
   return ~b;
 }
 
-/* One stable counting pass of 11 bits at `shift`, from src to dst. */
-static void skrt_thr_radix_pass(const uint32_t *key, const int32_t *src, int32_t *dst,
+/* One stable counting pass of 11 key bits at `shift`, from src to dst. */
+static void skrt_thr_radix_pass(const struct skrt_thr_rec *src, struct skrt_thr_rec *dst,
                                 int64_t n, int shift) {
   int64_t count[2049] = {0};
   for (int64_t t = 0; t < n; t++)
-    count[((key[src[t]] >> shift) & 2047u) + 1]++;
+    count[((skrt_thr_key(src[t].val) >> shift) & 2047u) + 1]++;
   for (int b = 0; b < 2048; b++)
     count[b + 1] += count[b];
   for (int64_t t = 0; t < n; t++)
-    dst[count[(key[src[t]] >> shift) & 2047u]++] = src[t];
+    dst[count[(skrt_thr_key(src[t].val) >> shift) & 2047u]++] = src[t];
 }
 
-/* order[r] = position of rank r. Starting from j descending keeps ties larger-j first. */
-static int skrt_thr_rank(struct skrt_thr *s, const float *u) {
+/* Fills rec (by rank) and rank (by position); tmp is n scratch records. Starting from
+ * positions descending keeps ties larger-j first through the stable passes. */
+static void skrt_thr_rank(struct skrt_thr *s, const float *u, struct skrt_thr_rec *tmp) {
   int64_t n = s->n;
-  uint32_t *key = calloc((size_t)n, sizeof(uint32_t)); /* calloc: quiets gcc -Wmaybe-uninit */
-  int32_t *tmp = calloc((size_t)n, sizeof(int32_t));
-  if (!key || !tmp) {
-    free(key);
-    free(tmp);
-    return SKRT_ERR_NOMEM;
-  }
-  for (int64_t j = 0; j < n; j++) {
-    key[j] = skrt_thr_key(u[j]);
-    tmp[j] = (int32_t)(n - 1 - j);
-  }
-  skrt_thr_radix_pass(key, tmp, s->order, n, 0);
-  skrt_thr_radix_pass(key, s->order, tmp, n, 11);
-  skrt_thr_radix_pass(key, tmp, s->order, n, 22);
-  for (int64_t r = 0; r < n; r++) {
-    s->rank[s->order[r]] = (int32_t)r;
-    s->val[r] = u[s->order[r]];
-  }
-  free(key);
-  free(tmp);
-  return SKRT_OK;
+  for (int64_t t = 0; t < n; t++)
+    tmp[t] = (struct skrt_thr_rec){u[n - 1 - t], (uint32_t)(n - 1 - t)};
+  skrt_thr_radix_pass(tmp, s->rec, n, 0);
+  skrt_thr_radix_pass(s->rec, tmp, n, 11);
+  skrt_thr_radix_pass(tmp, s->rec, n, 22);
+  for (int64_t r = 0; r < n; r++)
+    s->rank[s->rec[r].pos] = (int32_t)r;
 }
 
 /* ---- state -------------------------------------------------------------------------- */
 
-static void skrt_thr_destroy(struct skrt_thr *s) {
-  free(s->val);
-  free(s->order);
-  free(s->rank);
-  free(s->in);
-  free(s->heap);
-}
+static void skrt_thr_destroy(struct skrt_thr *s) { free(s->arena); }
 
 static int skrt_thr_create(struct skrt_thr *s, const float *u, int64_t n, int64_t k) {
   memset(s, 0, sizeof(*s));
   s->n = n;
   s->k = k;
   s->cap = k < n ? k : n;
-  s->val = malloc((size_t)n * sizeof(float));
-  s->order = malloc((size_t)n * sizeof(int32_t));
-  s->rank = malloc((size_t)n * sizeof(int32_t));
-  s->in = calloc((size_t)n, 1);
-  s->heap = malloc((size_t)s->cap * sizeof(int32_t));
-  if (!s->val || !s->order || !s->rank || !s->in || !s->heap || skrt_thr_rank(s, u)) {
-    skrt_thr_destroy(s);
+  size_t nrec = (size_t)n * sizeof(struct skrt_thr_rec);
+  s->arena = malloc(2 * nrec + (size_t)(n + s->cap) * sizeof(int32_t));
+  if (!s->arena)
     return SKRT_ERR_NOMEM;
-  }
+  s->rec = s->arena;
+  s->rank = (int32_t *)((char *)s->arena + 2 * nrec);
+  s->heap = s->rank + n;
+  skrt_thr_rank(s, u, s->rec + n);
   s->A = s->B = n; /* tau = -inf: every candidate saturated */
   s->tau = -INFINITY;
   s->best_out = n;
   return SKRT_OK;
+}
+
+static int skrt_thr_is_in(const struct skrt_thr *s, int64_t r) {
+  return (s->rec[r].pos & SKRT_THR_IN) != 0;
 }
 
 /* ---- threshold walk (ref: S2, S7) ---------------------------------------------------- */
@@ -121,13 +111,13 @@ static void skrt_thr_add(struct skrt_thr *s, double x) {
 }
 
 static void skrt_thr_insert(struct skrt_thr *s, int64_t r) {
-  s->in[r] = 1;
+  s->rec[r].pos |= SKRT_THR_IN;
   if (r < s->A) {
     s->U++;
     s->W++;
   } else if (r < s->B) {
     s->W++;
-    skrt_thr_add(s, s->val[r]);
+    skrt_thr_add(s, s->rec[r].val);
   }
 }
 
@@ -135,15 +125,15 @@ static void skrt_thr_insert(struct skrt_thr *s, int64_t r) {
 static void skrt_thr_step(struct skrt_thr *s, double ha, double hb) {
   if (ha <= hb) {
     s->A--;
-    if (s->in[s->A]) {
+    if (skrt_thr_is_in(s, s->A)) {
       s->U--;
-      skrt_thr_add(s, s->val[s->A]);
+      skrt_thr_add(s, s->rec[s->A].val);
     }
   } else {
     s->B--;
-    if (s->in[s->B]) {
+    if (skrt_thr_is_in(s, s->B)) {
       s->W--;
-      skrt_thr_add(s, -(double)s->val[s->B]);
+      skrt_thr_add(s, -(double)s->rec[s->B].val);
     }
   }
 }
@@ -153,17 +143,17 @@ static double skrt_thr_solve(struct skrt_thr *s) {
   double k = (double)s->k;
   for (;;) {
     int64_t m = s->W - s->U;
-    double ha = s->A > 0 ? (double)s->val[s->A - 1] - 1.0 : INFINITY;
-    double hb = s->B > 0 ? (double)s->val[s->B - 1] : INFINITY;
-    double hi = fmin(ha, hb);
+    double ha = s->A > 0 ? (double)s->rec[s->A - 1].val - 1.0 : INFINITY;
+    double hb = s->B > 0 ? (double)s->rec[s->B - 1].val : INFINITY;
+    double hi = ha < hb ? ha : hb;
     if (m == 0 && s->U <= s->k) /* flat g = 0: smallest root is the (k+1)-th largest */
-      return s->val[s->best_out];
+      return s->rec[s->best_out].val;
     if (m > 0) {
       double t = (s->sum + s->comp + (double)s->U - k) / (double)m; // ref: S3
       if (skrt_sparsek_near(t, hi))
-        return fmax(hi, s->tau); /* root on the breakpoint: the exact value */
-      if (t < hi)
-        return fmax(t, s->tau);
+        t = hi; /* root on the breakpoint: the exact value */
+      if (t <= hi)
+        return t > s->tau ? t : s->tau;
     }
     skrt_thr_step(s, ha, hb);
   }
@@ -171,9 +161,9 @@ static double skrt_thr_solve(struct skrt_thr *s) {
 
 /* Moves the pointers onto the classes of tau exactly as skrt_sparsek_is_free sees them. */
 static void skrt_thr_settle(struct skrt_thr *s) {
-  while (s->B > 0 && (double)s->val[s->B - 1] - s->tau <= 0.0)
+  while (s->B > 0 && (double)s->rec[s->B - 1].val - s->tau <= 0.0)
     skrt_thr_step(s, INFINITY, 0.0);
-  while (s->A > 0 && (double)s->val[s->A - 1] - s->tau < 1.0)
+  while (s->A > 0 && (double)s->rec[s->A - 1].val - s->tau < 1.0)
     skrt_thr_step(s, 0.0, INFINITY);
 }
 
@@ -209,7 +199,7 @@ static void skrt_thr_out(struct skrt_thr *s, int64_t r, int64_t i, int32_t *sel_
   if (r < s->best_out)
     s->best_out = r;
   if (sel_end)
-    sel_end[s->order[r]] = (int32_t)i;
+    sel_end[s->rec[r].pos & ~SKRT_THR_IN] = (int32_t)i;
 }
 
 /* Candidate of rank r arrives at query i: joins S_i, evicting the worst, or is rejected. */
@@ -248,6 +238,10 @@ static int skrt_thr_check(const float *u, int64_t n, int64_t k, int64_t w) {
 
 /* Query i: candidate i - w arrives (ref: S6), then tau_i and |F_i| (ref: S7). */
 static void skrt_thr_query(struct skrt_thr *s, int64_t i, int64_t w, int32_t *sel_end) {
+#if defined(__GNUC__)
+  if (i - w + 16 >= 0 && i - w + 16 < s->n) /* the rank of a later arrival is a cache miss */
+    __builtin_prefetch(&s->rec[s->rank[i - w + 16]], 1);
+#endif
   if (i >= w) {
     int64_t r = s->rank[i - w];
     skrt_thr_insert(s, r);
