@@ -332,7 +332,8 @@ int skrt_kv_cache_forward(struct skrt_kv_cache *c, int64_t layer, int64_t N,
     return st;
   int64_t B = c->cfg.B, H = c->cfg.Hkv;
   int nt = skrt_context_num_threads(ctx);
-#pragma omp parallel for num_threads(nt) schedule(static)
+  nt = (int64_t)nt < B * H ? nt : (int)(B * H); /* no idle threads on tiny steps */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t t = 0; t < B * H; t++)
     kv_run_task(c, layer, t / H, t % H, N, io);
   return SKRT_OK;
