@@ -70,9 +70,13 @@ int skrt_ref_scores(const struct skrt_ref_shape *s, const struct skrt_ref_config
                     const double *x, const double *k, const double *w_score,
                     const double *b_score, const double *u_in, double *u);
 
-/* S6-S10 given u. Optional outputs (may be NULL): lse (B,Hq,N) row log-sum-exp,
- * tau and nfree (B,Hkv,N). Thresholds are recomputed per query from scratch (no prefix
- * tricks) so the reference also checks skrt_prefix_thresholds. */
+/* S6-S10 given u. Optional outputs (may be NULL): lse (B,Hq,N), the log-sum-exp of the
+ * logits s_ij (S9, after gating for gate kv) over S_i u W_i; tau and nfree (B,Hkv,N), with
+ * free meaning 0 < u_j - tau_i < 1 in double, as in skrt_prefix_thresholds. Thresholds are
+ * recomputed per query from scratch (no prefix tricks) so the reference also checks
+ * skrt_prefix_thresholds. Errors: NULL shape/config/q/k/v/u/o, sizes < 1, Hq not a
+ * multiple of Hkv, topk < 1, window < 0, unknown gate, non-finite u (message names
+ * [b, h, j]). */
 int skrt_ref_attention_forward(const struct skrt_ref_shape *s, const struct skrt_ref_config *c,
                                const double *q, const double *k, const double *v,
                                const double *u, double *o, double *lse, double *tau,
