@@ -7,10 +7,14 @@
  * marked token reads its label; a query that sees only its window guesses.
  *
  * Only the score weights (w_score, b_score; score mode "keys": u_j = k_j . w + b, spec S5)
- * are trained, with Adam, through the SparseK gradient (spec S11): at initialization every
- * score is equal, every candidate is free, and the gradient through the free-but-unselected
- * keys raises the marker's score until it is selected. The same model restricted to its
- * window is evaluated on the same batches as the baseline: it stays near chance (1/C).
+ * are trained, with Adam, through the SparseK gradient (spec S11). At initialization every
+ * score is equal, so the top-k are the most recent candidates (ties go to the larger j), and
+ * distractors with random labels are neutral in expectation: the marker's score gets a
+ * systematic push only while the marker is selected. A distance curriculum starts the marker
+ * just beyond the window, where the tied top-k selects it, and moves it back to anywhere in
+ * the sequence over the first half of training; accuracy is reported on the far markers.
+ * The same model restricted to its window is evaluated on the same batches as the baseline:
+ * it stays near chance (1/C).
  *
  *   train [--steps=N] [--seq=N] [--batch=N] [--k=N] [--window=N] [--seed=N] [--check]
  *
@@ -72,8 +76,9 @@ static void batch_destroy(struct batch *bt) {
   free(bt->label);
 }
 
-/* Fills one sequence: distractors, the marker far before the last Q queries, queries. */
-static void make_sequence(struct batch *bt, int64_t s, int window) {
+/* Fills one sequence: distractors, the marker at least `window` tokens before the first of
+ * the last Q queries and at most `reach` further back, the queries. */
+static void make_sequence(struct batch *bt, int64_t s, int window, int64_t reach) {
   int64_t n = bt->n;
   float *k = bt->k + s * n * D, *v = bt->v + s * n * D, *q = bt->q + s * n * D;
   for (int64_t j = 0; j < n; ++j) {
@@ -85,8 +90,8 @@ static void make_sequence(struct batch *bt, int64_t s, int window) {
     memset(q + j * D, 0, D * sizeof(float));
     q[j * D] = 6; /* alpha: looks for the marker direction */
   }
-  int64_t far = n - Q - window - 1; /* the marker is outside every query's window */
-  int64_t m = (int64_t)(uniform() * (double)far);
+  int64_t last = n - Q - window - 1; /* the marker is outside every query's window */
+  int64_t m = last - (int64_t)(uniform() * (double)(reach < last ? reach : last + 1));
   int label = (int)(uniform() * C);
   k[m * D] = 3;
   memset(v + m * D, 0, D * sizeof(float));
@@ -215,10 +220,10 @@ static int parse(int argc, char **argv, struct config *c) {
 }
 
 /* One training step; returns the loss and adds SparseK / window-only hits. */
-static int step(struct batch *bt, struct adam *a, const struct config *c, double *loss,
-                int *hits, int *whits) {
+static int step(struct batch *bt, struct adam *a, const struct config *c, int64_t reach,
+                double *loss, int *hits, int *whits) {
   for (int64_t s = 0; s < bt->b; ++s)
-    make_sequence(bt, s, c->window);
+    make_sequence(bt, s, c->window, reach);
   scores(bt, a->w);
   struct skrt_attn_params p = params(bt, c);
   struct skrt_attn_grads g = {bt->dout, bt->dq, bt->dk, bt->dv, bt->du};
@@ -251,12 +256,15 @@ int main(int argc, char **argv) {
   int hits = 0, whits = 0, seen = 0, ok = 1;
   clock_t t0 = clock();
   for (int s = 1; s <= c.steps && ok; ++s) {
-    ok = step(&bt, &a, &c, &loss, &hits, &whits);
+    /* curriculum: the marker's reach grows from k/2 to the whole sequence by mid-training */
+    double f = fmin(1.0, 2.0 * s / c.steps);
+    int64_t reach = (int64_t)(c.k / 2 + f * f * (double)c.seq);
+    ok = step(&bt, &a, &c, reach, &loss, &hits, &whits);
     seen += c.batch * Q;
     if (ok && (s % 10 == 0 || s == c.steps)) {
       acc = (double)hits / seen, wacc = (double)whits / seen;
-      printf("step %4d  loss %.4f  accuracy %5.1f%%  window-only %5.1f%%  w_marker %.3f\n", s,
-             loss, 100 * acc, 100 * wacc, a.w[0]);
+      printf("step %4d  reach %6lld  loss %.4f  accuracy %5.1f%%  window-only %5.1f%%  "
+             "w_marker %.3f\n", s, (long long)reach, loss, 100 * acc, 100 * wacc, a.w[0]);
       fflush(stdout);
       hits = whits = seen = 0;
     }
