@@ -1,0 +1,337 @@
+/* libskrt_cuda: the C entry points of skrt/cuda.h. Checks arguments, plans the scratch
+ * memory of one call (stream-ordered allocations), runs the GPU selection of
+ * kernels/cuda_select.cuh and dispatches the attention kernels on (dtype, D): the tensor-core
+ * kernels of kernels/cuda_attn_mma.cuh for bf16/fp16, the plain kernels of
+ * kernels/cuda_attn_simple.cuh for fp32. */
+#include <cuda_runtime.h>
+
+#include <cub/device/device_radix_sort.cuh>
+
+#include "kernels/cuda_attn_mma.cuh"
+#include "kernels/cuda_attn_simple.cuh"
+#include "kernels/cuda_grad.cuh"
+#include "kernels/cuda_select.cuh"
+#include "skrt/cuda.h"
+#include "skrt/sparsek.h"
+
+namespace {
+
+constexpr int SEL_NT = 256;
+int g_check_finite = 1;
+int64_t g_select_cap = 0;
+
+#define SKRT_CU(...)                                                                               \
+  do {                                                                                             \
+    cudaError_t e_ = (__VA_ARGS__);                                                                \
+    if (e_ != cudaSuccess)                                                                         \
+      return skrt_error(SKRT_ERR_CUDA, "%s:%d: %s: %s", __FILE__, __LINE__, #__VA_ARGS__,          \
+                        cudaGetErrorString(e_));                                                   \
+  } while (0)
+
+/* Stream-ordered scratch: every allocation of one call, released together. */
+struct scratch {
+  cudaStream_t st;
+  void *ptr[24];
+  int n;
+};
+
+int scratch_alloc(scratch *w, size_t bytes, void **out) {
+  if (w->n >= 24)
+    return skrt_error(SKRT_ERR_STATE, "skrt_cuda: too many scratch buffers");
+  SKRT_CU(cudaMallocAsync(out, bytes ? bytes : 16, w->st));
+  w->ptr[w->n++] = *out;
+  return SKRT_OK;
+}
+
+void scratch_free(scratch *w) {
+  for (int i = 0; i < w->n; ++i)
+    cudaFreeAsync(w->ptr[i], w->st);
+  w->n = 0;
+}
+
+#define SKRT_TRY(...)                                                                              \
+  do {                                                                                             \
+    int r_ = (__VA_ARGS__);                                                                        \
+    if (r_ != SKRT_OK)                                                                             \
+      return r_;                                                                                   \
+  } while (0)
+
+template <typename P> int alloc_n(scratch *w, P **out, int64_t n) {
+  return scratch_alloc(w, (size_t)n * sizeof(P), (void **)out);
+}
+
+int bits_for(int64_t n) { /* bits to hold 0..n-1, at least 1 */
+  int b = 1;
+  while (((int64_t)1 << b) < n)
+    ++b;
+  return b;
+}
+
+int check_params(const struct skrt_attn_params *p, int dtype, const char *fn) {
+  if (!p || !p->q || !p->k || !p->v || !p->o || !p->u)
+    return skrt_error(SKRT_ERR_NULL, "%s: params or a tensor pointer is NULL", fn);
+  if (p->B < 1 || p->Hq < 1 || p->Hkv < 1 || p->N < 1 || p->Hq % p->Hkv)
+    return skrt_error(SKRT_ERR_SHAPE, "%s: bad shape B=%lld Hq=%lld Hkv=%lld N=%lld", fn,
+                      (long long)p->B, (long long)p->Hq, (long long)p->Hkv, (long long)p->N);
+  if (p->D != 32 && p->D != 64 && p->D != 96 && p->D != 128)
+    return skrt_error(SKRT_ERR_SHAPE, "%s: D must be 32, 64, 96 or 128, got %lld", fn,
+                      (long long)p->D);
+  if (p->topk < 1 || p->window < 0)
+    return skrt_error(SKRT_ERR_ARG, "%s: need k >= 1 and w >= 0, got k=%lld w=%lld", fn,
+                      (long long)p->topk, (long long)p->window);
+  if (p->real_bits != 32)
+    return skrt_error(SKRT_ERR_DTYPE, "%s: real_bits must be 32 (float u/lse/tau)", fn);
+  if (dtype < SKRT_CUDA_F32 || dtype > SKRT_CUDA_F16)
+    return skrt_error(SKRT_ERR_DTYPE, "%s: unknown dtype %d", fn, dtype);
+  if (p->gate != SKRT_GATE_KV && p->gate != SKRT_GATE_V)
+    return skrt_error(SKRT_ERR_ARG, "%s: unknown gate %d", fn, p->gate);
+  if (p->N > (1 << 30) || bits_for(p->B * p->Hkv) + 32 + bits_for(p->N) > 64)
+    return skrt_error(SKRT_ERR_SHAPE, "%s: B*Hkv*N too large for the selection sort", fn);
+  return SKRT_OK;
+}
+
+int64_t blocks(int64_t n, int64_t t) { return (n + t - 1) / t; }
+
+/* ref: S6-S8. Fills sel (tau, nfree, sel_end, tile lists) on the stream. */
+int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel) {
+  int64_t S = p->B * p->Hkv, N = p->N, k = p->topk;
+  cudaStream_t st = w->st;
+  *sel = skrt_cuda_sel{};
+  sel->S = S;
+  sel->N = N;
+  sel->k = k;
+  sel->w = p->window;
+  sel->ntile = (int)blocks(N, SKRT_CUDA_QTILE);
+  sel->nchunk = (int)blocks(N, SKRT_CUDA_CHUNK);
+  sel->tlcap = std::min(k, N);
+  sel->clcap = std::min(k, N) + SKRT_CUDA_CHUNK;
+  sel->u = (const float *)p->u;
+  unsigned long long *kin, *kout;
+  int32_t *spos, *bad, *clist, *ccount, *oflag;
+  float *sval;
+  SKRT_TRY(alloc_n(w, &kin, S * N));
+  SKRT_TRY(alloc_n(w, &kout, S * N));
+  SKRT_TRY(alloc_n(w, &spos, S * N));
+  SKRT_TRY(alloc_n(w, &sval, S * N));
+  SKRT_TRY(alloc_n(w, &bad, 1));
+  SKRT_TRY(alloc_n(w, &sel->nfree, S * N));
+  SKRT_TRY(alloc_n(w, &sel->sel_end, S * N));
+  SKRT_TRY(alloc_n(w, &sel->tau, S * N));
+  SKRT_TRY(alloc_n(w, &clist, S * sel->nchunk * sel->clcap));
+  SKRT_TRY(alloc_n(w, &ccount, S * sel->nchunk));
+  SKRT_TRY(alloc_n(w, &oflag, S * sel->nchunk));
+  SKRT_TRY(alloc_n(w, &sel->tlist, S * sel->ntile * sel->tlcap));
+  SKRT_TRY(alloc_n(w, &sel->tcount, S * sel->ntile));
+  SKRT_CU(cudaMemsetAsync(bad, 0, sizeof(int32_t), st));
+  SKRT_CU(cudaMemsetAsync(oflag, 0, sizeof(int32_t) * S * sel->nchunk, st));
+  int jb = bits_for(N);
+  skrt_sel_key_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->u, S, N, jb, kin, bad);
+  SKRT_CU(cudaGetLastError());
+  if (g_check_finite) {
+    int32_t hbad = 0;
+    SKRT_CU(cudaMemcpyAsync(&hbad, bad, sizeof(hbad), cudaMemcpyDeviceToHost, st));
+    SKRT_CU(cudaStreamSynchronize(st));
+    if (hbad)
+      return skrt_error(SKRT_ERR_NONFINITE, "skrt_cuda: the scores u contain NaN or inf");
+  }
+  size_t tbytes = 0;
+  int endbit = bits_for(S) + 32 + jb;
+  SKRT_CU(cub::DeviceRadixSort::SortKeys(nullptr, tbytes, kin, kout, (int)(S * N), 0, endbit, st));
+  void *tsort;
+  SKRT_TRY(scratch_alloc(w, tbytes, &tsort));
+  SKRT_CU(cub::DeviceRadixSort::SortKeys(tsort, tbytes, kin, kout, (int)(S * N), 0, endbit, st));
+  skrt_sel_unpack_kernel<<<blocks(S * N, 256), 256, 0, st>>>(kout, sel->u, S, N, jb, spos, sval,
+                                                             sel->sel_end);
+  SKRT_CU(cudaGetLastError());
+  skrt_sel_chunk_io io{sval,  spos, sel->tau, sel->nfree, sel->sel_end, clist,      ccount,
+                       oflag, N,    k,        p->window,  sel->clcap,   sel->nchunk};
+  int64_t cap = g_select_cap > 0 ? g_select_cap : 12288;
+  size_t smem = (size_t)cap * 8 + SKRT_CUDA_CHUNK * 4;
+  SKRT_CU(cudaFuncSetAttribute(skrt_sel_chunk_kernel<SEL_NT>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+  skrt_sel_chunk_kernel<SEL_NT><<<dim3(sel->nchunk, (unsigned)S), SEL_NT, smem, st>>>(io, cap);
+  SKRT_CU(cudaGetLastError());
+  int64_t nfb = std::min<int64_t>(64, S * sel->nchunk);
+  float *fscratch;
+  SKRT_TRY(alloc_n(w, &fscratch, nfb * 3 * N));
+  skrt_sel_overflow_kernel<SEL_NT>
+      <<<dim3((unsigned)nfb, (unsigned)S), SEL_NT, 0, st>>>(io, fscratch);
+  SKRT_CU(cudaGetLastError());
+  skrt_sel_tiles_kernel<128>
+      <<<dim3(sel->ntile, (unsigned)S), 128, 0, st>>>(*sel, clist, ccount, sel->clcap);
+  SKRT_CU(cudaGetLastError());
+  if (p->tau)
+    skrt_d2f_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->tau, S * N, (float *)p->tau);
+  if (p->nfree)
+    SKRT_CU(cudaMemcpyAsync(p->nfree, sel->nfree, sizeof(int32_t) * S * N, cudaMemcpyDeviceToDevice,
+                            st));
+  return SKRT_OK;
+}
+
+skrt_cuda_layer layer_of(const struct skrt_attn_params *p, float *lse) {
+  skrt_cuda_layer L{};
+  L.B = p->B;
+  L.Hq = p->Hq;
+  L.Hkv = p->Hkv;
+  L.N = p->N;
+  L.gate = p->gate;
+  L.scale = (float)p->scale;
+  L.q = p->q;
+  L.k = p->k;
+  L.v = p->v;
+  L.o = p->o;
+  for (int i = 0; i < 3; ++i) {
+    L.qs[i] = p->q_stride[i];
+    L.ks[i] = p->k_stride[i];
+    L.vs[i] = p->v_stride[i];
+    L.os[i] = p->o_stride[i];
+  }
+  L.lse = lse;
+  return L;
+}
+
+template <typename T, int D>
+int launch_fwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, cudaStream_t st) {
+  dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
+  if (skrt_mma_supported<T, D>())
+    SKRT_TRY(skrt_attn_fwd_mma_launch<T, D>(L, sel, st));
+  else
+    skrt_attn_fwd_simple<T, D><<<grid, 256, 0, st>>>(L, sel);
+  SKRT_CU(cudaGetLastError());
+  return SKRT_OK;
+}
+
+template <typename T, int D>
+int launch_bwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, const skrt_cuda_grads &G,
+               cudaStream_t st) {
+  dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
+  if (skrt_mma_supported<T, D>())
+    SKRT_TRY(skrt_attn_bwd_mma_launch<T, D>(L, sel, G, st));
+  else
+    skrt_attn_bwd_simple<T, D><<<grid, 256, 0, st>>>(L, sel, G);
+  SKRT_CU(cudaGetLastError());
+  return SKRT_OK;
+}
+
+template <typename T>
+int dispatch_fwd(int64_t D, const skrt_cuda_layer &L, const skrt_cuda_sel &sel, cudaStream_t st) {
+  switch (D) {
+  case 32:
+    return launch_fwd<T, 32>(L, sel, st);
+  case 64:
+    return launch_fwd<T, 64>(L, sel, st);
+  case 96:
+    return launch_fwd<T, 96>(L, sel, st);
+  default:
+    return launch_fwd<T, 128>(L, sel, st);
+  }
+}
+
+template <typename T>
+int dispatch_bwd(int64_t D, const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                 const skrt_cuda_grads &G, cudaStream_t st) {
+  switch (D) {
+  case 32:
+    return launch_bwd<T, 32>(L, sel, G, st);
+  case 64:
+    return launch_bwd<T, 64>(L, sel, G, st);
+  case 96:
+    return launch_bwd<T, 96>(L, sel, G, st);
+  default:
+    return launch_bwd<T, 128>(L, sel, G, st);
+  }
+}
+
+int forward(const struct skrt_attn_params *p, int dtype, scratch *w) {
+  skrt_cuda_sel sel;
+  SKRT_TRY(run_select(p, w, &sel));
+  skrt_cuda_layer L = layer_of(p, (float *)p->lse);
+  if (!L.lse)
+    SKRT_TRY(alloc_n(w, &L.lse, p->B * p->Hq * p->N));
+  switch (dtype) {
+  case SKRT_CUDA_F32:
+    return dispatch_fwd<float>(p->D, L, sel, w->st);
+  case SKRT_CUDA_BF16:
+    return dispatch_fwd<__nv_bfloat16>(p->D, L, sel, w->st);
+  default:
+    return dispatch_fwd<__half>(p->D, L, sel, w->st);
+  }
+}
+
+template <typename T>
+int backward_typed(const struct skrt_attn_params *p, const struct skrt_attn_grads *g, scratch *w,
+                   const skrt_cuda_sel &sel) {
+  int64_t S = sel.S, N = sel.N, D = p->D, nkv = S * N * D;
+  skrt_cuda_layer L = layer_of(p, (float *)p->lse);
+  skrt_cuda_grads G{g->dout, g->dq, nullptr, nullptr, nullptr, nullptr};
+  double *cpre;
+  SKRT_TRY(alloc_n(w, &G.dk32, nkv));
+  SKRT_TRY(alloc_n(w, &G.dv32, nkv));
+  SKRT_TRY(alloc_n(w, &G.dmacc, S * N));
+  SKRT_TRY(alloc_n(w, &G.cnum, S * N));
+  SKRT_TRY(alloc_n(w, &cpre, S * (N + 1)));
+  SKRT_CU(cudaMemsetAsync(G.dk32, 0, sizeof(float) * nkv, w->st));
+  SKRT_CU(cudaMemsetAsync(G.dv32, 0, sizeof(float) * nkv, w->st));
+  SKRT_CU(cudaMemsetAsync(G.dmacc, 0, sizeof(float) * S * N, w->st));
+  SKRT_CU(cudaMemsetAsync(G.cnum, 0, sizeof(float) * S * N, w->st));
+  SKRT_TRY(dispatch_bwd<T>(D, L, sel, G, w->st));
+  skrt_cpre_kernel<256><<<(unsigned)S, 256, 0, w->st>>>(G.cnum, sel.nfree, N, cpre);
+  skrt_du_kernel<<<dim3((unsigned)blocks(N, 256), (unsigned)S), 256, 0, w->st>>>(
+      sel.u, sel.tau, G.dmacc, cpre, N, sel.w, (float *)g->du);
+  skrt_cast_kernel<T><<<blocks(nkv, 256), 256, 0, w->st>>>(G.dk32, nkv, (T *)g->dk);
+  skrt_cast_kernel<T><<<blocks(nkv, 256), 256, 0, w->st>>>(G.dv32, nkv, (T *)g->dv);
+  SKRT_CU(cudaGetLastError());
+  return SKRT_OK;
+}
+
+int backward(const struct skrt_attn_params *p, const struct skrt_attn_grads *g, int dtype,
+             scratch *w) {
+  skrt_cuda_sel sel;
+  struct skrt_attn_params q = *p;
+  q.tau = nullptr; /* recomputed into scratch; the saved copy is left as it is */
+  q.nfree = nullptr;
+  SKRT_TRY(run_select(&q, w, &sel));
+  switch (dtype) {
+  case SKRT_CUDA_F32:
+    return backward_typed<float>(p, g, w, sel);
+  case SKRT_CUDA_BF16:
+    return backward_typed<__nv_bfloat16>(p, g, w, sel);
+  default:
+    return backward_typed<__half>(p, g, w, sel);
+  }
+}
+
+cudaStream_t stream_of(struct skrt_context *ctx) {
+  return (cudaStream_t)skrt_context_cuda_stream(ctx);
+}
+
+} // namespace
+
+extern "C" int skrt_cuda_attention_forward(const struct skrt_attn_params *p, int dtype,
+                                           struct skrt_context *ctx) {
+  SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_forward"));
+  scratch w{stream_of(ctx), {}, 0};
+  int r = forward(p, dtype, &w);
+  scratch_free(&w);
+  return r;
+}
+
+extern "C" int skrt_cuda_attention_backward(const struct skrt_attn_params *p,
+                                            const struct skrt_attn_grads *g, int dtype,
+                                            struct skrt_context *ctx) {
+  SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_backward"));
+  if (!g || !g->dout || !g->dq || !g->dk || !g->dv || !g->du || !p->lse)
+    return skrt_error(SKRT_ERR_NULL, "skrt_cuda_attention_backward: a gradient or lse is NULL");
+  scratch w{stream_of(ctx), {}, 0};
+  int r = backward(p, g, dtype, &w);
+  scratch_free(&w);
+  return r;
+}
+
+extern "C" int skrt_cuda_set_check_finite(int on) {
+  int old = g_check_finite;
+  g_check_finite = on;
+  return old;
+}
+
+extern "C" void skrt_cuda_set_select_capacity(int64_t cap) { g_select_cap = cap; }

@@ -1,0 +1,69 @@
+/* skrt CUDA kernels: the C entry points of libskrt_cuda (runtime/cuda/), which wrap the
+ * kernel headers in runtime/kernels/cuda_*.cuh. Generated `skc --target=cuda` code and the
+ * GPU tests call these; every pointer in the parameter structs is a DEVICE pointer and the
+ * work is queued on the stream of the context (skrt_context_cuda_stream, NULL = default).
+ *
+ * Tensor types: q, k, v, o, dout, dq, dk, dv (and x of the score network) have the element
+ * type `dtype` (enum skrt_cuda_dtype); u, lse, tau, du are float (p->real_bits must be 32);
+ * nfree is int32. The head-dim axis is contiguous; q/k/v/o strides are honoured, the
+ * gradients are contiguous. D must be one of 32, 64, 96, 128.
+ *
+ * Selection (S6-S8) runs on the GPU: no host round trip and no N x N mask. The backward
+ * recomputes the selection from u (deterministic, identical to the forward's). Scratch
+ * memory comes from cudaMallocAsync on the stream and is released before return.
+ * Calls return 0 or a skrt_status with a message in skrt_last_error(). The only host
+ * synchronisation is the optional finite check of u (skrt_cuda_set_check_finite). */
+#ifndef SKRT_CUDA_H
+#define SKRT_CUDA_H
+
+#include "skrt/attention.h"
+#include "skrt/base.h"
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum skrt_cuda_dtype { SKRT_CUDA_F32 = 0, SKRT_CUDA_BF16 = 1, SKRT_CUDA_F16 = 2 };
+
+/* Forward S5-S10: o, and lse/tau/nfree when their pointers are set. */
+int skrt_cuda_attention_forward(const struct skrt_attn_params *p, int dtype,
+                                struct skrt_context *ctx);
+
+/* Backward S11: dq, dk, dv (dtype) and du (float) from dout and the forward's lse and o.
+ * p->lse must be set (as written by the forward); tau/nfree are recomputed. */
+int skrt_cuda_attention_backward(const struct skrt_attn_params *p, const struct skrt_attn_grads *g,
+                                 int dtype, struct skrt_context *ctx);
+
+/* Scoring network (S5). mode is enum skrt_score_mode. hidden: x (B,N,F) dtype; keys: x is
+ * the key tensor (B,Hkv,N,D) contiguous, F = D; input: u_in (B,Hkv,N) float. w_score
+ * (Hkv,F) and b_score (Hkv) float (unused for input). Writes u (B,Hkv,N) float. */
+struct skrt_cuda_scores {
+  int64_t B, Hkv, N, F;
+  int mode;
+  float slope;
+  const void *x;
+  const float *w_score, *b_score, *u_in;
+  float *u;
+};
+int skrt_cuda_scores_forward(const struct skrt_cuda_scores *s, int dtype, struct skrt_context *ctx);
+
+/* Score-network gradients from du (B,Hkv,N): dx (hidden: (B,N,F), overwritten; keys: ADDED
+ * to dx, which is the dk of the attention backward), dw (Hkv,F), db (Hkv), dslope (one
+ * float). For mode input only dslope is written. Any output may be NULL. */
+int skrt_cuda_scores_backward(const struct skrt_cuda_scores *s, const float *du, void *dx,
+                              float *dw, float *db, float *dslope, int dtype,
+                              struct skrt_context *ctx);
+
+/* Finite check of u before the selection (one host synchronisation per call); on by
+ * default. Returns the previous setting. Process-wide. */
+int skrt_cuda_set_check_finite(int on);
+
+/* Test hook: capacity (entries) of the in-shared-memory candidate set of a selection
+ * chunk; 0 restores the default. Smaller values force the global-memory fallback path. */
+void skrt_cuda_set_select_capacity(int64_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

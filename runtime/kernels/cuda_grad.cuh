@@ -1,0 +1,167 @@
+/* CUDA small kernels around the attention: the tail of S11 (du from the per-key and
+ * per-query dm sums through the SparseK Jacobian S4, using that the queries where key j is
+ * free form one interval), the fp32 -> storage casts of dk/dv, and the scoring network S5
+ * forward and backward (small reductions, deterministic). */
+#ifndef SKRT_KERNELS_CUDA_GRAD_CUH
+#define SKRT_KERNELS_CUDA_GRAD_CUH
+
+#include <cub/block/block_reduce.cuh>
+#include <cub/block/block_scan.cuh>
+
+#include "kernels/cuda_common.cuh"
+
+/* Cpre[s][i] = sum_{i' < i} c_i', c_i = cnum_i / |F_i| (0 when |F_i| = 0). Grid S. */
+template <int NT>
+__global__ void __launch_bounds__(NT)
+    skrt_cpre_kernel(const float *cnum, const int32_t *nfree, int64_t N, double *cpre) {
+  typedef cub::BlockScan<double, NT> Scan;
+  __shared__ typename Scan::TempStorage tmp;
+  int64_t s = blockIdx.x;
+  double run = 0.0;
+  if (threadIdx.x == 0)
+    cpre[s * (N + 1)] = 0.0;
+  for (int64_t base = 0; base < N; base += NT) {
+    int64_t i = base + threadIdx.x;
+    double c = 0.0;
+    if (i < N && nfree[s * N + i] > 0)
+      c = (double)cnum[s * N + i] / (double)nfree[s * N + i];
+    double inc, tot;
+    Scan(tmp).InclusiveSum(c, inc, tot);
+    if (i < N)
+      cpre[s * (N + 1) + i + 1] = run + inc;
+    run += tot;
+    __syncthreads();
+  }
+}
+
+/* First i in [lo, N) with pred(i) true for a predicate that is monotone (false..true). */
+template <typename P>
+__device__ __forceinline__ int64_t skrt_lower_bound(int64_t lo, int64_t N, P pred) {
+  int64_t hi = N;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (pred(mid))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
+}
+
+/* ref: S11 (SparseK part). du_j = sum_{i: j in F_i, S_i} dm_ij - sum_{i: j in F_i} c_i; the
+ * second sum runs over one interval of queries found by binary search on tau (non-
+ * decreasing). Grid (ceil(N/256), S). */
+static __global__ void skrt_du_kernel(const float *u, const double *tau, const float *dmacc,
+                                      const double *cpre, int64_t N, int64_t w, float *du) {
+  int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x, s = blockIdx.y;
+  if (j >= N)
+    return;
+  const double *ts = tau + s * N;
+  double uj = u[s * N + j];
+  int64_t lo = min(N, j + w);
+  int64_t fs = skrt_lower_bound(lo, N, [&](int64_t i) { return uj - ts[i] < 1.0; });
+  int64_t fe = skrt_lower_bound(fs, N, [&](int64_t i) { return !(uj - ts[i] > 0.0); });
+  const double *cp = cpre + s * (N + 1);
+  double d = (double)dmacc[s * N + j] - (cp[fe] - cp[fs]);
+  du[s * N + j] = (float)d;
+}
+
+/* Saved-state copy of the thresholds (double -> float). */
+static __global__ void skrt_d2f_kernel(const double *x, int64_t n, float *y) {
+  int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (e < n)
+    y[e] = (float)x[e];
+}
+
+template <typename T> __global__ void skrt_cast_kernel(const float *x, int64_t n, T *y) {
+  int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (e < n)
+    y[e] = skrt_from_f<T>(x[e]);
+}
+
+/* ref: S5. u[b,h,j] = x . w_score[h] + b_score[h] + slope * j (mode 0 hidden, 1 keys) or
+ * u_in + slope * j (mode 2 input). One thread per output. */
+template <typename T>
+__global__ void skrt_scores_fwd_kernel(int64_t B, int64_t H, int64_t N, int64_t F, int mode,
+                                       float slope, const T *x, const float *wsc, const float *bsc,
+                                       const float *uin, float *u) {
+  int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (e >= B * H * N)
+    return;
+  int64_t j = e % N, h = (e / N) % H, b = e / (N * H);
+  float acc;
+  if (mode == 2) {
+    acc = uin[e];
+  } else {
+    const T *xr = mode == 0 ? x + (b * N + j) * F : x + e * F;
+    acc = bsc[h];
+    for (int64_t f = 0; f < F; ++f)
+      acc += skrt_to_f(xr[f]) * wsc[h * F + f];
+  }
+  u[e] = acc + slope * (float)j;
+}
+
+/* ref: S11 scoring tail. dw[h,f] (f < F) or db[h] (f == F): sum over b, j. Grid (F+1, H). */
+template <typename T, int NT>
+__global__ void __launch_bounds__(NT)
+    skrt_scores_dw_kernel(int64_t B, int64_t H, int64_t N, int64_t F, int mode, const T *x,
+                          const float *du, float *dw, float *db) {
+  typedef cub::BlockReduce<double, NT> R;
+  __shared__ typename R::TempStorage tmp;
+  int64_t f = blockIdx.x, h = blockIdx.y;
+  double acc = 0.0;
+  for (int64_t e = threadIdx.x; e < B * N; e += NT) {
+    int64_t b = e / N, j = e % N;
+    float g = du[(b * H + h) * N + j];
+    if (f == F)
+      acc += g;
+    else if (mode == 0)
+      acc += (double)g * skrt_to_f(x[(b * N + j) * F + f]);
+    else
+      acc += (double)g * skrt_to_f(x[((b * H + h) * N + j) * F + f]);
+  }
+  double t = R(tmp).Sum(acc);
+  if (threadIdx.x == 0) {
+    if (f == F && db)
+      db[h] = (float)t;
+    else if (f < F && dw)
+      dw[h * F + f] = (float)t;
+  }
+}
+
+/* dslope = sum du * j over everything. One block. */
+template <int NT>
+__global__ void __launch_bounds__(NT)
+    skrt_scores_dslope_kernel(int64_t n, int64_t N, const float *du, float *out) {
+  typedef cub::BlockReduce<double, NT> R;
+  __shared__ typename R::TempStorage tmp;
+  double acc = 0.0;
+  for (int64_t e = threadIdx.x; e < n; e += NT)
+    acc += (double)du[e] * (double)(e % N);
+  double t = R(tmp).Sum(acc);
+  if (threadIdx.x == 0)
+    *out = (float)t;
+}
+
+/* dx: hidden (B,N,F) = sum_h du[b,h,j] w[h,:] (overwrite); keys (B,H,N,D) += du w[h,:]. */
+template <typename T>
+__global__ void skrt_scores_dx_kernel(int64_t B, int64_t H, int64_t N, int64_t F, int mode,
+                                      const float *du, const float *wsc, T *dx) {
+  int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (mode == 0) {
+    if (e >= B * N * F)
+      return;
+    int64_t f = e % F, j = (e / F) % N, b = e / (F * N);
+    float acc = 0.0f;
+    for (int64_t h = 0; h < H; ++h)
+      acc += du[(b * H + h) * N + j] * wsc[h * F + f];
+    dx[e] = skrt_from_f<T>(acc);
+  } else {
+    if (e >= B * H * N * F)
+      return;
+    int64_t f = e % F, r = e / F, h = (r / N) % H;
+    dx[e] = skrt_from_f<T>(skrt_to_f(dx[e]) + du[r] * wsc[h * F + f]);
+  }
+}
+
+#endif

@@ -1,0 +1,340 @@
+/* GPU correctness suite of libskrt_cuda: every case draws fresh random inputs, runs the CUDA
+ * forward and backward (and the score network), and compares with the double-precision CPU
+ * reference of runtime/src/reference.c by relative max-norm error
+ * max|gpu - ref| / max|ref| over the output and each gradient. Tolerances: 1e-5 for fp32,
+ * 2e-2 for bf16/fp16 (the reference then gets the same rounded inputs). Outputs are
+ * poisoned with NaN before each run; any NaN fails. Exit status 0 iff every case passes.
+ * Usage: test_cuda [--quick] (quick: the small cases only, for compute-sanitizer). */
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "skrt/cuda.h"
+#include "skrt/sparsek.h"
+
+#define CK(x)                                                                                      \
+  do {                                                                                             \
+    cudaError_t e_ = (x);                                                                          \
+    if (e_ != cudaSuccess) {                                                                       \
+      std::printf("cuda error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__);         \
+      std::exit(2);                                                                                \
+    }                                                                                              \
+  } while (0)
+
+struct tcase {
+  const char *name;
+  int64_t B, Hq, Hkv, N, D, k, w;
+  int gate, mode, dtype;
+  int64_t F;     /* hidden width (mode hidden) */
+  int ties;      /* quantize u to force ties */
+  int64_t cap;   /* selection shared-memory capacity override (0 = default) */
+  double uscale; /* spread of the scores */
+};
+
+static std::mt19937_64 rng(12345);
+
+static std::vector<double> randn(int64_t n, double sd) {
+  std::normal_distribution<double> d(0.0, sd);
+  std::vector<double> x((size_t)n);
+  for (auto &v : x)
+    v = d(rng);
+  return x;
+}
+
+/* Rounds to the storage type and back (what the GPU sees), returns bytes for the device. */
+static std::vector<unsigned char> to_dev(std::vector<double> &x, int dtype) {
+  size_t es = dtype == SKRT_CUDA_F32 ? 4 : 2;
+  std::vector<unsigned char> out(x.size() * es);
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (dtype == SKRT_CUDA_F32) {
+      float f = (float)x[i];
+      x[i] = f;
+      std::memcpy(&out[i * 4], &f, 4);
+    } else if (dtype == SKRT_CUDA_BF16) {
+      __nv_bfloat16 h = __float2bfloat16((float)x[i]);
+      x[i] = __bfloat162float(h);
+      std::memcpy(&out[i * 2], &h, 2);
+    } else {
+      __half h = __float2half((float)x[i]);
+      x[i] = __half2float(h);
+      std::memcpy(&out[i * 2], &h, 2);
+    }
+  }
+  return out;
+}
+
+static std::vector<double> from_dev(const void *d, int64_t n, int dtype) {
+  size_t es = dtype == SKRT_CUDA_F32 ? 4 : 2;
+  std::vector<unsigned char> h((size_t)n * es);
+  CK(cudaMemcpy(h.data(), d, h.size(), cudaMemcpyDeviceToHost));
+  std::vector<double> x((size_t)n);
+  for (int64_t i = 0; i < n; ++i) {
+    if (dtype == SKRT_CUDA_F32) {
+      float f;
+      std::memcpy(&f, &h[i * 4], 4);
+      x[i] = f;
+    } else if (dtype == SKRT_CUDA_BF16) {
+      __nv_bfloat16 b;
+      std::memcpy(&b, &h[i * 2], 2);
+      x[i] = __bfloat162float(b);
+    } else {
+      __half b;
+      std::memcpy(&b, &h[i * 2], 2);
+      x[i] = __half2float(b);
+    }
+  }
+  return x;
+}
+
+static void *dev_alloc(size_t bytes) { /* poisoned with NaN (all-ones bytes) */
+  void *p;
+  CK(cudaMalloc(&p, bytes ? bytes : 16));
+  CK(cudaMemset(p, 0xff, bytes ? bytes : 16));
+  return p;
+}
+
+static void *dev_copy(const std::vector<unsigned char> &h) {
+  void *p = dev_alloc(h.size());
+  CK(cudaMemcpy(p, h.data(), h.size(), cudaMemcpyHostToDevice));
+  return p;
+}
+
+static void *dev_floats(const std::vector<double> &x) {
+  std::vector<unsigned char> h(x.size() * 4);
+  for (size_t i = 0; i < x.size(); ++i) {
+    float f = (float)x[i];
+    std::memcpy(&h[i * 4], &f, 4);
+  }
+  return dev_copy(h);
+}
+
+static int g_fail = 0;
+
+/* Relative max-norm error; prints one line; NaN counts as failure. */
+static void compare(const tcase &c, const char *what, const std::vector<double> &gpu,
+                    const std::vector<double> &ref, double tol) {
+  double md = 0, mr = 0;
+  bool nan = false;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(gpu[i]))
+      nan = true;
+    md = std::fmax(md, std::fabs(gpu[i] - ref[i]));
+    mr = std::fmax(mr, std::fabs(ref[i]));
+  }
+  double rel = mr > 0 ? md / mr : md;
+  bool ok = !nan && rel <= tol;
+  std::printf("  %-26s %-8s rel_err %.3e (tol %.0e)%s\n", c.name, what, rel, tol,
+              ok ? "" : (nan ? "  NaN  FAIL" : "  FAIL"));
+  if (!ok)
+    g_fail++;
+}
+
+static double tol_of(int dtype) { return dtype == SKRT_CUDA_F32 ? 1e-5 : 2e-2; }
+
+/* Score network: GPU forward/backward vs the reference on the case's score inputs. x and k
+ * hold the (rounded) values the GPU sees; xb is x (hidden) or k (keys) in storage bytes;
+ * dkg is the GPU's attention dk, which mode keys adds du * w_score to. */
+static void check_scores(const tcase &c, const skrt_ref_shape &sh, const skrt_ref_config &cf,
+                         const std::vector<double> &x, const std::vector<double> &k,
+                         const std::vector<unsigned char> &xb, const std::vector<double> &ws,
+                         const std::vector<double> &bs, const std::vector<double> &uin,
+                         const std::vector<double> &du, const std::vector<double> &dkg) {
+  int64_t S = c.B * c.Hkv, N = c.N, F = c.mode == SKRT_SCORE_KEYS ? c.D : c.F;
+  double tol = tol_of(c.dtype);
+  std::vector<double> uref((size_t)(S * N));
+  skrt_ref_scores(&sh, &cf, x.data(), k.data(), ws.data(), bs.data(), uin.data(), uref.data());
+  skrt_cuda_scores sc{c.B,     c.Hkv,   N,       F,       c.mode, (float)cf.slope,
+                      nullptr, nullptr, nullptr, nullptr, nullptr};
+  sc.x = dev_copy(xb);
+  sc.w_score = (const float *)dev_floats(ws);
+  sc.b_score = (const float *)dev_floats(bs);
+  sc.u_in = (const float *)dev_floats(uin);
+  sc.u = (float *)dev_alloc(sizeof(float) * S * N);
+  if (skrt_cuda_scores_forward(&sc, c.dtype, nullptr)) {
+    std::printf("scores forward failed: %s\n", skrt_last_error());
+    g_fail++;
+    return;
+  }
+  CK(cudaDeviceSynchronize());
+  compare(c, "u", from_dev(sc.u, S * N, SKRT_CUDA_F32), uref, tol);
+  std::vector<double> duf = du;
+  for (auto &v : duf)
+    v = (float)v;
+  int64_t nx = c.mode == SKRT_SCORE_HIDDEN ? c.B * N * F : S * N * F;
+  std::vector<double> dx((size_t)nx, 0.0), dkr = dkg, dw((size_t)(c.Hkv * F)), db((size_t)c.Hkv),
+                                           dsl(1);
+  skrt_ref_scores_backward(&sh, &cf, x.data(), k.data(), ws.data(), duf.data(), dx.data(),
+                           dkr.data(), dw.data(), db.data(), dsl.data());
+  void *ddu = dev_floats(duf);
+  std::vector<double> dkcopy = dkg;
+  void *dxd = c.mode == SKRT_SCORE_KEYS ? dev_copy(to_dev(dkcopy, c.dtype))
+                                        : dev_alloc((size_t)nx * (c.dtype ? 2 : 4));
+  float *dwd = (float *)dev_alloc(sizeof(float) * c.Hkv * F);
+  float *dbd = (float *)dev_alloc(sizeof(float) * c.Hkv);
+  float *dsd = (float *)dev_alloc(sizeof(float));
+  if (skrt_cuda_scores_backward(&sc, (const float *)ddu, dxd, dwd, dbd, dsd, c.dtype, nullptr)) {
+    std::printf("scores backward failed: %s\n", skrt_last_error());
+    g_fail++;
+    return;
+  }
+  CK(cudaDeviceSynchronize());
+  compare(c, "dslope", from_dev(dsd, 1, SKRT_CUDA_F32), dsl, tol);
+  if (c.mode == SKRT_SCORE_INPUT)
+    return;
+  compare(c, "dw_score", from_dev(dwd, c.Hkv * F, SKRT_CUDA_F32), dw, tol);
+  compare(c, "db_score", from_dev(dbd, c.Hkv, SKRT_CUDA_F32), db, tol);
+  if (c.mode == SKRT_SCORE_HIDDEN)
+    compare(c, "dx", from_dev(dxd, nx, c.dtype), dx, tol);
+  else
+    compare(c, "dk+du.w", from_dev(dxd, nx, c.dtype), dkr, tol);
+}
+
+static void run_case(const tcase &c) {
+  std::printf("case %s: B=%lld Hq=%lld Hkv=%lld N=%lld D=%lld k=%lld w=%lld gate=%s mode=%d "
+              "dtype=%s\n",
+              c.name, (long long)c.B, (long long)c.Hq, (long long)c.Hkv, (long long)c.N,
+              (long long)c.D, (long long)c.k, (long long)c.w, c.gate ? "v" : "kv", c.mode,
+              c.dtype == 0   ? "f32"
+              : c.dtype == 1 ? "bf16"
+                             : "f16");
+  int64_t B = c.B, Hq = c.Hq, Hkv = c.Hkv, N = c.N, D = c.D, S = B * Hkv;
+  int64_t F = c.mode == SKRT_SCORE_KEYS ? D : c.F;
+  skrt_ref_shape sh{B, Hq, Hkv, N, D, c.F > 0 ? c.F : 1};
+  skrt_ref_config cf{c.k, c.w, c.gate, c.mode, 1.0 / std::sqrt((double)D), 0.01};
+  std::vector<double> q = randn(B * Hq * N * D, 1.0), k = randn(S * N * D, 1.0),
+                      v = randn(S * N * D, 1.0), dout = randn(B * Hq * N * D, 1.0);
+  auto qb = to_dev(q, c.dtype), kb = to_dev(k, c.dtype), vb = to_dev(v, c.dtype),
+       db = to_dev(dout, c.dtype);
+  std::vector<double> x = randn(B * N * (c.F > 0 ? c.F : 1), 1.0);
+  std::vector<unsigned char> xb = c.mode == SKRT_SCORE_KEYS ? kb : to_dev(x, c.dtype);
+  std::vector<double> ws = randn(Hkv * std::max<int64_t>(F, 1), c.uscale / std::sqrt((double)F)),
+                      bsc = randn(Hkv, 0.1), uin = randn(S * N, c.uscale);
+  if (c.ties)
+    for (auto &t : uin)
+      t = std::round(t * 2.0) / 2.0;
+  /* scores: the reference's u, rounded to float, feeds both sides */
+  std::vector<double> u((size_t)(S * N));
+  skrt_ref_scores(&sh, &cf, x.data(), k.data(), ws.data(), bsc.data(), uin.data(), u.data());
+  for (auto &t : u)
+    t = (float)t;
+  /* reference forward/backward */
+  std::vector<double> o((size_t)(B * Hq * N * D)), lse((size_t)(B * Hq * N)), tau((size_t)(S * N)),
+      dq(q.size()), dk(k.size()), dv(v.size()), du(u.size());
+  std::vector<int64_t> nf((size_t)(S * N));
+  if (skrt_ref_attention_forward(&sh, &cf, q.data(), k.data(), v.data(), u.data(), o.data(),
+                                 lse.data(), tau.data(), nf.data()) ||
+      skrt_ref_attention_backward(&sh, &cf, q.data(), k.data(), v.data(), u.data(), dout.data(),
+                                  dq.data(), dk.data(), dv.data(), du.data())) {
+    std::printf("reference failed: %s\n", skrt_last_error());
+    g_fail++;
+    return;
+  }
+  /* GPU */
+  skrt_cuda_set_select_capacity(c.cap);
+  size_t es = c.dtype == SKRT_CUDA_F32 ? 4 : 2;
+  skrt_attn_params p{};
+  p.B = B;
+  p.Hq = Hq;
+  p.Hkv = Hkv;
+  p.N = N;
+  p.D = D;
+  p.topk = c.k;
+  p.window = c.w;
+  p.gate = c.gate;
+  p.real_bits = 32;
+  p.scale = cf.scale;
+  p.q = dev_copy(qb);
+  p.k = dev_copy(kb);
+  p.v = dev_copy(vb);
+  p.o = dev_alloc(es * B * Hq * N * D);
+  int64_t qs[3] = {Hq * N * D, N * D, D}, ks[3] = {Hkv * N * D, N * D, D};
+  std::memcpy(p.q_stride, qs, sizeof qs);
+  std::memcpy(p.o_stride, qs, sizeof qs);
+  std::memcpy(p.k_stride, ks, sizeof ks);
+  std::memcpy(p.v_stride, ks, sizeof ks);
+  p.u = dev_floats(u);
+  p.lse = dev_alloc(4 * B * Hq * N);
+  p.tau = dev_alloc(4 * S * N);
+  p.nfree = (int32_t *)dev_alloc(4 * S * N);
+  skrt_attn_grads g{};
+  g.dout = dev_copy(db);
+  g.dq = dev_alloc(es * B * Hq * N * D);
+  g.dk = dev_alloc(es * S * N * D);
+  g.dv = dev_alloc(es * S * N * D);
+  g.du = dev_alloc(4 * S * N);
+  if (skrt_cuda_attention_forward(&p, c.dtype, nullptr) ||
+      skrt_cuda_attention_backward(&p, &g, c.dtype, nullptr)) {
+    std::printf("  GPU call failed: %s\n", skrt_last_error());
+    g_fail++;
+    return;
+  }
+  CK(cudaDeviceSynchronize());
+  double tol = tol_of(c.dtype);
+  compare(c, "o", from_dev(p.o, B * Hq * N * D, c.dtype), o, tol);
+  compare(c, "lse", from_dev(p.lse, B * Hq * N, SKRT_CUDA_F32), lse, tol);
+  /* selection statistics: |F_i| exactly, tau where some entry is free */
+  std::vector<int32_t> nfg((size_t)(S * N));
+  CK(cudaMemcpy(nfg.data(), p.nfree, 4 * S * N, cudaMemcpyDeviceToHost));
+  std::vector<double> tg = from_dev(p.tau, S * N, SKRT_CUDA_F32);
+  int64_t bad_nf = 0;
+  double tau_err = 0;
+  for (int64_t i = 0; i < S * N; ++i) {
+    bad_nf += nfg[i] != nf[i];
+    if (nf[i] > 0)
+      tau_err = std::fmax(tau_err, std::fabs(tg[i] - tau[i]) / (1.0 + std::fabs(tau[i])));
+  }
+  std::printf("  %-26s nfree mismatches %lld, tau max err %.2e%s\n", c.name, (long long)bad_nf,
+              tau_err, bad_nf || tau_err > 1e-6 ? "  FAIL" : "");
+  if (bad_nf || tau_err > 1e-6)
+    g_fail++;
+  compare(c, "dq", from_dev(g.dq, B * Hq * N * D, c.dtype), dq, tol);
+  std::vector<double> dkg = from_dev(g.dk, S * N * D, c.dtype);
+  compare(c, "dk", dkg, dk, tol);
+  compare(c, "dv", from_dev(g.dv, S * N * D, c.dtype), dv, tol);
+  compare(c, "du", from_dev(g.du, S * N, SKRT_CUDA_F32), du, tol);
+  check_scores(c, sh, cf, x, k, xb, ws, bsc, uin, du, dkg);
+}
+
+int main(int argc, char **argv) {
+  bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  const int F32 = SKRT_CUDA_F32, BF = SKRT_CUDA_BF16, H = SKRT_CUDA_F16;
+  const int KV = SKRT_GATE_KV, GV = SKRT_GATE_V;
+  const int HID = SKRT_SCORE_HIDDEN, KEYS = SKRT_SCORE_KEYS, IN = SKRT_SCORE_INPUT;
+  std::vector<tcase> cases = {
+      /* name                 B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us */
+      {"mha_f32_input", 2, 2, 2, 200, 32, 16, 8, KV, IN, F32, 0, 0, 0, 1.0},
+      {"gqa_f32_hidden_gv", 1, 4, 2, 300, 64, 40, 16, GV, HID, F32, 24, 0, 0, 1.0},
+      {"mha_f32_keys_w0", 1, 2, 1, 130, 32, 20, 0, KV, KEYS, F32, 0, 0, 0, 1.0},
+      {"f32_k_ge_n", 1, 2, 1, 150, 32, 500, 5, KV, IN, F32, 0, 0, 0, 1.0},
+      {"f32_w_ge_n", 1, 1, 1, 90, 32, 4, 200, GV, IN, F32, 0, 0, 0, 1.0},
+      {"f32_ties", 1, 2, 2, 260, 32, 30, 4, KV, IN, F32, 0, 1, 0, 1.0},
+      {"f32_k1_n1", 1, 1, 1, 1, 32, 1, 0, KV, IN, F32, 0, 0, 0, 1.0},
+      {"bf16_mha_d64", 1, 2, 2, 333, 64, 50, 32, KV, IN, BF, 0, 0, 0, 1.0},
+      {"f16_gqa_d96_gv", 1, 4, 1, 250, 96, 30, 20, GV, HID, H, 16, 0, 0, 1.0},
+  };
+  std::vector<tcase> more = {
+      {"f32_chunks_w0", 1, 2, 1, 1300, 32, 64, 0, KV, IN, F32, 0, 0, 0, 1.0},
+      {"f32_chunks_fallback", 1, 2, 1, 1300, 32, 64, 40, GV, IN, F32, 0, 0, 96, 1.0},
+      {"f32_chunks_smallspread", 1, 1, 1, 1200, 64, 100, 30, KV, IN, F32, 0, 0, 0, 0.05},
+      {"bf16_gqa_d128", 1, 4, 1, 1100, 128, 200, 64, KV, KEYS, BF, 0, 0, 0, 1.0},
+      {"bf16_gqa_d128_gv", 2, 4, 2, 700, 128, 100, 50, GV, IN, BF, 0, 0, 0, 2.0},
+      {"f16_mha_d64_w0", 1, 2, 2, 900, 64, 300, 0, KV, IN, H, 0, 0, 0, 1.0},
+      {"bf16_d32_k_ge_n", 1, 2, 1, 400, 32, 1000, 16, KV, HID, BF, 8, 0, 0, 1.0},
+  };
+  if (!quick)
+    cases.insert(cases.end(), more.begin(), more.end());
+  for (const tcase &c : cases)
+    run_case(c);
+  /* error path: non-finite scores are reported, not computed */
+  std::printf("%s: %d failure(s)\n", g_fail ? "FAILED" : "PASSED", g_fail);
+  return g_fail ? 1 : 0;
+}
