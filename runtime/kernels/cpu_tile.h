@@ -182,15 +182,18 @@ static inline void skk_acc_t_group(const skk_real *pt, const skk_real *const *ro
 /* accT[d][t] += sum_c pt[c][t] * rows[c][d] for all D columns. */
 static inline void skk_acc_t(const skk_real *pt, const skk_real *const *rows, int64_t nc,
                              int64_t D, skk_real *restrict acct) {
-  int64_t d0 = 0;
-  for (; d0 + SKK_DG <= D; d0 += SKK_DG)
+  const int64_t dfull = D - D % SKK_DG;
+  for (int64_t d0 = 0; d0 < dfull; d0 += SKK_DG)
     skk_acc_t_group(pt, rows, nc, d0, acct);
-  for (; d0 < D; ++d0)
-    for (int64_t c = 0; c < nc; ++c) {
-      const skk_real r = rows[c][d0];
+  if (dfull == D)
+    return;
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t d = dfull; d < D; ++d) {
+      const skk_real r = rows[c][d];
+      skk_real *ad = acct + d * SKK_T;
 #pragma omp simd
       for (int t = 0; t < SKK_T; ++t)
-        acct[d0 * SKK_T + t] += r * pt[c * SKK_T + t];
+        ad[t] += r * pt[c * SKK_T + t];
     }
 }
 
