@@ -276,12 +276,15 @@ static void gen_report(const struct skrt_kv_cache *c, int64_t pos, int64_t steps
   fflush(stdout);
 }
 
+static void gen_header(void) {
+  printf("%9s %10s %10s %12s %12s %10s %8s %8s\n", "position", "step_us", "decode_us",
+         "kv_bytes", "kv_used", "scalar_B", "act_max", "rss_MiB");
+}
+
 static int gen_decode_all(struct gen_model *m, struct skrt_kv_cache *c,
                           struct skrt_context *ctx) {
   struct gen_bufs b;
   int st = gen_bufs_init(&b, &m->o, 1) ? SKRT_ERR_NOMEM : SKRT_OK;
-  printf("%9s %10s %10s %12s %12s %10s %8s %8s\n", "position", "step_us", "decode_us",
-         "kv_bytes", "kv_used", "scalar_B", "act_max", "rss_MiB");
   int64_t steps = 0, next = 1024;
   double step_s = 0.0, dec_s = 0.0;
   for (int64_t pos = m->o.prompt; !st && pos < m->o.positions; pos++) {
@@ -319,7 +322,15 @@ int main(int argc, char **argv) {
            (long long)o.prompt, (long long)o.layers, (long long)o.batch, (long long)o.hq,
            (long long)o.hkv, (long long)o.d, (long long)o.k, (long long)o.w, o.slope,
            skrt_context_num_threads(ctx));
+  double t0 = gen_now();
   st = st ? st : gen_prefill(&m, cache, ctx);
+  if (!st && o.prompt > 0) {
+    printf("prefill of %lld tokens (per-token time, bytes after it):\n", (long long)o.prompt);
+    gen_header();
+    gen_report(cache, o.prompt, o.prompt, gen_now() - t0, gen_now() - t0);
+  }
+  if (!st && o.prompt < o.positions)
+    gen_header();
   st = st ? st : gen_decode_all(&m, cache, ctx);
   gen_model_free(&m);
   skrt_kv_cache_destroy(cache);
