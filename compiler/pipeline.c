@@ -35,7 +35,8 @@ static bool stage(MlirContext ctx, MlirOperation m, const struct skc_pipeline_op
   return ok;
 }
 
-static const char *const stages[] = {"verify", "sparsify", "canonicalize", "fuse", "tile"};
+static const char *const stages[] = {"verify", "raise-attention", "sparsify", "canonicalize", "fuse", "tile",
+                                     "lower-kernels"};
 
 bool skc_pipeline_has_stage(const char *flag) {
   for (size_t i = 0; i < sizeof stages / sizeof *stages; ++i)
@@ -49,11 +50,14 @@ bool skc_pipeline_run(MlirContext ctx, MlirOperation m, const struct skc_pipelin
   MlirPass none = {NULL};
   if (!stage(ctx, m, po, "verify", skc_verify_pass_create(o), NULL))
     return false;
+  if (!stage(ctx, m, po, "raise-attention", skc_raise_attention_pass_create(o), NULL))
+    return false;
   if (po->stop == SKC_STOP_RAISED)
     return true;
   return stage(ctx, m, po, "sparsify", skc_sparsify_pass_create(o), NULL) &&
          stage(ctx, m, po, "verify", skc_verify_pass_create(o), NULL) &&
          stage(ctx, m, po, "canonicalize", none, "canonicalize,cse") &&
          stage(ctx, m, po, "fuse", skc_fuse_pass_create(o), NULL) &&
-         stage(ctx, m, po, "tile", skc_tile_pass_create(o), NULL);
+         stage(ctx, m, po, "tile", skc_tile_pass_create(o), NULL) &&
+         stage(ctx, m, po, "lower-kernels", skc_lower_kernels_pass_create(o), NULL);
 }

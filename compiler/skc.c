@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/codegen.h"
 #include "compiler/driver.h"
 #include "compiler/pipeline.h"
 #include "mlir-c/Pass.h"
@@ -147,8 +148,16 @@ static bool compile(MlirContext ctx, MlirOperation m, const struct skc_args *a) 
     return false;
   if (a->emit == SKC_EMIT_MLIR || a->emit == SKC_EMIT_SPARSEK)
     return write_ir(m, a->output);
-  skc_error("--emit=%s: code generation is not available in this build", emit_names[a->emit]);
-  return false;
+  struct skc_codegen_options co = {
+      .input = a->input,
+      .out_dir = a->output ? a->output : ".",
+      .name = a->name,
+      .emit = a->emit == SKC_EMIT_C      ? SKC_CODEGEN_C
+              : a->emit == SKC_EMIT_CUDA ? SKC_CODEGEN_CUDA
+                                         : SKC_CODEGEN_LIB,
+      .sk = &a->sk,
+  };
+  return skc_codegen_run(m, &co);
 }
 
 int main(int argc, char **argv) {

@@ -1,0 +1,50 @@
+/* Internals shared by the code-generation files: the target records, the provenance line,
+ * extent expressions, and the two writers (the ABI header and the C/OpenMP source). */
+#ifndef SKC_CODEGEN_CGEN_H
+#define SKC_CODEGEN_CGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "codegen/emit.h"
+#include "codegen/plan.h"
+
+/* A code-generation target (X-macro list in target.c). */
+struct skc_target_info {
+  const char *name;        /* "cpu" */
+  const char *description; /* "C11 + OpenMP" */
+  const char *source_ext;  /* ".c" */
+  const char *kernel_header;
+  bool available;          /* false: the writer is not implemented in this build */
+};
+const struct skc_target_info *skc_target_get(int target);
+
+/* What every emitted file states about itself. */
+struct skc_cg_context {
+  const char *input;    /* the model path as given */
+  const char *name;     /* library / header stem */
+  const char *pipeline; /* pass flags, comma separated */
+  const struct skc_target_info *target;
+};
+
+/* The provenance line (style rule 10) for file `file`. */
+void skc_cg_provenance(struct skc_emitter *e, const struct skc_cg_context *c);
+
+/* An extent as C: a constant or its symbol's name. */
+void skc_cg_dim_str(const struct skc_cg_func *f, struct skc_cg_dim d, char *buf, size_t n);
+/* "[B, 4, N, 16]" */
+void skc_cg_shape_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, int rank,
+                      char *buf, size_t n);
+/* "(B * 4 * N * 16)" over axes [from, rank) */
+void skc_cg_numel_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, int from,
+                      int rank, char *buf, size_t n);
+
+/* The entry's prototype (without ';'), one parameter per line group. */
+void skc_cg_prototype(struct skc_emitter *e, const struct skc_cg_func *f);
+
+void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
+                         const struct skc_cg_context *c);
+void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,
+                    const struct skc_cg_context *c);
+
+#endif

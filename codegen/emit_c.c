@@ -1,0 +1,396 @@
+/* The C/OpenMP writer: <name>.c, a thin translation unit around the hand-written kernels
+ * (design.md, "Kernels: thick hand-written, thin generated"):
+ *
+ *   provenance line; #define SKK_REAL / SKK_HEAD_DIM / SKK_TILE_Q;
+ *   #include "kernels/cpu_attention_fwd.h"; per kernel instance its constants (#define);
+ *   per public function an entry that checks every DLTensor (skrt_dl_check, then the
+ *   dynamic extents B, N against the tensor that defined them), lays out the workspace
+ *   arena, computes the scores u (S5) into it, checks they are finite, fills a
+ *   struct skrt_attn_params and calls skk_attention_forward; results that return an argument
+ *   (or a value returned twice) are copied.
+ *
+ * Output is a pure function of the plan: no dates, no paths but the input as given. */
+#include <stdio.h>
+#include <string.h>
+
+#include "codegen/cgen.h"
+#include "compiler/diag.h"
+#include "dialect/sparsek.h"
+
+/* Which optional helpers the translation unit needs (unused static functions warn). */
+struct helpers {
+  bool sym, hidden, keys, input, copy;
+};
+
+static void need_helpers(const struct skc_cg_module *m, struct helpers *h) {
+  memset(h, 0, sizeof *h);
+  for (int i = 0; i < m->nfuncs; ++i) {
+    const struct skc_cg_func *f = &m->funcs[i];
+    h->sym |= f->nsyms > 0;
+    for (int j = 0; j < f->nsteps; ++j) {
+      const struct skc_cg_step *s = &f->steps[j];
+      h->copy |= s->kind == SKC_STEP_COPY;
+      if (s->kind == SKC_STEP_SCORE) {
+        h->hidden |= s->mode == SKC_SCORE_HIDDEN;
+        h->keys |= s->mode == SKC_SCORE_KEYS;
+        h->input |= s->mode == SKC_SCORE_INPUT;
+      }
+    }
+  }
+}
+
+static void emit_sym_helper(struct skc_emitter *e) {
+  skc_emit_line(e, "/* Axis `axis` of t must equal the extent of dynamic symbol `sym`, defined "
+                   "by tensor `from`. */");
+  skc_emit_open(e, "static inline int skc_check_sym(const DLTensor *t, const char *name, int "
+                   "axis, int64_t want,\n                                const char *sym, const "
+                   "char *from)");
+  skc_emit_line(e, "if (t->shape[axis] == want)");
+  skc_emit_line(e, "  return SKRT_OK;");
+  skc_emit_line(e, "return skrt_error(SKRT_ERR_SHAPE, \"argument '%%s': dimension %%d (%%s) is "
+                   "%%lld, expected %%lld (%%s of '%%s')\",");
+  skc_emit_line(e, "                  name, axis, sym, (long long)t->shape[axis], (long long)want,"
+                   " sym, from);");
+  skc_emit_close(e, NULL);
+  skc_emit_blank(e);
+}
+
+static void emit_score_helpers(struct skc_emitter *e, const struct helpers *h) {
+  if (h->hidden) {
+    skc_emit_line(e, "/* S5, mode hidden: u[b,h,j] = x[b,j,:] . w[h,:] + bias[h] + slope * j; "
+                     "x (B, N, F). ref: S5 */");
+    skc_emit_open(e, "static inline void skc_scores_hidden(const float *x, const float *w, const "
+                     "float *bias, float *u,\n                                     int64_t B, "
+                     "int64_t H, int64_t N, int64_t F, double slope)");
+    skc_emit_line(e, "#pragma omp parallel for collapse(2) schedule(static) num_threads(nt)");
+    skc_emit_open(e, "for (int64_t b = 0; b < B; ++b)");
+    skc_emit_open(e, "for (int64_t j = 0; j < N; ++j)");
+    skc_emit_line(e, "const float *xr = x + (b * N + j) * F;");
+    skc_emit_open(e, "for (int64_t h = 0; h < H; ++h)");
+    skc_emit_line(e, "const float *wr = w + h * F;");
+    skc_emit_line(e, "float acc = 0.0f;");
+    skc_emit_line(e, "#pragma omp simd reduction(+ : acc)");
+    skc_emit_line(e, "for (int64_t f = 0; f < F; ++f)");
+    skc_emit_line(e, "  acc += xr[f] * wr[f];");
+    skc_emit_line(e, "u[(b * H + h) * N + j] = acc + bias[h] + (float)(slope * (double)j);");
+    skc_emit_close(e, NULL);
+    skc_emit_close(e, NULL);
+    skc_emit_close(e, NULL);
+    skc_emit_close(e, NULL);
+    skc_emit_blank(e);
+  }
+  if (h->keys) {
+    skc_emit_line(e, "/* S5, mode keys: u[b,h,j] = k[b,h,j,:] . w[h,:] + bias[h] + slope * j; "
+                     "k contiguous (B, H, N, D). ref: S5 */");
+    skc_emit_open(e, "static inline void skc_scores_keys(const float *k, const float *w, const "
+                     "float *bias, float *u,\n                                   int64_t B, "
+                     "int64_t H, int64_t N, int64_t D, double slope)");
+    skc_emit_line(e, "#pragma omp parallel for collapse(2) schedule(static) num_threads(nt)");
+    skc_emit_open(e, "for (int64_t r = 0; r < B * H; ++r)");
+    skc_emit_open(e, "for (int64_t j = 0; j < N; ++j)");
+    skc_emit_line(e, "const float *kr = k + (r * N + j) * D, *wr = w + (r %% H) * D;");
+    skc_emit_line(e, "float acc = 0.0f;");
+    skc_emit_line(e, "#pragma omp simd reduction(+ : acc)");
+    skc_emit_line(e, "for (int64_t d = 0; d < D; ++d)");
+    skc_emit_line(e, "  acc += kr[d] * wr[d];");
+    skc_emit_line(e, "u[r * N + j] = acc + bias[r %% H] + (float)(slope * (double)j);");
+    skc_emit_close(e, NULL);
+    skc_emit_close(e, NULL);
+    skc_emit_close(e, NULL);
+    skc_emit_blank(e);
+  }
+  if (h->input) {
+    skc_emit_line(e, "/* S5, mode input: u[b,h,j] = u_in[b,h,j] + slope * j. ref: S5 */");
+    skc_emit_open(e, "static inline void skc_scores_input(const float *u_in, float *u, int64_t "
+                     "rows, int64_t N, double slope)");
+    skc_emit_line(e, "for (int64_t r = 0; r < rows; ++r)");
+    skc_emit_line(e, "  for (int64_t j = 0; j < N; ++j)");
+    skc_emit_line(e, "    u[r * N + j] = u_in[r * N + j] + (float)(slope * (double)j);");
+    skc_emit_close(e, NULL);
+    skc_emit_blank(e);
+  }
+}
+
+static void emit_finite_helper(struct skc_emitter *e) {
+  skc_emit_line(e, "/* u must be finite (spec section 5); the message names the op and the "
+                   "first bad score. */");
+  skc_emit_open(e, "static inline int skc_check_finite(const float *u, int64_t B, int64_t H, "
+                   "int64_t N, const char *what)");
+  skc_emit_line(e, "int st = skk_check_scores(u, B, H, N);");
+  skc_emit_line(e, "if (st == SKRT_OK)");
+  skc_emit_line(e, "  return st;");
+  skc_emit_line(e, "char msg[256];");
+  skc_emit_line(e, "snprintf(msg, sizeof msg, \"%%s\", skrt_last_error());");
+  skc_emit_line(e, "return skrt_error(st, \"%%s: %%s\", what, msg);");
+  skc_emit_close(e, NULL);
+  skc_emit_blank(e);
+}
+
+static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
+                          const struct skc_cg_context *c, const struct helpers *h) {
+  skc_cg_provenance(e, c);
+  skc_emit_line(e, "/* %s.c: the entry points of lib%s (see %s.h). Each checks its DLPack "
+                   "tensors, lays out", c->name, c->name, c->name);
+  skc_emit_line(e, " * the workspace, computes the scores u (S5), checks them and runs the "
+                   "fused SparseK kernel");
+  skc_emit_line(e, " * (runtime/kernels/cpu_attention_fwd.h) specialized by the constants "
+                   "below. */");
+  skc_emit_line(e, "#define SKK_REAL float");
+  if (m->head_dim > 0)
+    skc_emit_line(e, "#define SKK_HEAD_DIM %lld", (long long)m->head_dim);
+  else
+    skc_emit_line(e, "/* SKK_HEAD_DIM unset: the attention ops differ in D (runtime D) */");
+  skc_emit_line(e, "#define SKK_TILE_Q %lld", (long long)m->tile_q);
+  skc_emit_line(e, "#include \"%s\"", c->target->kernel_header);
+  skc_emit_blank(e);
+  skc_emit_line(e, "#include <stdio.h>");
+  skc_emit_line(e, "#include <stdlib.h>");
+  skc_emit_line(e, "#include <string.h>");
+  skc_emit_blank(e);
+  skc_emit_line(e, "#include \"%s.h\"", c->name);
+  skc_emit_blank(e);
+  skc_emit_line(e, "/* The workspace arena: buffer i starts at the sum of the sizes of buffers "
+                   "< i, each rounded");
+  skc_emit_line(e, " * up to SKC_WS_ALIGN bytes (lower-kernels' buffer indices). */");
+  skc_emit_line(e, "#define SKC_WS_ALIGN 64");
+  skc_emit_line(e, "static inline size_t skc_ws_round(size_t n) { return (n + SKC_WS_ALIGN - 1) "
+                   "/ SKC_WS_ALIGN * SKC_WS_ALIGN; }");
+  skc_emit_blank(e);
+  if (h->sym)
+    emit_sym_helper(e);
+  emit_score_helpers(e, h);
+  emit_finite_helper(e);
+}
+
+/* #defines of every kernel instance's specialization constants. */
+static void emit_constants(struct skc_emitter *e, const struct skc_cg_module *m) {
+  int a = 0, s = 0;
+  for (int i = 0; i < m->nfuncs; ++i)
+    for (int j = 0; j < m->funcs[i].nsteps; ++j) {
+      const struct skc_cg_step *st = &m->funcs[i].steps[j];
+      if (st->kind == SKC_STEP_SCORE) {
+        skc_emit_line(e, "/* score %d of @%s (%s): mode %s */", st->inst, m->funcs[i].name,
+                      st->loc, skc_score_mode_name(st->mode));
+        skc_emit_line(e, "#define SKC_S%d_SLOPE %.17g", s, st->slope);
+        if (st->mode != SKC_SCORE_INPUT)
+          skc_emit_line(e, "#define SKC_S%d_F %lld", s, (long long)st->feat);
+        s++;
+      } else if (st->kind == SKC_STEP_ATTENTION) {
+        skc_emit_line(e, "/* attention %d of @%s (%s): score mode %s */", st->inst,
+                      m->funcs[i].name, st->loc, skc_score_mode_name(st->mode));
+        skc_emit_line(e, "#define SKC_A%d_D %lld", a, (long long)st->head_dim);
+        skc_emit_line(e, "#define SKC_A%d_TOPK %lld", a, (long long)st->topk);
+        skc_emit_line(e, "#define SKC_A%d_WINDOW %lld", a, (long long)st->window);
+        skc_emit_line(e, "#define SKC_A%d_GATE %s", a,
+                      st->gate == SKC_GATE_KV ? "SKRT_GATE_KV" : "SKRT_GATE_V");
+        skc_emit_line(e, "#define SKC_A%d_SCALE %.17g", a, st->scale);
+        a++;
+      }
+    }
+  skc_emit_blank(e);
+}
+
+/* ---- entries ---------------------------------------------------------------------------- */
+
+static void emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f, int i,
+                             bool *defined) {
+  const struct skc_cg_param *p = &f->params[i];
+  char shape[256] = "";
+  for (int a = 0; a < p->rank; ++a) {
+    char one[SKC_CG_NAME];
+    int y = p->dims[a].sym;
+    if (y >= 0 && !defined[y])
+      snprintf(one, sizeof one, "-1");
+    else
+      skc_cg_dim_str(f, p->dims[a], one, sizeof one);
+    snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%s", a ? ", " : "", one);
+  }
+  skc_emit_line(e, "{");
+  e->indent++;
+  skc_emit_line(e, "const int64_t shape[%d] = {%s};", p->rank ? p->rank : 1,
+                p->rank ? shape : "0");
+  skc_emit_line(e, "if ((st = skrt_dl_check(%s, \"%s\", %d, shape, %s, %d, kDLCPU, %d)) != "
+                   "SKRT_OK)", p->name, p->name, p->rank, p->dtype.dl_code, p->dtype.bits,
+                p->strided);
+  skc_emit_line(e, "  return st;");
+  for (int a = 0; a < p->rank; ++a) {
+    int y = p->dims[a].sym;
+    if (y < 0)
+      continue;
+    const struct skc_cg_sym *s = &f->syms[y];
+    if (!defined[y]) {
+      skc_emit_line(e, "%s = %s->shape[%d];", s->name, p->name, a);
+      defined[y] = true;
+    } else {
+      skc_emit_line(e, "if ((st = skc_check_sym(%s, \"%s\", %d, %s, \"%s\", \"%s\")) != SKRT_OK)",
+                    p->name, p->name, a, s->name, s->name, f->params[s->param].name);
+      skc_emit_line(e, "  return st;");
+    }
+  }
+  skc_emit_close(e, NULL);
+}
+
+/* A C expression for the data pointer of a ref. */
+static void ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
+                    char *buf, size_t n) {
+  if (r->where == SKC_AT_PARAM)
+    snprintf(buf, n, "(%s%s *)skrt_dl_data(%s)", f->params[r->index].result ? "" : "const ",
+             type, f->params[r->index].name);
+  else
+    snprintf(buf, n, "(%s *)(ws + ws_off[%d])", type, r->index);
+}
+
+/* The (b, h, n) element strides of an attention operand into p.<field>. */
+static void emit_strides(struct skc_emitter *e, const struct skc_cg_func *f,
+                         const struct skc_cg_ref *r, const char *field) {
+  if (r->where == SKC_AT_PARAM) {
+    skc_emit_line(e, "skrt_dl_strides(%s, s);", f->params[r->index].name);
+    if (r->rank == 4)
+      skc_emit_line(e, "p.%s[0] = s[0], p.%s[1] = s[1], p.%s[2] = s[2];", field, field, field);
+    else
+      skc_emit_line(e, "p.%s[0] = s[0], p.%s[1] = 0, p.%s[2] = s[1];", field, field, field);
+    return;
+  }
+  char s0[128], s1[128], s2[128];
+  skc_cg_numel_str(f, r->dims, 1, r->rank, s0, sizeof s0);
+  skc_cg_numel_str(f, r->dims, r->rank == 4 ? 2 : 3, r->rank, s1, sizeof s1);
+  skc_cg_numel_str(f, r->dims, r->rank - 1, r->rank, s2, sizeof s2);
+  skc_emit_line(e, "p.%s[0] = %s, p.%s[1] = %s, p.%s[2] = %s;", field, s0, field,
+                r->rank == 4 ? s1 : "0", field, s2);
+}
+
+static void emit_attention(struct skc_emitter *e, const struct skc_cg_func *f,
+                           const struct skc_cg_step *st, int a) {
+  const struct skc_cg_ref *q = &st->in[0], *k = &st->in[1];
+  char B[64], Hq[64], Hkv[64], N[64], ptr[160];
+  skc_cg_dim_str(f, q->dims[0], B, sizeof B);
+  skc_cg_dim_str(f, q->dims[q->rank - 2], N, sizeof N);
+  snprintf(Hq, sizeof Hq, "1");
+  snprintf(Hkv, sizeof Hkv, "1");
+  if (q->rank == 4) {
+    skc_cg_dim_str(f, q->dims[1], Hq, sizeof Hq);
+    skc_cg_dim_str(f, k->dims[1], Hkv, sizeof Hkv);
+  }
+  skc_emit_line(e, "/* attention %d (%s): S6-S10 */", st->inst, st->loc);
+  skc_emit_open(e, "if (st == SKRT_OK)");
+  skc_emit_line(e, "struct skrt_attn_params p;");
+  skc_emit_line(e, "int64_t s[4];");
+  skc_emit_line(e, "memset(&p, 0, sizeof p);");
+  skc_emit_line(e, "p.B = %s, p.Hq = %s, p.Hkv = %s, p.N = %s, p.D = SKC_A%d_D;", B, Hq, Hkv, N, a);
+  skc_emit_line(e, "p.topk = SKC_A%d_TOPK, p.window = SKC_A%d_WINDOW, p.gate = SKC_A%d_GATE;", a,
+                a, a);
+  skc_emit_line(e, "p.real_bits = 32, p.scale = SKC_A%d_SCALE, p.tile_q = SKK_TILE_Q;", a);
+  static const char *const fields[] = {"q", "k", "v", "u"};
+  for (int i = 0; i < 4; ++i) {
+    ref_ptr(f, &st->in[i], "float", ptr, sizeof ptr);
+    skc_emit_line(e, "p.%s = %s;", fields[i], ptr);
+  }
+  ref_ptr(f, &st->out, "float", ptr, sizeof ptr);
+  skc_emit_line(e, "p.o = %s;", ptr);
+  for (int i = 0; i < 3; ++i) {
+    char field[16];
+    snprintf(field, sizeof field, "%s_stride", fields[i]);
+    emit_strides(e, f, &st->in[i], field);
+  }
+  emit_strides(e, f, &st->out, "o_stride");
+  skc_emit_line(e, "st = skk_attention_forward(&p, ctx);");
+  skc_emit_close(e, NULL);
+}
+
+static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
+                       const struct skc_cg_step *st, int s) {
+  const struct skc_cg_ref *u = &st->out;
+  char B[64], H[64], N[64], x[160], w[160], b[160], out[160];
+  skc_cg_dim_str(f, u->dims[0], B, sizeof B);
+  skc_cg_dim_str(f, u->dims[1], H, sizeof H);
+  skc_cg_dim_str(f, u->dims[2], N, sizeof N);
+  ref_ptr(f, &st->in[0], "float", x, sizeof x);
+  ref_ptr(f, u, "float", out, sizeof out);
+  skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
+                skc_score_mode_name(st->mode));
+  skc_emit_open(e, "if (st == SKRT_OK)");
+  if (st->mode == SKC_SCORE_INPUT) {
+    skc_emit_line(e, "skc_scores_input(%s, %s, %s * %s, %s, SKC_S%d_SLOPE);", x, out, B, H, N, s);
+  } else {
+    ref_ptr(f, &st->in[1], "float", w, sizeof w);
+    ref_ptr(f, &st->in[2], "float", b, sizeof b);
+    skc_emit_line(e, "skc_scores_%s(%s,", st->mode == SKC_SCORE_HIDDEN ? "hidden" : "keys", x);
+    skc_emit_line(e, "                  %s, %s,", w, b);
+    skc_emit_line(e, "                  %s, %s, %s, %s, SKC_S%d_F, SKC_S%d_SLOPE,", out, B, H,
+                  N, s, s);
+    skc_emit_line(e, "                  skrt_context_num_threads(ctx));");
+  }
+  skc_emit_line(e, "st = skc_check_finite(%s, %s, %s, %s, \"%s: scores of score %d (%s)\");",
+                out, B, H, N, f->name, st->inst, st->loc);
+  skc_emit_close(e, NULL);
+}
+
+static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
+                      const struct skc_cg_step *st) {
+  const struct skc_cg_param *src = &f->params[st->in[0].index], *dst = &f->params[st->out.index];
+  char numel[256];
+  skc_cg_numel_str(f, dst->dims, 0, dst->rank, numel, sizeof numel);
+  skc_emit_line(e, "/* result %d returns %s */", dst->index, src->name);
+  skc_emit_line(e, "if (st == SKRT_OK)");
+  skc_emit_line(e, "  memmove(skrt_dl_data(%s), skrt_dl_data(%s), (size_t)%s * %d);", dst->name,
+                src->name, numel, dst->dtype.bits / 8);
+}
+
+static void emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
+  skc_emit_line(e, "size_t ws_off[%d], ws_size = 0;", f->nbuffers ? f->nbuffers : 1);
+  for (int i = 0; i < f->nbuffers; ++i) {
+    char numel[256];
+    skc_cg_numel_str(f, f->buffers[i].dims, 0, f->buffers[i].rank, numel, sizeof numel);
+    skc_emit_line(e, "ws_off[%d] = ws_size;", i);
+    skc_emit_line(e, "ws_size += skc_ws_round((size_t)%s * sizeof(float));", numel);
+  }
+  if (!f->nbuffers)
+    skc_emit_line(e, "(void)ws_off;");
+  skc_emit_line(e, "char *ws = (char *)aligned_alloc(SKC_WS_ALIGN, ws_size ? ws_size : "
+                   "SKC_WS_ALIGN);");
+  skc_emit_line(e, "if (!ws)");
+  skc_emit_line(e, "  return skrt_error(SKRT_ERR_NOMEM, \"%s: out of memory for the workspace "
+                   "(%%zu bytes)\", ws_size);", f->name);
+}
+
+static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *a, int *s) {
+  skc_emit_line(e, "/* @%s (%s) */", f->name, f->loc);
+  skc_cg_prototype(e, f);
+  skc_emit_raw(e, " {\n");
+  e->indent++;
+  skc_emit_line(e, "int st = SKRT_OK;");
+  for (int i = 0; i < f->nsyms; ++i)
+    skc_emit_line(e, "int64_t %s = 0;", f->syms[i].name);
+  skc_emit_line(e, "skrt_clear_error();");
+  bool defined[SKC_CG_MAX_RANK * 64] = {false};
+  SKC_ASSERT(f->nsyms <= SKC_CG_MAX_RANK * 64);
+  for (int i = 0; i < f->nparams; ++i)
+    emit_check_param(e, f, i, defined);
+  for (int i = 0; i < f->nsyms; ++i)
+    skc_emit_line(e, "(void)%s;", f->syms[i].name);
+  emit_workspace(e, f);
+  for (int i = 0; i < f->nsteps; ++i) {
+    const struct skc_cg_step *st = &f->steps[i];
+    if (st->kind == SKC_STEP_ATTENTION)
+      emit_attention(e, f, st, (*a)++);
+    else if (st->kind == SKC_STEP_SCORE)
+      emit_score(e, f, st, (*s)++);
+    else
+      emit_copy(e, f, st);
+  }
+  skc_emit_line(e, "free(ws);");
+  skc_emit_line(e, "return st;");
+  skc_emit_close(e, NULL);
+  skc_emit_blank(e);
+}
+
+void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,
+                    const struct skc_cg_context *c) {
+  struct helpers h;
+  need_helpers(m, &h);
+  emit_prologue(e, m, c, &h);
+  emit_constants(e, m);
+  int a = 0, s = 0;
+  for (int i = 0; i < m->nfuncs; ++i)
+    emit_entry(e, &m->funcs[i], &a, &s);
+}

@@ -1,0 +1,120 @@
+/* End-to-end harness: calls a generated SparseK entry on random inputs and compares its
+ * output with the double-precision reference of the runtime (skrt_ref_scores +
+ * skrt_ref_attention_forward). Prints the max relative error
+ *   max_i |o_i - ref_i| / max_i |ref_i|
+ * and exits 1 when it exceeds 1e-5 (fp32 tolerance of the e2e suite) or the call fails.
+ *
+ * Build: cc -DENTRY=<entry> -DMODE=<0 hidden|1 keys|2 input> -DRANK=<3|4> [-DSTRIDED]
+ *        -include <name>.h harness.c -l<name>
+ * Run:   harness B Hq Hkv N D F k w gate(0 kv|1 v) slope scale [seed]
+ * Rank 3 runs B*H sequences of one head: pass Hq = Hkv = 1 and B = B*H. STRIDED passes q
+ * with a padded N stride (the entry must honour strides with a contiguous last axis). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dlpack/dlpack.h>
+
+#include "skrt.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static double uniform(void) { /* in [-1, 1) */
+  rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+  return (double)(rng >> 11) / (double)(1ull << 52) - 1.0;
+}
+
+/* A random fp32 tensor and its exact double copy. */
+static float *rand_tensor(int64_t n, double amp, double **copy) {
+  float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
+  *copy = malloc((size_t)(n ? n : 1) * sizeof **copy);
+  for (int64_t i = 0; i < n; ++i)
+    (*copy)[i] = f[i] = (float)(amp * uniform());
+  return f;
+}
+
+static DLTensor tensor(void *data, int ndim, int64_t *shape) {
+  DLTensor t;
+  memset(&t, 0, sizeof t);
+  t.data = data;
+  t.device.device_type = kDLCPU;
+  t.ndim = ndim;
+  t.dtype.code = kDLFloat;
+  t.dtype.bits = 32;
+  t.dtype.lanes = 1;
+  t.shape = shape;
+  return t;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 12) {
+    fprintf(stderr, "usage: harness B Hq Hkv N D F k w gate slope scale [seed]\n");
+    return 2;
+  }
+  struct skrt_ref_shape s = {atoll(argv[1]), atoll(argv[2]), atoll(argv[3]), atoll(argv[4]),
+                             atoll(argv[5]), atoll(argv[6])};
+  struct skrt_ref_config c = {atoll(argv[7]), atoll(argv[8]), atoi(argv[9]), MODE,
+                              atof(argv[11]), atof(argv[10])};
+  rng += argc > 12 ? (uint64_t)atoll(argv[12]) : 0;
+  int64_t nq = s.B * s.Hq * s.N * s.D, nk = s.B * s.Hkv * s.N * s.D, nu = s.B * s.Hkv * s.N;
+  double *dq, *dk, *dv, *dx, *dw, *db, *du;
+  float *q = rand_tensor(nq, 1.0, &dq), *k = rand_tensor(nk, 1.0, &dk);
+  float *v = rand_tensor(nk, 1.0, &dv);
+  int64_t F = MODE == 1 ? s.D : s.F;
+  /* scores spread over a few units so that gates take every value in [0, 1] */
+  float *x = rand_tensor(s.B * s.N * (s.F ? s.F : 1), 1.0, &dx);
+  float *w = rand_tensor(s.Hkv * F, 3.0 / sqrt((double)F), &dw);
+  float *b = rand_tensor(s.Hkv, 1.0, &db);
+  float *u_in = rand_tensor(nu, 3.0, &du);
+  float *o = calloc((size_t)nq, sizeof *o);
+  double *ref = malloc((size_t)nq * sizeof *ref), *u = malloc((size_t)nu * sizeof *u);
+
+#if RANK == 4
+  int64_t sq[4] = {s.B, s.Hq, s.N, s.D}, sk[4] = {s.B, s.Hkv, s.N, s.D};
+#else
+  int64_t sq[3] = {s.B, s.N, s.D}, sk[3] = {s.B, s.N, s.D};
+#endif
+  int64_t sx[3] = {s.B, s.N, s.F}, sw[2] = {s.Hkv, F}, sb[1] = {s.Hkv}, su[3] = {s.B, s.Hkv, s.N};
+  DLTensor tq = tensor(q, RANK, sq), tk = tensor(k, RANK, sk), tv = tensor(v, RANK, sk);
+  DLTensor to = tensor(o, RANK, sq);
+  DLTensor tx = tensor(x, 3, sx), tw = tensor(w, 2, sw), tb = tensor(b, 1, sb);
+  DLTensor tu = tensor(u_in, 3, su);
+  (void)tx, (void)tw, (void)tb, (void)tu;
+#ifdef STRIDED
+  /* q with every (b, h) row block padded by 3 rows: strides (Hq*(N+3)*D, (N+3)*D, D, 1) */
+  float *qpad = calloc((size_t)(s.B * s.Hq * (s.N + 3) * s.D), sizeof *qpad);
+  int64_t qst[4] = {s.Hq * (s.N + 3) * s.D, (s.N + 3) * s.D, s.D, 1};
+  for (int64_t r = 0; r < s.B * s.Hq; ++r)
+    memcpy(qpad + r * (s.N + 3) * s.D, q + r * s.N * s.D, (size_t)(s.N * s.D) * sizeof(float));
+  tq.data = qpad;
+  tq.strides = qst;
+#endif
+
+#if MODE == 0
+  int st = ENTRY(&tq, &tk, &tv, &tx, &tw, &tb, &to, NULL);
+#elif MODE == 1
+  int st = ENTRY(&tq, &tk, &tv, &tw, &tb, &to, NULL);
+#else
+  int st = ENTRY(&tq, &tk, &tv, &tu, &to, NULL);
+#endif
+  if (st != 0) {
+    printf("entry failed: status %d (%s): %s\n", st, skrt_status_string(st), skrt_last_error());
+    return 1;
+  }
+  if (skrt_ref_scores(&s, &c, dx, dk, dw, db, du, u) != 0 ||
+      skrt_ref_attention_forward(&s, &c, dq, dk, dv, u, ref, NULL, NULL, NULL) != 0) {
+    printf("reference failed: %s\n", skrt_last_error());
+    return 1;
+  }
+  double err = 0, mag = 0;
+  for (int64_t i = 0; i < nq; ++i) {
+    err = fmax(err, fabs((double)o[i] - ref[i]));
+    mag = fmax(mag, fabs(ref[i]));
+  }
+  double rel = err / (mag > 0 ? mag : 1);
+  printf("B=%lld Hq=%lld Hkv=%lld N=%lld D=%lld k=%lld w=%lld gate=%d mode=%d: max_rel_err=%.3g "
+         "%s\n", (long long)s.B, (long long)s.Hq, (long long)s.Hkv, (long long)s.N,
+         (long long)s.D, (long long)c.topk, (long long)c.window, c.gate, c.score_mode, rel,
+         rel <= 1e-5 ? "PASS" : "FAIL");
+  return rel <= 1e-5 ? 0 : 1;
+}
