@@ -15,6 +15,7 @@ struct skc_target_info {
   const char *description; /* "C11 + OpenMP" */
   const char *source_ext;  /* ".c" */
   const char *kernel_header;
+  const char *score_header;
   bool available;          /* false: the writer is not implemented in this build */
 };
 const struct skc_target_info *skc_target_get(int target);

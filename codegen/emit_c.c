@@ -19,7 +19,7 @@
 
 /* Which optional helpers the translation unit needs (unused static functions warn). */
 struct helpers {
-  bool sym, hidden, keys, input, copy;
+  bool sym, copy;
 };
 
 static void need_helpers(const struct skc_cg_module *m, struct helpers *h) {
@@ -30,11 +30,6 @@ static void need_helpers(const struct skc_cg_module *m, struct helpers *h) {
     for (int j = 0; j < f->nsteps; ++j) {
       const struct skc_cg_step *s = &f->steps[j];
       h->copy |= s->kind == SKC_STEP_COPY;
-      if (s->kind == SKC_STEP_SCORE) {
-        h->hidden |= s->mode == SKC_SCORE_HIDDEN;
-        h->keys |= s->mode == SKC_SCORE_KEYS;
-        h->input |= s->mode == SKC_SCORE_INPUT;
-      }
     }
   }
 }
@@ -55,68 +50,13 @@ static void emit_sym_helper(struct skc_emitter *e) {
   skc_emit_blank(e);
 }
 
-static void emit_score_helpers(struct skc_emitter *e, const struct helpers *h) {
-  if (h->hidden) {
-    skc_emit_line(e, "/* S5, mode hidden: u[b,h,j] = x[b,j,:] . w[h,:] + bias[h] + slope * j; "
-                     "x (B, N, F). ref: S5 */");
-    skc_emit_open(e, "static inline void skc_scores_hidden(const float *x, const float *w, const "
-                     "float *bias, float *u,\n                                     int64_t B, "
-                     "int64_t H, int64_t N, int64_t F, double slope)");
-    skc_emit_line(e, "#pragma omp parallel for collapse(2) schedule(static) num_threads(nt)");
-    skc_emit_open(e, "for (int64_t b = 0; b < B; ++b)");
-    skc_emit_open(e, "for (int64_t j = 0; j < N; ++j)");
-    skc_emit_line(e, "const float *xr = x + (b * N + j) * F;");
-    skc_emit_open(e, "for (int64_t h = 0; h < H; ++h)");
-    skc_emit_line(e, "const float *wr = w + h * F;");
-    skc_emit_line(e, "float acc = 0.0f;");
-    skc_emit_line(e, "#pragma omp simd reduction(+ : acc)");
-    skc_emit_line(e, "for (int64_t f = 0; f < F; ++f)");
-    skc_emit_line(e, "  acc += xr[f] * wr[f];");
-    skc_emit_line(e, "u[(b * H + h) * N + j] = acc + bias[h] + (float)(slope * (double)j);");
-    skc_emit_close(e, NULL);
-    skc_emit_close(e, NULL);
-    skc_emit_close(e, NULL);
-    skc_emit_close(e, NULL);
-    skc_emit_blank(e);
-  }
-  if (h->keys) {
-    skc_emit_line(e, "/* S5, mode keys: u[b,h,j] = k[b,h,j,:] . w[h,:] + bias[h] + slope * j; "
-                     "k contiguous (B, H, N, D). ref: S5 */");
-    skc_emit_open(e, "static inline void skc_scores_keys(const float *k, const float *w, const "
-                     "float *bias, float *u,\n                                   int64_t B, "
-                     "int64_t H, int64_t N, int64_t D, double slope)");
-    skc_emit_line(e, "#pragma omp parallel for collapse(2) schedule(static) num_threads(nt)");
-    skc_emit_open(e, "for (int64_t r = 0; r < B * H; ++r)");
-    skc_emit_open(e, "for (int64_t j = 0; j < N; ++j)");
-    skc_emit_line(e, "const float *kr = k + (r * N + j) * D, *wr = w + (r %% H) * D;");
-    skc_emit_line(e, "float acc = 0.0f;");
-    skc_emit_line(e, "#pragma omp simd reduction(+ : acc)");
-    skc_emit_line(e, "for (int64_t d = 0; d < D; ++d)");
-    skc_emit_line(e, "  acc += kr[d] * wr[d];");
-    skc_emit_line(e, "u[r * N + j] = acc + bias[r %% H] + (float)(slope * (double)j);");
-    skc_emit_close(e, NULL);
-    skc_emit_close(e, NULL);
-    skc_emit_close(e, NULL);
-    skc_emit_blank(e);
-  }
-  if (h->input) {
-    skc_emit_line(e, "/* S5, mode input: u[b,h,j] = u_in[b,h,j] + slope * j. ref: S5 */");
-    skc_emit_open(e, "static inline void skc_scores_input(const float *u_in, float *u, int64_t "
-                     "rows, int64_t N, double slope)");
-    skc_emit_line(e, "for (int64_t r = 0; r < rows; ++r)");
-    skc_emit_line(e, "  for (int64_t j = 0; j < N; ++j)");
-    skc_emit_line(e, "    u[r * N + j] = u_in[r * N + j] + (float)(slope * (double)j);");
-    skc_emit_close(e, NULL);
-    skc_emit_blank(e);
-  }
-}
-
-static void emit_finite_helper(struct skc_emitter *e) {
-  skc_emit_line(e, "/* u must be finite (spec section 5); the message names the op and the "
-                   "first bad score. */");
-  skc_emit_open(e, "static inline int skc_check_finite(const float *u, int64_t B, int64_t H, "
-                   "int64_t N, const char *what)");
-  skc_emit_line(e, "int st = skk_check_scores(u, B, H, N);");
+static void emit_score_helper(struct skc_emitter *e) {
+  skc_emit_line(e, "/* Scores u (S5) and their finiteness check (spec section 5); a failure's "
+                   "message is prefixed");
+  skc_emit_line(e, " * with the entry and the op. */");
+  skc_emit_open(e, "static inline int skc_scores(const struct skk_score_params *sp, struct "
+                   "skrt_context *ctx,\n                             const char *what)");
+  skc_emit_line(e, "int st = skk_scores_forward(sp, ctx);");
   skc_emit_line(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "  return st;");
   skc_emit_line(e, "char msg[256];");
@@ -142,6 +82,7 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
     skc_emit_line(e, "/* SKK_HEAD_DIM unset: the attention ops differ in D (runtime D) */");
   skc_emit_line(e, "#define SKK_TILE_Q %lld", (long long)m->tile_q);
   skc_emit_line(e, "#include \"%s\"", c->target->kernel_header);
+  skc_emit_line(e, "#include \"%s\"", c->target->score_header);
   skc_emit_blank(e);
   skc_emit_line(e, "#include <stdio.h>");
   skc_emit_line(e, "#include <stdlib.h>");
@@ -158,8 +99,7 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_blank(e);
   if (h->sym)
     emit_sym_helper(e);
-  emit_score_helpers(e, h);
-  emit_finite_helper(e);
+  emit_score_helper(e);
 }
 
 /* #defines of every kernel instance's specialization constants. */
@@ -199,7 +139,7 @@ static void emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f,
   for (int a = 0; a < p->rank; ++a) {
     char one[SKC_CG_NAME];
     int y = p->dims[a].sym;
-    if (y >= 0 && !defined[y])
+    if (y >= 0) /* dynamic: checked below against the tensor that defined it */
       snprintf(one, sizeof one, "-1");
     else
       skc_cg_dim_str(f, p->dims[a], one, sizeof one);
@@ -246,16 +186,16 @@ static void emit_strides(struct skc_emitter *e, const struct skc_cg_func *f,
   if (r->where == SKC_AT_PARAM) {
     skc_emit_line(e, "skrt_dl_strides(%s, s);", f->params[r->index].name);
     if (r->rank == 4)
-      skc_emit_line(e, "p.%s[0] = s[0], p.%s[1] = s[1], p.%s[2] = s[2];", field, field, field);
+      skc_emit_line(e, "%s[0] = s[0], %s[1] = s[1], %s[2] = s[2];", field, field, field);
     else
-      skc_emit_line(e, "p.%s[0] = s[0], p.%s[1] = 0, p.%s[2] = s[1];", field, field, field);
+      skc_emit_line(e, "%s[0] = s[0], %s[1] = 0, %s[2] = s[1];", field, field, field);
     return;
   }
   char s0[128], s1[128], s2[128];
   skc_cg_numel_str(f, r->dims, 1, r->rank, s0, sizeof s0);
   skc_cg_numel_str(f, r->dims, r->rank == 4 ? 2 : 3, r->rank, s1, sizeof s1);
   skc_cg_numel_str(f, r->dims, r->rank - 1, r->rank, s2, sizeof s2);
-  skc_emit_line(e, "p.%s[0] = %s, p.%s[1] = %s, p.%s[2] = %s;", field, s0, field,
+  skc_emit_line(e, "%s[0] = %s, %s[1] = %s, %s[2] = %s;", field, s0, field,
                 r->rank == 4 ? s1 : "0", field, s2);
 }
 
@@ -289,39 +229,62 @@ static void emit_attention(struct skc_emitter *e, const struct skc_cg_func *f,
   skc_emit_line(e, "p.o = %s;", ptr);
   for (int i = 0; i < 3; ++i) {
     char field[16];
-    snprintf(field, sizeof field, "%s_stride", fields[i]);
+    snprintf(field, sizeof field, "p.%s_stride", fields[i]);
     emit_strides(e, f, &st->in[i], field);
   }
-  emit_strides(e, f, &st->out, "o_stride");
+  emit_strides(e, f, &st->out, "p.o_stride");
   skc_emit_line(e, "st = skk_attention_forward(&p, ctx);");
   skc_emit_close(e, NULL);
 }
 
+/* x strides of a score step: hidden x (B, N, F) -> (N*F, 0, F); keys x like k. */
+static void emit_score_strides(struct skc_emitter *e, const struct skc_cg_func *f,
+                               const struct skc_cg_step *st) {
+  const struct skc_cg_ref *x = &st->in[0];
+  if (st->mode == SKC_SCORE_KEYS) {
+    emit_strides(e, f, x, "sp.x_stride");
+    return;
+  }
+  char s0[128], s2[128];
+  skc_cg_numel_str(f, x->dims, 1, 3, s0, sizeof s0);
+  skc_cg_numel_str(f, x->dims, 2, 3, s2, sizeof s2);
+  skc_emit_line(e, "sp.x_stride[0] = %s, sp.x_stride[1] = 0, sp.x_stride[2] = %s;", s0, s2);
+}
+
 static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
                        const struct skc_cg_step *st, int s) {
+  static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
   const struct skc_cg_ref *u = &st->out;
-  char B[64], H[64], N[64], x[160], w[160], b[160], out[160];
+  char B[64], H[64], N[64], ptr[160];
   skc_cg_dim_str(f, u->dims[0], B, sizeof B);
   skc_cg_dim_str(f, u->dims[1], H, sizeof H);
   skc_cg_dim_str(f, u->dims[2], N, sizeof N);
-  ref_ptr(f, &st->in[0], "float", x, sizeof x);
-  ref_ptr(f, u, "float", out, sizeof out);
   skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
                 skc_score_mode_name(st->mode));
   skc_emit_open(e, "if (st == SKRT_OK)");
+  skc_emit_line(e, "struct skk_score_params sp;");
+  if (st->mode == SKC_SCORE_KEYS)
+    skc_emit_line(e, "int64_t s[4];");
+  skc_emit_line(e, "memset(&sp, 0, sizeof sp);");
+  skc_emit_line(e, "sp.mode = %s, sp.slope = SKC_S%d_SLOPE;", modes[st->mode], s);
+  char F[32];
+  snprintf(F, sizeof F, st->mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
+  skc_emit_line(e, "sp.B = %s, sp.Hkv = %s, sp.N = %s, sp.F = %s;", B, H, N, F);
+  ref_ptr(f, &st->in[0], "float", ptr, sizeof ptr);
   if (st->mode == SKC_SCORE_INPUT) {
-    skc_emit_line(e, "skc_scores_input(%s, %s, %s * %s, %s, SKC_S%d_SLOPE);", x, out, B, H, N, s);
+    skc_emit_line(e, "sp.u_in = %s;", ptr);
   } else {
-    ref_ptr(f, &st->in[1], "float", w, sizeof w);
-    ref_ptr(f, &st->in[2], "float", b, sizeof b);
-    skc_emit_line(e, "skc_scores_%s(%s,", st->mode == SKC_SCORE_HIDDEN ? "hidden" : "keys", x);
-    skc_emit_line(e, "                  %s, %s,", w, b);
-    skc_emit_line(e, "                  %s, %s, %s, %s, SKC_S%d_F, SKC_S%d_SLOPE,", out, B, H,
-                  N, s, s);
-    skc_emit_line(e, "                  skrt_context_num_threads(ctx));");
+    skc_emit_line(e, "sp.x = %s;", ptr);
+    emit_score_strides(e, f, st);
+    ref_ptr(f, &st->in[1], "float", ptr, sizeof ptr);
+    skc_emit_line(e, "sp.w_score = %s;", ptr);
+    ref_ptr(f, &st->in[2], "float", ptr, sizeof ptr);
+    skc_emit_line(e, "sp.b_score = %s;", ptr);
   }
-  skc_emit_line(e, "st = skc_check_finite(%s, %s, %s, %s, \"%s: scores of score %d (%s)\");",
-                out, B, H, N, f->name, st->inst, st->loc);
+  ref_ptr(f, u, "float", ptr, sizeof ptr);
+  skc_emit_line(e, "sp.u = %s;", ptr);
+  skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", f->name, st->inst,
+                st->loc);
   skc_emit_close(e, NULL);
 }
 

@@ -285,10 +285,11 @@ static void arg_role(MlirOperation *ops, int nops, MlirValue v, struct skc_cg_pa
           p->role = att_roles[j], p->role_op = att;
         continue;
       }
-      strided = false;
+      MlirStringRef m;
+      bool has_mode = kind == SKC_OP_SCORE && skc_attr_get_str(ops[i], "mode", &m);
+      bool input = has_mode && skc_str_eq(m, "input");
+      strided = strided && has_mode && j == 0 && skc_str_eq(m, "keys"); /* keys x: strides ok */
       if (kind == SKC_OP_SCORE && p->role == SKC_ROLE_OTHER) {
-        MlirStringRef m;
-        bool input = skc_attr_get_str(ops[i], "mode", &m) && skc_str_eq(m, "input");
         p->role = j == 0 ? (input ? SKC_ROLE_UIN : SKC_ROLE_X) : j == 1 ? SKC_ROLE_W : SKC_ROLE_B;
         p->role_op = sc;
       }
