@@ -37,7 +37,7 @@ static inline void skk_rows_acc_group(const skk_real *a, const skk_real *x, int6
       const skk_real av = a[c * SKK_T + t];
 #pragma omp simd
       for (int d = 0; d < SKK_DC; ++d)
-        acc[c][d] += av * xr[d];
+        acc[c][d] = SKK_FMA(av, xr[d], acc[c][d]);
     }
   }
   for (int c = 0; c < SKK_RC; ++c)
@@ -60,7 +60,7 @@ static inline void skk_rows_acc(const skk_real *a, const skk_real *x, int64_t nc
         const skk_real *xr = x + t * D;
 #pragma omp simd
         for (int64_t d = d0; d < D; ++d)
-          out[c][d] += av * xr[d];
+          out[c][d] = SKK_FMA(av, xr[d], out[c][d]);
       }
   }
 }

@@ -147,7 +147,7 @@ static inline void skk_rows_dot_t(const skk_real *const *rows, const skk_real *x
       const skk_real r = rows[c][d];
 #pragma omp simd
       for (int t = 0; t < SKK_T; ++t)
-        acc[c][t] += r * xd[t];
+        acc[c][t] = SKK_FMA(r, xd[t], acc[c][t]);
     }
   }
   for (int c = 0; c < SKK_KG; ++c)
@@ -171,7 +171,7 @@ static inline void skk_acc_t_group(const skk_real *pt, const skk_real *const *ro
       const skk_real r = row[d];
 #pragma omp simd
       for (int t = 0; t < SKK_T; ++t)
-        acc[d][t] += r * pc[t];
+        acc[d][t] = SKK_FMA(r, pc[t], acc[d][t]);
     }
   }
   for (int d = 0; d < SKK_DG; ++d)
@@ -193,7 +193,7 @@ static inline void skk_acc_t(const skk_real *pt, const skk_real *const *rows, in
       skk_real *ad = acct + d * SKK_T;
 #pragma omp simd
       for (int t = 0; t < SKK_T; ++t)
-        ad[t] += r * pt[c * SKK_T + t];
+        ad[t] = SKK_FMA(r, pt[c * SKK_T + t], ad[t]);
     }
 }
 
