@@ -281,7 +281,7 @@ static void arg_role(MlirOperation *ops, int nops, MlirValue v, struct skc_cg_pa
         continue;
       used = true;
       if (kind == SKC_OP_ATTENTION && j < 3) {
-        if (p->role == SKC_ROLE_OTHER)
+        if (p->role == SKC_ROLE_OTHER || p->role == SKC_ROLE_X) /* keys over score input */
           p->role = att_roles[j], p->role_op = att;
         continue;
       }
