@@ -284,14 +284,35 @@ static inline int64_t skrt_kv_scratch_floats(const struct skrt_kv_dims *d) {
   return (d->g + 1) * (d->topk + d->window) + d->g * d->D;
 }
 
+/* Four query heads (qs floats apart) against one key row: the row is read once. */
+static inline void skrt_kv_dot4(const float *q, int64_t qs, const float *k, int64_t D,
+                                float *out) {
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  const float *q1 = q + qs, *q2 = q1 + qs, *q3 = q2 + qs;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+  for (int64_t i = 0; i < D; i++) {
+    s0 += q[i] * k[i];
+    s1 += q1[i] * k[i];
+    s2 += q2[i] * k[i];
+    s3 += q3[i] * k[i];
+  }
+  out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
 /* Logits s_hr = scale * q_h . k_r, times the gate m_r for gate kv (S9). */
 static inline void skrt_kv_logits(const struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
                                   const float *q, int64_t q_head_stride, const float *gate,
                                   float *logit, int64_t nr, int64_t ld) {
   for (int64_t r = 0; r < nr; r++) {
     const float *kr = s->k + skrt_kv_row(s, d, r) * d->D;
-    float gs = d->gate == SKRT_GATE_KV ? d->scale * gate[r] : d->scale;
-    for (int64_t h = 0; h < d->g; h++)
+    float gs = d->gate == SKRT_GATE_KV ? d->scale * gate[r] : d->scale, a[4];
+    int64_t h = 0;
+    for (; h + 4 <= d->g; h += 4) {
+      skrt_kv_dot4(q + h * q_head_stride, q_head_stride, kr, d->D, a);
+      for (int j = 0; j < 4; j++)
+        logit[(h + j) * ld + r] = gs * a[j];
+    }
+    for (; h < d->g; h++)
       logit[h * ld + r] = gs * skrt_kv_dot(q + h * q_head_stride, kr, d->D);
   }
 }
@@ -299,13 +320,59 @@ static inline void skrt_kv_logits(const struct skrt_kv_stream *s, const struct s
 /* Softmax of one head's logits in place (S10); returns the normalizer. */
 static inline float skrt_kv_softmax(float *x, int64_t n) {
   float mx = -INFINITY, sum = 0.0f;
+#pragma omp simd reduction(max : mx)
   for (int64_t r = 0; r < n; r++)
     mx = x[r] > mx ? x[r] : mx;
-  for (int64_t r = 0; r < n; r++) {
+  for (int64_t r = 0; r < n; r++)
     x[r] = expf(x[r] - mx);
+#pragma omp simd reduction(+ : sum)
+  for (int64_t r = 0; r < n; r++)
     sum += x[r];
-  }
   return sum;
+}
+
+/* acc_h += sum over live rows [r0, r0 + n) of w_hr v_r. The rows of a tile stay in L1 while
+ * every head walks them in 16-wide column blocks held in registers (one store per block and
+ * tile instead of one per row). */
+#define SKRT_KV_VTILE 64
+typedef float skrt_kv_v4 __attribute__((vector_size(16))); /* GCC/Clang generic vector */
+
+static inline skrt_kv_v4 skrt_kv_v4_load(const float *p) {
+  skrt_kv_v4 v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+static inline void skrt_kv_accumulate_tile(const struct skrt_kv_stream *s,
+                                           const struct skrt_kv_dims *d, const float *w,
+                                           int64_t ld, int64_t r0, int64_t n, float *acc) {
+  const float *vp[SKRT_KV_VTILE];
+  int64_t D = d->D, D16 = D - D % 16;
+  for (int64_t r = 0; r < n; r++)
+    vp[r] = s->v + skrt_kv_row(s, d, r0 + r) * D;
+  for (int64_t h = 0; h < d->g; h++) {
+    const float *wh = w + h * ld + r0;
+    float *a = acc + h * D;
+    for (int64_t c = 0; c < D16; c += 16) {
+      skrt_kv_v4 t0 = skrt_kv_v4_load(a + c), t1 = skrt_kv_v4_load(a + c + 4);
+      skrt_kv_v4 t2 = skrt_kv_v4_load(a + c + 8), t3 = skrt_kv_v4_load(a + c + 12);
+      for (int64_t r = 0; r < n; r++) {
+        const float *v = vp[r] + c;
+        skrt_kv_v4 x = {wh[r], wh[r], wh[r], wh[r]};
+        t0 += x * skrt_kv_v4_load(v);
+        t1 += x * skrt_kv_v4_load(v + 4);
+        t2 += x * skrt_kv_v4_load(v + 8);
+        t3 += x * skrt_kv_v4_load(v + 12);
+      }
+      memcpy(a + c, &t0, sizeof(t0));
+      memcpy(a + c + 4, &t1, sizeof(t1));
+      memcpy(a + c + 8, &t2, sizeof(t2));
+      memcpy(a + c + 12, &t3, sizeof(t3));
+    }
+    for (int64_t r = 0; D16 < D && r < n; r++)
+      for (int64_t c = D16; c < D; c++)
+        a[c] += wh[r] * vp[r][c];
+  }
 }
 
 /* o_h = sum_r P_hr m_r v_r for the g query heads of the stream's group (S9-S10). q and o point
@@ -326,11 +393,9 @@ static inline void skrt_kv_stream_attend(const struct skrt_kv_stream *s,
       logit[h * ld + r] *= inv * gate[r];
   }
   memset(acc, 0, (size_t)(d->g * d->D) * sizeof(float));
-  for (int64_t r = 0; r < nr; r++) {
-    const float *vr = s->v + skrt_kv_row(s, d, r) * d->D;
-    for (int64_t h = 0; h < d->g; h++)
-      skrt_kv_axpy(acc + h * d->D, logit[h * ld + r], vr, d->D);
-  }
+  for (int64_t r0 = 0; r0 < nr; r0 += SKRT_KV_VTILE)
+    skrt_kv_accumulate_tile(s, d, logit, ld, r0, nr - r0 < SKRT_KV_VTILE ? nr - r0 : SKRT_KV_VTILE,
+                            acc);
   for (int64_t h = 0; h < d->g; h++)
     memcpy(o + h * o_head_stride, acc + h * d->D, (size_t)d->D * sizeof(float));
 }

@@ -1,8 +1,8 @@
 /* Exactness of the KV cache (S12): decoding a random sequence position by position, after a
  * prefill of any length (0, 1, 37, N), gives the outputs of the full layer (S5-S10) computed
  * by the double reference skrt_ref_attention_forward, within 1e-5 relative per output row
- * (max_d |o - ref| <= 1e-5 * max_d |ref|), for MHA and GQA, both gates, w in {0, 1, 64},
- * k in {1, 64}, continuous and tied scores. Every case runs three ways through the API:
+ * (max_d |o - ref| <= 1e-5 * max_d |ref|), for MHA (D = 20) and GQA (6 query heads per KV
+ * head, D = 16), both gates, w in {0, 1, 64}, k in {1, 64}, continuous and tied scores, N 240. Every case runs three ways through the API:
  *   A  contiguous wrappers (prefill with outputs, then skrt_kv_cache_decode per token);
  *   B  skrt_kv_cache_forward on strided views of the full tensors, in random chunks, the
  *      prompt appended without outputs;
@@ -17,11 +17,16 @@
 #include "skrt/sparsek.h"
 
 #define NSEQ 240
-#define DIM 8
+#define SDIM 8 /* head dim of the score-helper test */
+
+/* Head dim of the current case (kvt_run_case sets it): 20 exercises the kernel's 16-wide
+ * blocks plus a tail, 16 the blocks alone. */
+static int64_t kvt_dim = 16;
+#define DIM kvt_dim
 #define BATCH 2
 
 struct kvt_case {
-  int64_t Hq, Hkv, topk, window;
+  int64_t Hq, Hkv, D, topk, window;
   int gate, tied;
 };
 
@@ -227,6 +232,7 @@ static double kvt_run_c(const struct kvt_data *t, int64_t P) {
 
 static void kvt_run_case(const struct kvt_case *c, uint64_t seed) {
   struct kvt_data t;
+  kvt_dim = c->D;
   kvt_make(&t, c, seed);
   const int64_t prefill[] = {0, 1, 37, NSEQ};
   for (int i = 0; i < 4; i++) {
@@ -242,26 +248,28 @@ static void kvt_run_case(const struct kvt_case *c, uint64_t seed) {
   kvt_free(&t);
 }
 
-static void kvt_sweep(int64_t Hq, int64_t Hkv, int gate) {
+static void kvt_sweep(int64_t Hq, int64_t Hkv, int64_t D, int gate) {
   const int64_t ks[] = {1, 64}, ws[] = {0, 1, 64};
   uint64_t seed = (uint64_t)(Hq * 131 + Hkv * 7 + gate);
   for (int a = 0; a < 2; a++)
     for (int b = 0; b < 3; b++)
       for (int tied = 0; tied < 2; tied++) {
-        struct kvt_case c = {Hq, Hkv, ks[a], ws[b], gate, tied};
+        struct kvt_case c = {Hq, Hkv, D, ks[a], ws[b], gate, tied};
         kvt_run_case(&c, seed++);
       }
 }
 
-static void test_mha_gate_kv(void **state) { (void)state, kvt_sweep(2, 2, SKRT_GATE_KV); }
-static void test_mha_gate_v(void **state) { (void)state, kvt_sweep(2, 2, SKRT_GATE_V); }
-static void test_gqa_gate_kv(void **state) { (void)state, kvt_sweep(6, 2, SKRT_GATE_KV); }
-static void test_gqa_gate_v(void **state) { (void)state, kvt_sweep(6, 2, SKRT_GATE_V); }
+/* MHA with D = 20; GQA with 6 query heads per KV head (the kernel's 4-head block plus 2) and
+ * D = 16. */
+static void test_mha_gate_kv(void **state) { (void)state, kvt_sweep(2, 2, 20, SKRT_GATE_KV); }
+static void test_mha_gate_v(void **state) { (void)state, kvt_sweep(2, 2, 20, SKRT_GATE_V); }
+static void test_gqa_gate_kv(void **state) { (void)state, kvt_sweep(12, 2, 16, SKRT_GATE_KV); }
+static void test_gqa_gate_v(void **state) { (void)state, kvt_sweep(12, 2, 16, SKRT_GATE_V); }
 
 /* Window and budget larger than the sequence: plain causal attention over all keys. */
 static void test_everything_fits(void **state) {
   (void)state;
-  struct kvt_case c = {4, 1, 300, 0, SKRT_GATE_KV, 0};
+  struct kvt_case c = {4, 1, 8, 300, 0, SKRT_GATE_KV, 0};
   kvt_run_case(&c, 99);
   c.window = 500;
   kvt_run_case(&c, 100);
@@ -271,25 +279,26 @@ static void test_everything_fits(void **state) {
 static void test_scores_helper(void **state) {
   (void)state;
   enum { F = 5 };
-  struct kvt_case c = {4, 2, 3, 2, SKRT_GATE_KV, 0};
+  struct kvt_case c = {4, 2, SDIM, 3, 2, SKRT_GATE_KV, 0};
+  kvt_dim = SDIM;
   struct skrt_kv_cache *cache = kvt_cache(&c);
   uint64_t rng = 11;
-  float x[BATCH * F], kk[BATCH * 2 * DIM], w[2 * DIM], bs[2], u[BATCH * 2], zero[BATCH * 2 * DIM];
-  double xd[BATCH * F], kd[BATCH * 2 * DIM], wd[2 * DIM], bd[2], ud[BATCH * 2];
+  float x[BATCH * F], kk[BATCH * 2 * SDIM], w[2 * SDIM], bs[2], u[BATCH * 2], zero[BATCH * 2 * SDIM];
+  double xd[BATCH * F], kd[BATCH * 2 * SDIM], wd[2 * SDIM], bd[2], ud[BATCH * 2];
   for (int i = 0; i < BATCH * F; i++)
     xd[i] = x[i] = (float)tc_normal(&rng);
-  for (int i = 0; i < BATCH * 2 * DIM; i++)
+  for (int i = 0; i < BATCH * 2 * SDIM; i++)
     kd[i] = kk[i] = (float)tc_normal(&rng), zero[i] = 0.0f;
-  for (int i = 0; i < 2 * DIM; i++)
+  for (int i = 0; i < 2 * SDIM; i++)
     wd[i] = w[i] = (float)tc_normal(&rng);
   bd[0] = bs[0] = 0.25f, bd[1] = bs[1] = -1.5f;
   for (int step = 0; step < 2; step++) {
     int64_t pos = step * 5;
     for (int mode = SKRT_SCORE_HIDDEN; mode <= SKRT_SCORE_KEYS; mode++) {
-      int64_t Fm = mode == SKRT_SCORE_HIDDEN ? F : DIM;
+      int64_t Fm = mode == SKRT_SCORE_HIDDEN ? F : SDIM;
       assert_int_equal(skrt_kv_cache_scores(cache, 0, mode, mode ? kk : x, Fm, w, bs, 0.125, u),
                        SKRT_OK);
-      struct skrt_ref_shape s = {BATCH, 4, 2, 1, DIM, F};
+      struct skrt_ref_shape s = {BATCH, 4, 2, 1, SDIM, F};
       struct skrt_ref_config rc = {3, 2, 0, mode, 1.0, 0.125};
       assert_int_equal(skrt_ref_scores(&s, &rc, xd, kd, wd, bd, NULL, ud), SKRT_OK);
       for (int i = 0; i < BATCH * 2; i++)
