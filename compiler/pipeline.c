@@ -35,8 +35,8 @@ static bool stage(MlirContext ctx, MlirOperation m, const struct skc_pipeline_op
   return ok;
 }
 
-static const char *const stages[] = {"verify", "sparsify", "canonicalize", "fuse", "tile",
-                                     "lower-kernels"};
+static const char *const stages[] = {"verify", "raise-attention", "sparsify", "canonicalize",
+                                     "fuse",   "tile",            "lower-kernels"};
 
 bool skc_pipeline_has_stage(const char *flag) {
   for (size_t i = 0; i < sizeof stages / sizeof *stages; ++i)
@@ -49,6 +49,8 @@ bool skc_pipeline_run(MlirContext ctx, MlirOperation m, const struct skc_pipelin
   const struct skc_sparsek_options *o = po->sk;
   MlirPass none = {NULL};
   if (!stage(ctx, m, po, "verify", skc_verify_pass_create(o), NULL))
+    return false;
+  if (!stage(ctx, m, po, "raise-attention", skc_raise_attention_pass_create(o), NULL))
     return false;
   if (po->stop == SKC_STOP_RAISED)
     return true;

@@ -29,6 +29,7 @@ void skc_sparsek_options_init(struct skc_sparsek_options *o);
 /* X(stem, flag, summary): every pass once, in pipeline order. */
 #define SKC_PASS_LIST(X)                                                                     \
   X(verify, "verify", "check ranks, shapes, element types and attributes of sparsek ops")     \
+  X(raise_attention, "raise-attention", "replace dense causal attention by dense_attention")  \
   X(sparsify, "sparsify", "turn dense attention into SparseK score + attention ops")         \
   X(fuse, "fuse", "merge duplicate scores; fuse single-use scores into attention")          \
   X(tile, "tile", "choose the query tile of each attention op (cost model)")                 \
