@@ -322,6 +322,18 @@ static void kv_run_task(struct skrt_kv_cache *c, int64_t layer, int64_t b, int64
   }
 }
 
+/* Threads for one call: at most one per (b, h) task, and one when the call is too small to
+ * pay for waking a team (about 64k multiply-adds; a team costs microseconds, and far more on
+ * an oversubscribed machine). */
+static int kv_threads(const struct skrt_kv_cache *c, int64_t N, int attend,
+                      struct skrt_context *ctx) {
+  int64_t tasks = c->cfg.B * c->cfg.Hkv, nt = skrt_context_num_threads(ctx);
+  double work = (double)tasks * (double)N * (double)c->dims.D *
+                (attend ? (double)(c->dims.topk + c->dims.window) * (double)(c->dims.g + 1)
+                        : 16.0);
+  return work < 65536.0 ? 1 : (int)(nt < tasks ? nt : tasks);
+}
+
 int skrt_kv_cache_forward(struct skrt_kv_cache *c, int64_t layer, int64_t N,
                           const struct skrt_kv_io *io, struct skrt_context *ctx) {
   int st = kv_check_io(c, layer, N, io);
@@ -331,8 +343,7 @@ int skrt_kv_cache_forward(struct skrt_kv_cache *c, int64_t layer, int64_t N,
   if (st)
     return st;
   int64_t B = c->cfg.B, H = c->cfg.Hkv;
-  int nt = skrt_context_num_threads(ctx);
-  nt = (int64_t)nt < B * H ? nt : (int)(B * H); /* no idle threads on tiny steps */
+  int nt = kv_threads(c, N, io->q != NULL, ctx);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t t = 0; t < B * H; t++)
     kv_run_task(c, layer, t / H, t % H, N, io);
