@@ -8,7 +8,9 @@
  *        -include <name>.h harness.c -l<name>
  * Run:   harness B Hq Hkv N D F k w gate(0 kv|1 v) slope scale [seed]
  * Rank 3 runs B*H sequences of one head: pass Hq = Hkv = 1 and B = B*H. STRIDED passes q
- * with a padded N stride (the entry must honour strides with a contiguous last axis). */
+ * with a padded N stride (the entry must honour strides with a contiguous last axis).
+ * LAYERS=2 (keys scores, Hq = Hkv): two chained layers, the second reading the first's output
+ * as q, k and v with its own score weights and the scale given as a 13th argument. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,10 @@
 #include <dlpack/dlpack.h>
 
 #include "skrt.h"
+
+#ifndef LAYERS
+#define LAYERS 1
+#endif
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static double uniform(void) { /* in [-1, 1) */
@@ -90,7 +96,12 @@ int main(int argc, char **argv) {
   tq.strides = qst;
 #endif
 
-#if MODE == 0
+#if LAYERS == 2
+  double *dw2, *db2;
+  float *w2 = rand_tensor(s.Hkv * F, 3.0 / sqrt((double)F), &dw2), *b2 = rand_tensor(s.Hkv, 1.0, &db2);
+  DLTensor tw2 = tensor(w2, 2, sw), tb2 = tensor(b2, 1, sb);
+  int st = ENTRY(&tq, &tk, &tv, &tw, &tb, &tw2, &tb2, &to, NULL);
+#elif MODE == 0
   int st = ENTRY(&tq, &tk, &tv, &tx, &tw, &tb, &to, NULL);
 #elif MODE == 1
   int st = ENTRY(&tq, &tk, &tv, &tw, &tb, &to, NULL);
@@ -106,6 +117,17 @@ int main(int argc, char **argv) {
     printf("reference failed: %s\n", skrt_last_error());
     return 1;
   }
+#if LAYERS == 2
+  struct skrt_ref_config c2 = c;
+  c2.scale = argc > 13 ? atof(argv[13]) : c.scale;
+  double *o1 = ref;
+  ref = malloc((size_t)nq * sizeof *ref);
+  if (skrt_ref_scores(&s, &c2, NULL, o1, dw2, db2, NULL, u) != 0 ||
+      skrt_ref_attention_forward(&s, &c2, o1, o1, o1, u, ref, NULL, NULL, NULL) != 0) {
+    printf("reference failed: %s\n", skrt_last_error());
+    return 1;
+  }
+#endif
   double err = 0, mag = 0;
   for (int64_t i = 0; i < nq; ++i) {
     err = fmax(err, fabs((double)o[i] - ref[i]));
