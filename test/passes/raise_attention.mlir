@@ -510,3 +510,742 @@ func.func @two_layers(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2
   %bo = linalg.batch_matmul ins(%bp, %ao : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%bfo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
   return %bo : tensor<2x8x4xf32>
 }
+// -----
+
+// Not causal: no mask at all.
+// CHECK-LABEL: func.func @neg_no_mask
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_no_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %r = arith.addf %y, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// The mask is a function argument: not provably causal.
+// CHECK-LABEL: func.func @neg_mask_argument
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_mask_argument(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>, %mask: tensor<8x8xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s, %mask : tensor<2x8x8xf32>, tensor<8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %r = arith.addf %y, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Softmax over the query dimension.
+// CHECK-LABEL: func.func @neg_softmax_wrong_dim
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_softmax_wrong_dim(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(1) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// The scale is a function argument, not a constant.
+// CHECK-LABEL: func.func @neg_scale_argument
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_scale_argument(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>, %sc: f32) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %z = arith.mulf %y, %sc : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %z : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Anti-causal: keys after the query are kept (j < i masked).
+// CHECK-LABEL: func.func @neg_anti_causal
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_anti_causal(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %lt = arith.cmpi ult, %j, %i : index
+    %r = arith.select %lt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Shifted: the diagonal is masked too (j >= i masked).
+// CHECK-LABEL: func.func @neg_shifted_mask
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_shifted_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %ge = arith.cmpi uge, %j, %i : index
+    %r = arith.select %ge, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Shifted: only j <= i - 1 is kept.
+// CHECK-LABEL: func.func @neg_shifted_allowed
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_shifted_allowed(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %im1 = arith.subi %i, %c1 : index
+    %ok = arith.cmpi sle, %j, %im1 : index
+    %r = arith.select %ok, %y, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Masked with -1e4: finite, not effectively -inf.
+// CHECK-LABEL: func.func @neg_finite_mask
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_finite_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %m = arith.constant -1.0e4 : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %m, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// The select keeps the future and masks the past.
+// CHECK-LABEL: func.func @neg_select_arms_swapped
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_select_arms_swapped(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %y, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// An equality mask (only the diagonal masked) is not causal.
+// CHECK-LABEL: func.func @neg_diagonal_mask
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_diagonal_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %eq = arith.cmpi eq, %j, %i : index
+    %r = arith.select %eq, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// The mask compares the key index with the batch index.
+// CHECK-LABEL: func.func @neg_batch_dependent_mask
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_batch_dependent_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %b = linalg.index 0 : index
+    %gt = arith.cmpi ugt, %j, %b : index
+    %r = arith.select %gt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// P.V accumulates into ones: out = 1 + P.V, not attention.
+// CHECK-LABEL: func.func @neg_pv_init_nonzero
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_pv_init_nonzero(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%one : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// A negative scale turns the -inf mask into +inf.
+// CHECK-LABEL: func.func @neg_negative_scale
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_negative_scale(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant -0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// V is computed (v + v) before P.V: attention reads that tensor as its V operand.
+// CHECK-LABEL: func.func @v_computed_in_graph
+// CHECK: %[[VS:.*]] = linalg.generic
+// CHECK: arith.addf
+// CHECK: %[[O:.*]] = "sparsek.dense_attention"(%arg0, %arg1, %[[VS]]) {causal = true, scale = 1.250000e-01 : f64}
+// CHECK-NEXT: return %[[O]]
+func.func @v_computed_in_graph(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %c1 = arith.constant 1 : index
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %vs = linalg.generic {indexing_maps = [affine_map<(b, n, d) -> (b, n, d)>, affine_map<(b, n, d) -> (b, n, d)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%v : tensor<2x8x4xf32>) outs(%eo : tensor<2x8x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %x : f32
+    linalg.yield %y : f32
+  } -> tensor<2x8x4xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %vs : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Decomposed softmax whose sum runs over the query dimension (dims = [1]).
+// CHECK-LABEL: func.func @neg_decomposed_sum_wrong_dim
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.reduce
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.batch_matmul ins(
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_decomposed_sum_wrong_dim(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %x : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %ex = linalg.map { math.exp } ins(%m : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>)
+  %er = tensor.empty() : tensor<2x8xf32>
+  %fz = linalg.fill ins(%zero : f32) outs(%er : tensor<2x8xf32>) -> tensor<2x8xf32>
+  %sum = linalg.reduce { arith.addf } ins(%ex : tensor<2x8x8xf32>) outs(%fz : tensor<2x8xf32>) dimensions = [1]
+  %sb = linalg.broadcast ins(%sum : tensor<2x8xf32>) outs(%es : tensor<2x8x8xf32>) dimensions = [1]
+  %p = linalg.map { arith.divf } ins(%ex, %sb : tensor<2x8x8xf32>, tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>)
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Queries and keys of different lengths (4 vs 8): cross attention, not the causal self
+// attention dense_attention computes.
+// CHECK-LABEL: func.func @neg_query_key_lengths_differ
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_query_key_lengths_differ(%q: tensor<2x4x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %es = tensor.empty() : tensor<2x4x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x4x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x4x8xf32>) outs(%es : tensor<2x4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %x : f32
+    linalg.yield %r : f32
+  } -> tensor<2x4x8xf32>
+  %p = linalg.softmax dimension(2) ins(%m : tensor<2x4x8xf32>) outs(%es : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %eo = tensor.empty() : tensor<2x4x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  return %o : tensor<2x4x4xf32>
+}
+
+// -----
+
+// An in-graph mask tensor whose kept entries are 1.0, not 0: it shifts the logits (and is
+// a different mask per row after softmax), so it is not the plain causal mask.
+// CHECK-LABEL: func.func @neg_mask_tensor_nonzero_keep
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.softmax
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_mask_tensor_nonzero_keep(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %em = tensor.empty() : tensor<8x8xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      outs(%em : tensor<8x8xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %one : f32
+    linalg.yield %r : f32
+  } -> tensor<8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s, %mask : tensor<2x8x8xf32>, tensor<8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %r = arith.addf %x, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Inputs with no attention: loops, memref linalg ops, reductions, ops with regions, block
+// arguments everywhere. Nothing changes and nothing crashes.
+// CHECK-LABEL: func.func @no_attention
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: scf.for
+// CHECK: linalg.batch_matmul
+// CHECK: linalg.softmax
+// CHECK: linalg.reduce
+// CHECK: return
+func.func @no_attention(%a: tensor<2x8x8xf32>, %b: tensor<2x8x8xf32>, %m: memref<2x8x8xf32>, %n: index) -> tensor<2x8x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.for %iv = %c0 to %n step %c1 iter_args(%acc = %a) -> (tensor<2x8x8xf32>) {
+    %x = linalg.batch_matmul ins(%acc, %b : tensor<2x8x8xf32>, tensor<2x8x8xf32>) outs(%acc : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+    scf.yield %x : tensor<2x8x8xf32>
+  }
+  linalg.batch_matmul ins(%m, %m : memref<2x8x8xf32>, memref<2x8x8xf32>) outs(%m : memref<2x8x8xf32>)
+  %s = linalg.softmax dimension(2) ins(%r : tensor<2x8x8xf32>) outs(%b : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %o = linalg.batch_matmul ins(%s, %b : tensor<2x8x8xf32>, tensor<2x8x8xf32>) outs(%a : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %e = tensor.empty() : tensor<2x8xf32>
+  %red = linalg.reduce { arith.addf } ins(%o : tensor<2x8x8xf32>) outs(%e : tensor<2x8xf32>) dimensions = [2]
+  %g = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i)>, affine_map<(b, i, j) -> (b, i, j)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%red : tensor<2x8xf32>) outs(%o : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %cond = arith.cmpf ogt, %x, %y : f32
+    %t = scf.if %cond -> (f32) {
+      scf.yield %x : f32
+    } else {
+      scf.yield %y : f32
+    }
+    linalg.yield %t : f32
+  } -> tensor<2x8x8xf32>
+  return %g : tensor<2x8x8xf32>
+}
