@@ -141,7 +141,7 @@ struct dense_scratch {
 static void dense_own_tile(const float *q, const float *k, const float *v, float *o, int64_t N,
                            int64_t D, int64_t i0, struct dense_scratch *s, const float *zero) {
   const int64_t nq = skk_min64(SKK_T, N - i0), i1 = i0 + nq;
-  skk_load_t(q + i0 * D, D, nq, D, 1.0f / sqrtf((float)D), s->qt);
+  skk_load_rows_t(q + i0 * D, D, nq, D, 1.0f / sqrtf((float)D), s->pt, s->qt);
   memset(s->ot, 0, sizeof(float) * (size_t)(D * SKK_T));
   for (int t = 0; t < SKK_T; ++t)
     s->m[t] = -1e30f, s->l[t] = 0;
@@ -240,12 +240,22 @@ static struct skrt_attn_params bench_params(struct bench *b) {
 }
 
 /* Median seconds of reps runs (after one warm-up) of the skc forward or backward. */
-static double time_skc(struct bench *b, struct skrt_context *ctx, int backward) {
+static double cpu_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Median wall seconds of reps runs (after one warm-up) of the skc forward or backward;
+ * *cpu gets the mean process CPU seconds per run (robust to a shared machine). */
+static double time_skc(struct bench *b, struct skrt_context *ctx, int backward, double *cpu) {
   struct skrt_attn_params p = bench_params(b);
   struct skrt_attn_grads g = {b->dout, b->dq, b->dk, b->dv, b->du};
-  double t[64];
+  double t[64], c0 = 0;
   int n = b->reps < 64 ? b->reps : 64;
   for (int r = -1; r < n; ++r) {
+    if (r == 0)
+      c0 = cpu_s();
     double t0 = now_s();
     int st = backward ? skk_attention_backward(&p, &g, ctx) : skk_attention_forward(&p, ctx);
     if (st) {
@@ -255,6 +265,7 @@ static double time_skc(struct bench *b, struct skrt_context *ctx, int backward) 
     if (r >= 0)
       t[r] = now_s() - t0;
   }
+  *cpu = (cpu_s() - c0) / n;
   return median(t, n);
 }
 
@@ -286,13 +297,17 @@ static int run_bench(struct bench *b, const char *what) {
   struct skrt_context *ctx = NULL;
   skrt_context_create(&opt, &ctx);
   printf("{\"N\": %lld", (long long)b->N);
+  double cpu = 0;
   if (strstr(what, "skc")) {
-    printf(", \"skc_fwd_s\": %.6f", time_skc(b, ctx, 0));
+    printf(", \"skc_fwd_s\": %.6f", time_skc(b, ctx, 0, &cpu));
+    printf(", \"skc_fwd_cpu_s\": %.6f", cpu);
     if (strstr(what, "save"))
       write_floats(b->dir, "o_skc", b->o, nq);
   }
-  if (strstr(what, "bwd"))
-    printf(", \"skc_bwd_s\": %.6f", time_skc(b, ctx, 1));
+  if (strstr(what, "bwd")) {
+    printf(", \"skc_bwd_s\": %.6f", time_skc(b, ctx, 1, &cpu));
+    printf(", \"skc_bwd_cpu_s\": %.6f", cpu);
+  }
   if (strstr(what, "dense")) {
     printf(", \"dense_c_s\": %.6f", time_dense(b, b->reps, 0));
     if (strstr(what, "save"))

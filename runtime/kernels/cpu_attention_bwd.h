@@ -19,8 +19,8 @@
 #include "kernels/cpu_tile.h"
 
 /* Keys per register group and head-dim chunk of the key-row update kernel. */
-#define SKK_RC 4
-#define SKK_DC ((int)(256 / sizeof(SKK_REAL)))
+#define SKK_RC 8
+#define SKK_DC ((int)(128 / sizeof(SKK_REAL)))
 
 /* out[c][d0 + d] += sum_t a[c][t] * x[t][d0 + d] for SKK_RC key rows, one chunk of SKK_DC
  * columns (dv += (P m)^T dO and dk += dS^T q), accumulators in registers. */
@@ -29,10 +29,10 @@ static inline void skk_rows_acc_group(const skk_real *a, const skk_real *x, int6
   skk_real acc[SKK_RC][SKK_DC];
   for (int c = 0; c < SKK_RC; ++c)
     for (int d = 0; d < SKK_DC; ++d)
-      acc[c][d] = out[c][d0 + d];
+      acc[c][d] = 0;
   for (int t = 0; t < SKK_T; ++t) {
     const skk_real *xr = x + t * D + d0;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int c = 0; c < SKK_RC; ++c) {
       const skk_real av = a[c * SKK_T + t];
 #pragma omp simd
@@ -42,27 +42,27 @@ static inline void skk_rows_acc_group(const skk_real *a, const skk_real *x, int6
   }
   for (int c = 0; c < SKK_RC; ++c)
     for (int d = 0; d < SKK_DC; ++d)
-      out[c][d0 + d] = acc[c][d];
+      out[c][d0 + d] += acc[c][d];
 }
 
 /* out[c][:] += sum_t a[c][t] * x[t][:] for nc (a multiple of SKK_RC) key rows. */
 static inline void skk_rows_acc(const skk_real *a, const skk_real *x, int64_t nc, int64_t D,
                                 skk_real *const *out) {
-  for (int64_t c0 = 0; c0 < nc; c0 += SKK_RC) {
-    int64_t d0 = 0;
-    for (; d0 + SKK_DC <= D; d0 += SKK_DC)
+  const int64_t dfull = D - D % SKK_DC;
+  for (int64_t c0 = 0; c0 < nc; c0 += SKK_RC)
+    for (int64_t d0 = 0; d0 < dfull; d0 += SKK_DC)
       skk_rows_acc_group(a + c0 * SKK_T, x, D, d0, out + c0);
-    if (d0 == D)
-      continue;
-    for (int64_t c = c0; c < c0 + SKK_RC; ++c)
-      for (int t = 0; t < SKK_T; ++t) {
-        const skk_real av = a[c * SKK_T + t];
-        const skk_real *xr = x + t * D;
+  if (dfull == D)
+    return;
+  for (int64_t c = 0; c < nc; ++c)
+    for (int t = 0; t < SKK_T; ++t) {
+      const skk_real av = a[c * SKK_T + t];
+      const skk_real *xr = x + t * D;
+      skk_real *oc = out[c];
 #pragma omp simd
-        for (int64_t d = d0; d < D; ++d)
-          out[c][d] = SKK_FMA(av, xr[d], out[c][d]);
-      }
-  }
+      for (int64_t d = dfull; d < D; ++d)
+        oc[d] = SKK_FMA(av, xr[d], oc[d]);
+    }
 }
 
 /* Per-thread scratch of the backward. */
@@ -99,7 +99,7 @@ static inline int skk_bwd_scratch_create(struct skk_bwd_scratch *s,
   s->qt = skk_reals(g * D * T), s->qs = skk_reals(g * D * T), s->dot = skk_reals(g * D * T);
   s->dor = skk_reals(g * D * T), s->dqt = skk_reals(g * D * T);
   s->lse_t = skk_reals(g * T), s->dd_t = skk_reals(g * T);
-  s->st = skk_reals(KT), s->dpv = skk_reals(KT), s->pm = skk_reals(KT);
+  s->st = skk_reals(skk_max64(SKK_KB, D) * T), s->dpv = skk_reals(KT), s->pm = skk_reals(KT);
   s->dsg = skk_reals(KT), s->g = skk_reals(KT), s->dm = skk_reals(KT);
   s->tau_t = skk_reals(T), s->zero = (skk_real *)calloc((size_t)D, sizeof(skk_real));
   s->sink = skk_reals(D);
@@ -122,16 +122,6 @@ static inline int skk_bwd_scratch_create(struct skk_bwd_scratch *s,
   return st;
 }
 
-/* Loads rows i0.. of a contiguous-last-dim tensor row-major: xs[t][d] = scale * x, zero
- * rows past nq. */
-static inline void skk_load_rows(const skk_real *x0, int64_t xs, int64_t nq, int64_t D,
-                                 skk_real scale, skk_real *restrict out) {
-  for (int64_t t = 0; t < nq; ++t)
-    for (int64_t d = 0; d < D; ++d)
-      out[t * D + d] = scale * x0[t * xs + d];
-  memset(out + nq * D, 0, (size_t)((SKK_T - nq) * D) * sizeof(skk_real));
-}
-
 /* Loads the tile's per-query-head inputs: q (scaled, both layouts), dO (both layouts),
  * lse, D_i = dO_i . o_i; clears the dq accumulator. */
 static inline void skk_bwd_load(const struct skrt_attn_params *p,
@@ -143,10 +133,8 @@ static inline void skk_bwd_load(const struct skrt_attn_params *p,
   const skk_real *do0 = skk_row(gr->dout, dos, b, qh, i0);
   const skk_real *o0 = skk_row(p->o, p->o_stride, b, qh, i0);
   const skk_real sc = (skk_real)p->scale;
-  skk_load_t(q0, p->q_stride[2], nq, D, sc, s->qt + hh * DT);
-  skk_load_rows(q0, p->q_stride[2], nq, D, sc, s->qs + hh * DT);
-  skk_load_t(do0, D, nq, D, 1, s->dot + hh * DT);
-  skk_load_rows(do0, D, nq, D, 1, s->dor + hh * DT);
+  skk_load_rows_t(q0, p->q_stride[2], nq, D, sc, s->qs + hh * DT, s->qt + hh * DT);
+  skk_load_rows_t(do0, D, nq, D, 1, s->dor + hh * DT, s->dot + hh * DT);
   memset(s->dqt + hh * DT, 0, (size_t)DT * sizeof(skk_real));
   const skk_real *lse = (const skk_real *)p->lse + (b * p->Hq + qh) * N + i0;
   for (int64_t t = 0; t < SKK_T; ++t) {
@@ -171,7 +159,7 @@ static inline void skk_bwd_grads_block(const struct skk_bwd_scratch *s, int64_t 
     for (int t = 0; t < SKK_T; ++t) {
       const skk_real gg = gc[t], a = ac[t], dov = vc[t];
       const skk_real gk = gate_kv ? gg : (skk_real)1;
-      const skk_real e = SKK_EXP(gk * a - lse_t[t]);
+      const skk_real e = SKK_EXP_NEG(gk * a - lse_t[t]);
       const skk_real pr = gg >= 0 ? e : (skk_real)0;
       const skk_real ds = pr * (gg * dov - dd_t[t]);
       const skk_real dmv = (gate_kv ? ds * a : (skk_real)0) + pr * dov;
@@ -229,11 +217,12 @@ static inline void skk_bwd_tile(const struct skrt_attn_params *p,
     }
     skk_bwd_du_block(s, c0, nc, i0, nq, du, s->cq);
   }
+  skk_real sc[SKK_T];
+  for (int t = 0; t < SKK_T; ++t)
+    sc[t] = (skk_real)p->scale;
   for (int64_t hh = 0; hh < g; ++hh) {
     skk_real *dq0 = (skk_real *)gr->dq + ((b * p->Hq + h * g + hh) * N + i0) * D;
-    for (int64_t t = 0; t < nq; ++t)
-      for (int64_t d = 0; d < D; ++d)
-        dq0[t * D + d] = (skk_real)p->scale * s->dqt[hh * DT + d * SKK_T + t];
+    skk_store_rows_t(s->dqt + hh * DT, sc, nq, D, s->st, dq0, D); /* st: >= T x D, free */
   }
 }
 

@@ -22,6 +22,7 @@ struct skk_fwd_scratch {
   skk_real *qt, *ot, *m, *l; /* per query head of the group: [D][T], [D][T], [T], [T] */
   skk_real *st, *pt, *g;     /* per key block: [KB][T] */
   skk_real *tau_t, *zero;    /* [T], [D] */
+  skk_real *rows;            /* [T][D] staging for transposes */
   int32_t *diff;             /* [N + 1] */
   struct skk_union un;
   struct skk_sweep sw;
@@ -37,6 +38,7 @@ static inline void skk_fwd_scratch_destroy(struct skk_fwd_scratch *s) {
   free(s->g);
   free(s->tau_t);
   free(s->zero);
+  free(s->rows);
   free(s->diff);
   skk_union_destroy(&s->un);
   skk_sweep_destroy(&s->sw);
@@ -55,12 +57,13 @@ static inline int skk_fwd_scratch_create(struct skk_fwd_scratch *s,
   s->g = (skk_real *)malloc((size_t)(SKK_KB * T) * sizeof(skk_real));
   s->tau_t = (skk_real *)malloc((size_t)T * sizeof(skk_real));
   s->zero = (skk_real *)calloc((size_t)D, sizeof(skk_real));
+  s->rows = (skk_real *)malloc((size_t)(T * D) * sizeof(skk_real));
   s->diff = (int32_t *)malloc((size_t)(p->N + 1) * sizeof(int32_t));
   int st = skk_union_create(&s->un, p->N, p->topk, p->window);
   if (st == SKRT_OK)
     st = skk_sweep_create(&s->sw, p->N, p->topk);
   if (st == SKRT_OK && !(s->qt && s->ot && s->m && s->l && s->st && s->pt && s->g &&
-                         s->tau_t && s->zero && s->diff))
+                         s->tau_t && s->zero && s->rows && s->diff))
     st = SKRT_ERR_NOMEM;
   if (st != SKRT_OK)
     skk_fwd_scratch_destroy(s);
@@ -88,16 +91,18 @@ static inline void skk_softmax_block(skk_real *st, const skk_real *g, int64_t nc
       bm[t] = s > bm[t] ? s : bm[t];
     }
   }
-#pragma omp simd
+  int rescale = 0;
+#pragma omp simd reduction(| : rescale)
   for (int t = 0; t < SKK_T; ++t) {
-    alpha[t] = SKK_EXP(mrow[t] - bm[t]);
+    alpha[t] = SKK_EXP_NEG(mrow[t] - bm[t]);
+    rescale |= bm[t] != mrow[t];
     mrow[t] = bm[t];
   }
   for (int64_t c = 0; c < nc; ++c) {
 #pragma omp simd
     for (int t = 0; t < SKK_T; ++t) {
       const skk_real gg = g[c * SKK_T + t];
-      const skk_real e = SKK_EXP(st[c * SKK_T + t] - bm[t]);
+      const skk_real e = SKK_EXP_NEG(st[c * SKK_T + t] - bm[t]);
       const skk_real pe = gg >= 0 ? e : (skk_real)0;
       sum[t] += pe;
       pt[c * SKK_T + t] = gg >= 0 ? pe * gg : (skk_real)0; /* ref: S10 (P m) */
@@ -106,6 +111,8 @@ static inline void skk_softmax_block(skk_real *st, const skk_real *g, int64_t nc
 #pragma omp simd
   for (int t = 0; t < SKK_T; ++t)
     lrow[t] = lrow[t] * alpha[t] + sum[t];
+  if (!rescale)
+    return; /* the running max did not move: alpha = 1 */
   for (int64_t d = 0; d < D; ++d)
 #pragma omp simd
     for (int t = 0; t < SKK_T; ++t)
@@ -114,17 +121,16 @@ static inline void skk_softmax_block(skk_real *st, const skk_real *g, int64_t nc
 
 /* Writes o = acc / l and lse = m + log l for the tile's nq queries of query head qh. */
 static inline void skk_fwd_store(const struct skrt_attn_params *p, int64_t b, int64_t qh,
-                                 int64_t i0, int64_t nq, const struct skk_fwd_scratch *s,
+                                 int64_t i0, int64_t nq, struct skk_fwd_scratch *s,
                                  int64_t hh) {
   const int64_t D = SKK_DIM(p->D);
   const skk_real *ot = s->ot + hh * D * SKK_T, *m = s->m + hh * SKK_T, *l = s->l + hh * SKK_T;
   skk_real *o0 = (skk_real *)p->o + b * p->o_stride[0] + qh * p->o_stride[1] +
                  i0 * p->o_stride[2];
-  for (int64_t t = 0; t < nq; ++t) {
-    const skk_real inv = (skk_real)1 / l[t];
-    for (int64_t d = 0; d < D; ++d)
-      o0[t * p->o_stride[2] + d] = ot[d * SKK_T + t] * inv;
-  }
+  skk_real inv[SKK_T];
+  for (int64_t t = 0; t < SKK_T; ++t)
+    inv[t] = (skk_real)1 / l[t];
+  skk_store_rows_t(ot, inv, nq, D, s->rows, o0, p->o_stride[2]);
   if (p->lse) {
     skk_real *lse = (skk_real *)p->lse + (b * p->Hq + qh) * p->N + i0;
     for (int64_t t = 0; t < nq; ++t)
@@ -140,8 +146,8 @@ static inline void skk_fwd_tile(const struct skrt_attn_params *p, int64_t b, int
   for (int64_t t = 0; t < SKK_T; ++t)
     s->tau_t[t] = tau[skk_min64(i0 + t, N - 1)];
   for (int64_t hh = 0; hh < g; ++hh) {
-    skk_load_t(skk_row(p->q, p->q_stride, b, h * g + hh, i0), p->q_stride[2], nq, D,
-               (skk_real)p->scale, s->qt + hh * D * SKK_T);
+    skk_load_rows_t(skk_row(p->q, p->q_stride, b, h * g + hh, i0), p->q_stride[2], nq, D,
+                    (skk_real)p->scale, s->rows, s->qt + hh * D * SKK_T);
     memset(s->ot + hh * D * SKK_T, 0, (size_t)(D * SKK_T) * sizeof(skk_real));
     for (int t = 0; t < SKK_T; ++t) {
       s->m[hh * SKK_T + t] = SKK_NEG_BIG;

@@ -62,6 +62,25 @@ static inline float skk_expf(float x) {
   return p * scale;
 }
 
+/* exp(x) for x <= 0 (softmax weights): skk_expf without the upper clamp. */
+static inline float skk_expf_neg(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float f = fmaf(n, -0.693359375f, x);
+  f = fmaf(n, 2.12194440e-4f, f);
+  float p = 1.9875691500e-4f;
+  p = fmaf(p, f, 1.3981999507e-3f);
+  p = fmaf(p, f, 8.3334519073e-3f);
+  p = fmaf(p, f, 4.1665795894e-2f);
+  p = fmaf(p, f, 1.6666665459e-1f);
+  p = fmaf(p, f, 5.0000001201e-1f);
+  p = fmaf(p * f, f, f + 1.0f);
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof(scale));
+  return p * scale;
+}
+
 /* a * b + c rounded once, in the kernel's real type. The kernels call it explicitly because
  * ISO C mode (-std=c11) turns off gcc's contraction of a * b + c into FMA instructions. */
 #define SKK_FMA(a, b, c) _Generic((a), float: fmaf, double: fma)((a), (b), (c))
@@ -69,6 +88,7 @@ static inline float skk_expf(float x) {
 /* exp in the kernel's real type: the vectorizable float version, libm for double (the
  * double instance exists for finite-difference tests, not speed). */
 #define SKK_EXP(x) _Generic((x), float: skk_expf, double: exp)(x)
+#define SKK_EXP_NEG(x) _Generic((x), float: skk_expf_neg, double: exp)(x)
 
 static inline int64_t skk_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t skk_max64(int64_t a, int64_t b) { return a > b ? a : b; }

@@ -162,7 +162,7 @@ static inline void skk_acc_t_group(const skk_real *pt, const skk_real *const *ro
   skk_real acc[SKK_DG][SKK_T];
   for (int d = 0; d < SKK_DG; ++d)
     for (int t = 0; t < SKK_T; ++t)
-      acc[d][t] = acct[(d0 + d) * SKK_T + t];
+      acc[d][t] = 0;
   for (int64_t c = 0; c < nc; ++c) {
     const skk_real *pc = pt + c * SKK_T;
     const skk_real *row = rows[c] + d0;
@@ -176,7 +176,7 @@ static inline void skk_acc_t_group(const skk_real *pt, const skk_real *const *ro
   }
   for (int d = 0; d < SKK_DG; ++d)
     for (int t = 0; t < SKK_T; ++t)
-      acct[(d0 + d) * SKK_T + t] = acc[d][t];
+      acct[(d0 + d) * SKK_T + t] += acc[d][t];
 }
 
 /* accT[d][t] += sum_c pt[c][t] * rows[c][d] for all D columns. */
@@ -197,18 +197,36 @@ static inline void skk_acc_t(const skk_real *pt, const skk_real *const *rows, in
     }
 }
 
-/* Loads rows (b, h, i0 + t) of a strided (B,H,N,D) tensor transposed and scaled:
- * xt[d][t] = scale * x[i0 + t][d], zero for t >= nq. */
-static inline void skk_load_t(const skk_real *x0, int64_t xs, int64_t nq, int64_t D,
-                              skk_real scale, skk_real *restrict xt) {
-  for (int64_t t = 0; t < nq; ++t) {
-    const skk_real *row = x0 + t * xs;
+/* Loads the tile's rows of a strided (B,H,N,D) tensor, scaled, in both layouts:
+ * rows[t][d] = scale * x[i0 + t][d] and xt[d][t] = rows[t][d] (zero for t >= nq). The rows
+ * are read with contiguous vector loads; the transpose then runs inside L1. */
+static inline void skk_load_rows_t(const skk_real *x0, int64_t xs, int64_t nq, int64_t D,
+                                   skk_real scale, skk_real *restrict rows,
+                                   skk_real *restrict xt) {
+  for (int64_t t = 0; t < nq; ++t)
+#pragma omp simd
     for (int64_t d = 0; d < D; ++d)
-      xt[d * SKK_T + t] = scale * row[d];
-  }
-  for (int64_t t = nq; t < SKK_T; ++t)
+      rows[t * D + d] = scale * x0[t * xs + d];
+  memset(rows + nq * D, 0, (size_t)((SKK_T - nq) * D) * sizeof(skk_real));
+  for (int64_t d = 0; d < D; ++d)
+#pragma omp simd
+    for (int64_t t = 0; t < SKK_T; ++t)
+      xt[d * SKK_T + t] = rows[t * D + d];
+}
+
+/* Stores a transposed tile accumulator: dst row t = xt[.][t] * mul[t] for t < nq, through
+ * rows[T][D] (transpose inside L1, then whole-row vector stores). */
+static inline void skk_store_rows_t(const skk_real *xt, const skk_real *mul, int64_t nq,
+                                    int64_t D, skk_real *restrict rows, skk_real *dst,
+                                    int64_t ds) {
+  for (int64_t t = 0; t < nq; ++t)
+#pragma omp simd
     for (int64_t d = 0; d < D; ++d)
-      xt[d * SKK_T + t] = 0;
+      rows[t * D + d] = xt[d * SKK_T + t] * mul[t];
+  for (int64_t t = 0; t < nq; ++t)
+#pragma omp simd
+    for (int64_t d = 0; d < D; ++d)
+      dst[t * ds + d] = rows[t * D + d];
 }
 
 #endif
