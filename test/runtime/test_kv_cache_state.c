@@ -5,7 +5,8 @@
  *     selected set equals a brute-force top-k with ties to the larger position; scores drawn
  *     from a continuous law, from 4 levels (many ties) and with a position slope;
  *   - K/V bytes from skrt_kv_cache_footprint are identical at positions 4k, 64k and 1M,
- *     while the window and selected counts are full and the tau state stays bounded. */
+ *     while the window and selected counts are full and the tau state stays bounded;
+ *   - layers and batch items are independent streams (reset_item restarts one item). */
 #include "test_core_util.h"
 
 #include <stdlib.h>
@@ -191,11 +192,69 @@ static void test_footprint_counts(void **state) {
   skrt_kv_cache_destroy(c);
 }
 
+/* Streams are independent: a 2-layer, 2-item cache (item 1 reset halfway) gives bit for bit
+ * the outputs of one single-item, single-layer cache per (layer, item), re-created at the
+ * reset; positions read back per item. */
+enum { IL = 2, IB = 2, IHQ = 4, IHKV = 2, ID = 16, ISTEPS = 60, IRESET = 30 };
+
+static struct skrt_kv_cache *indep_cache(int64_t layers, int64_t B) {
+  struct skrt_kv_cache_config cfg = {layers, B, IHQ, IHKV, ID, 4, 3, SKRT_GATE_KV, 0.0, 0,
+                                     SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache *c = NULL;
+  assert_int_equal(skrt_kv_cache_create(&cfg, &c), SKRT_OK);
+  return c;
+}
+
+static void test_layers_and_items_independent(void **state) {
+  (void)state;
+  struct skrt_kv_cache *all = indep_cache(IL, IB), *one[IL][IB];
+  for (int l = 0; l < IL; l++)
+    for (int b = 0; b < IB; b++)
+      one[l][b] = indep_cache(1, 1);
+  uint64_t rng = 5;
+  float q[IB * IHQ * ID], k[IB * IHKV * ID], v[IB * IHKV * ID], u[IB * IHKV];
+  float o[IB * IHQ * ID], o1[IHQ * ID];
+  for (int t = 0; t < ISTEPS; t++) {
+    if (t == IRESET) {
+      assert_int_equal(skrt_kv_cache_reset_item(all, 1), SKRT_OK);
+      for (int l = 0; l < IL; l++) {
+        skrt_kv_cache_destroy(one[l][1]);
+        one[l][1] = indep_cache(1, 1);
+      }
+    }
+    for (int l = 0; l < IL; l++) {
+      for (int i = 0; i < IB * IHQ * ID; i++)
+        q[i] = (float)tc_normal(&rng);
+      for (int i = 0; i < IB * IHKV * ID; i++)
+        k[i] = (float)tc_normal(&rng), v[i] = (float)tc_normal(&rng);
+      for (int i = 0; i < IB * IHKV; i++)
+        u[i] = (float)tc_normal(&rng);
+      assert_int_equal(skrt_kv_cache_decode(all, l, q, k, v, u, o, NULL), SKRT_OK);
+      for (int b = 0; b < IB; b++) {
+        assert_int_equal(skrt_kv_cache_decode(one[l][b], 0, q + b * IHQ * ID, k + b * IHKV * ID,
+                                              v + b * IHKV * ID, u + b * IHKV, o1, NULL),
+                         SKRT_OK);
+        assert_memory_equal(o + b * IHQ * ID, o1, sizeof(o1));
+      }
+    }
+  }
+  int64_t pos;
+  assert_int_equal(skrt_kv_cache_position(all, 1, 0, &pos), SKRT_OK);
+  assert_int_equal(pos, ISTEPS);
+  assert_int_equal(skrt_kv_cache_position(all, 1, 1, &pos), SKRT_OK);
+  assert_int_equal(pos, ISTEPS - IRESET);
+  skrt_kv_cache_destroy(all);
+  for (int l = 0; l < IL; l++)
+    for (int b = 0; b < IB; b++)
+      skrt_kv_cache_destroy(one[l][b]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stream_gates_and_selection),
       cmocka_unit_test(test_footprint_constant),
       cmocka_unit_test(test_footprint_counts),
+      cmocka_unit_test(test_layers_and_items_independent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
