@@ -41,11 +41,9 @@ _Static_assert(SKK_TILE_Q >= 8 && SKK_TILE_Q <= 256 && SKK_TILE_Q % 8 == 0,
 
 typedef SKK_REAL skk_real;
 
-/* exp for float: Cody-Waite reduction and the Cephes degree-6 polynomial (about 1 ulp),
- * clamped to [-87, 88] (so exp(-huge) is ~1e-38, not 0). Vectorizes (no libm call). */
-static inline float skk_expf(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
+/* exp for float on [-87, 88]: Cody-Waite reduction and the Cephes degree-6 polynomial
+ * (about 1 ulp). Vectorizes (no libm call). */
+static inline float skk_expf_core(float x) {
   float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round(x/ln2) */
   float f = fmaf(n, -0.693359375f, x);
   f = fmaf(n, 2.12194440e-4f, f);
@@ -62,24 +60,14 @@ static inline float skk_expf(float x) {
   return p * scale;
 }
 
-/* exp(x) for x <= 0 (softmax weights): skk_expf without the upper clamp. */
-static inline float skk_expf_neg(float x) {
+/* exp for float, arguments clamped to [-87, 88] (so exp(-huge) is ~1e-38, not 0). */
+static inline float skk_expf(float x) {
   x = x < -87.0f ? -87.0f : x;
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float f = fmaf(n, -0.693359375f, x);
-  f = fmaf(n, 2.12194440e-4f, f);
-  float p = 1.9875691500e-4f;
-  p = fmaf(p, f, 1.3981999507e-3f);
-  p = fmaf(p, f, 8.3334519073e-3f);
-  p = fmaf(p, f, 4.1665795894e-2f);
-  p = fmaf(p, f, 1.6666665459e-1f);
-  p = fmaf(p, f, 5.0000001201e-1f);
-  p = fmaf(p * f, f, f + 1.0f);
-  int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  memcpy(&scale, &bits, sizeof(scale));
-  return p * scale;
+  return skk_expf_core(x > 88.0f ? 88.0f : x);
 }
+
+/* exp(x) for x <= 0 (softmax weights): only the lower clamp. */
+static inline float skk_expf_neg(float x) { return skk_expf_core(x < -87.0f ? -87.0f : x); }
 
 /* a * b + c rounded once, in the kernel's real type. The kernels call it explicitly because
  * ISO C mode (-std=c11) turns off gcc's contraction of a * b + c into FMA instructions. */
