@@ -1,6 +1,17 @@
 // raise-attention: one case per recognized form (and combinations), then one negative case
 // per rejection rule, then inputs that must pass through untouched without crashing.
 // RUN: skc-opt --skc-raise-attention --split-input-file %s | FileCheck %s
+// The example models of Inputs/ (used end to end) raise completely, no linalg op left:
+// RUN: skc-opt --skc-raise-attention %S/Inputs/raise_bmm_rank3.mlir | FileCheck %s --check-prefix=BMM3 --implicit-check-not=linalg.
+// RUN: skc-opt --skc-raise-attention %S/Inputs/raise_decomposed_rank3.mlir | FileCheck %s --check-prefix=DEC3 --implicit-check-not=linalg.
+// RUN: skc-opt --skc-raise-attention %S/Inputs/raise_mha_rank4.mlir | FileCheck %s --check-prefix=MHA4 --implicit-check-not=linalg.
+// RUN: skc-opt --skc-raise-attention %S/Inputs/raise_gqa_broadcast.mlir | FileCheck %s --check-prefix=GQAB --implicit-check-not=linalg.
+// RUN: skc-opt --skc-raise-attention %S/Inputs/raise_gqa_dynamic.mlir | FileCheck %s --check-prefix=GQAD --implicit-check-not=linalg.
+// BMM3: "sparsek.dense_attention"(%arg0, %arg1, %arg2) {causal = true, scale = 2.500000e-01 : f64} : (tensor<4x64x16xf32>, tensor<4x64x16xf32>, tensor<4x64x16xf32>) -> tensor<4x64x16xf32>
+// DEC3: "sparsek.dense_attention"(%arg0, %arg1, %arg2) {causal = true, scale = 2.500000e-01 : f64} : (tensor<6x50x16xf32>, tensor<6x50x16xf32>, tensor<6x50x16xf32>) -> tensor<6x50x16xf32>
+// MHA4: "sparsek.dense_attention"(%arg0, %arg1, %arg2) {causal = true, scale = 1.250000e-01 : f64} : (tensor<1x4x80x64xf32>, tensor<1x4x80x64xf32>, tensor<1x4x80x64xf32>) -> tensor<1x4x80x64xf32>
+// GQAB: "sparsek.dense_attention"(%arg0, %arg1, %arg2) {causal = true, scale = 1.250000e-01 : f64} : (tensor<1x8x64x64xf32>, tensor<1x2x64x64xf32>, tensor<1x2x64x64xf32>) -> tensor<1x8x64x64xf32>
+// GQAD: "sparsek.dense_attention"(%arg0, %arg1, %arg2) {causal = true, scale = 2.500000e-01 : f64} : (tensor<1x4x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>) -> tensor<1x4x?x16xf32>
 
 // Rank 3, Q.K^T as batch_matmul with transposing indexing_maps, scale on the scores (mulf in
 // the mask generic), causal select to -inf, linalg.softmax, plain batch_matmul for P.V.
