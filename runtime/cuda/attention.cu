@@ -117,6 +117,7 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   SKRT_TRY(alloc_n(w, &sel->nfree, S * N));
   SKRT_TRY(alloc_n(w, &sel->sel_end, S * N));
   SKRT_TRY(alloc_n(w, &sel->tau, S * N));
+  SKRT_TRY(alloc_n(w, &sel->tauf, S * N));
   SKRT_TRY(alloc_n(w, &clist, S * sel->nchunk * sel->clcap));
   SKRT_TRY(alloc_n(w, &ccount, S * sel->nchunk));
   SKRT_TRY(alloc_n(w, &oflag, S * sel->nchunk));
@@ -160,8 +161,10 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   skrt_sel_tiles_kernel<128>
       <<<dim3(sel->ntile, (unsigned)S), 128, 0, st>>>(*sel, clist, ccount, sel->clcap);
   SKRT_CU(cudaGetLastError());
+  skrt_d2f_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->tau, S * N, sel->tauf);
   if (p->tau)
-    skrt_d2f_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->tau, S * N, (float *)p->tau);
+    SKRT_CU(
+        cudaMemcpyAsync(p->tau, sel->tauf, sizeof(float) * S * N, cudaMemcpyDeviceToDevice, st));
   if (p->nfree)
     SKRT_CU(cudaMemcpyAsync(p->nfree, sel->nfree, sizeof(int32_t) * S * N, cudaMemcpyDeviceToDevice,
                             st));
@@ -193,10 +196,13 @@ skrt_cuda_layer layer_of(const struct skrt_attn_params *p, float *lse) {
 template <typename T, int D>
 int launch_fwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, cudaStream_t st) {
   dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
-  if (skrt_mma_supported<T, D>())
-    SKRT_TRY(skrt_attn_fwd_mma_launch<T, D>(L, sel, st));
-  else
-    skrt_attn_fwd_simple<T, D><<<grid, 256, 0, st>>>(L, sel);
+  if constexpr (skrt_mma_supported<T, D>()) {
+    if (skrt_mma_aligned(L)) {
+      SKRT_CU(skrt_attn_fwd_mma_launch<T, D>(L, sel, st));
+      return SKRT_OK;
+    }
+  }
+  skrt_attn_fwd_simple<T, D><<<grid, 256, 0, st>>>(L, sel);
   SKRT_CU(cudaGetLastError());
   return SKRT_OK;
 }
@@ -205,10 +211,13 @@ template <typename T, int D>
 int launch_bwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, const skrt_cuda_grads &G,
                cudaStream_t st) {
   dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
-  if (skrt_mma_supported<T, D>())
-    SKRT_TRY(skrt_attn_bwd_mma_launch<T, D>(L, sel, G, st));
-  else
-    skrt_attn_bwd_simple<T, D><<<grid, 256, 0, st>>>(L, sel, G);
+  if constexpr (skrt_mma_supported<T, D>()) {
+    if (skrt_mma_aligned(L)) {
+      SKRT_CU(skrt_attn_bwd_mma_launch<T, D>(L, sel, G, st));
+      return SKRT_OK;
+    }
+  }
+  skrt_attn_bwd_simple<T, D><<<grid, 256, 0, st>>>(L, sel, G);
   SKRT_CU(cudaGetLastError());
   return SKRT_OK;
 }
@@ -276,8 +285,9 @@ int backward_typed(const struct skrt_attn_params *p, const struct skrt_attn_grad
   SKRT_CU(cudaMemsetAsync(G.cnum, 0, sizeof(float) * S * N, w->st));
   SKRT_TRY(dispatch_bwd<T>(D, L, sel, G, w->st));
   skrt_cpre_kernel<256><<<(unsigned)S, 256, 0, w->st>>>(G.cnum, sel.nfree, N, cpre);
+  bool mma = !std::is_same<T, float>::value && (D == 64 || D == 128) && skrt_mma_aligned(L);
   skrt_du_kernel<<<dim3((unsigned)blocks(N, 256), (unsigned)S), 256, 0, w->st>>>(
-      sel.u, sel.tau, G.dmacc, cpre, N, sel.w, (float *)g->du);
+      sel.u, sel.tau, mma ? sel.tauf : nullptr, G.dmacc, cpre, N, sel.w, (float *)g->du);
   skrt_cast_kernel<T><<<blocks(nkv, 256), 256, 0, w->st>>>(G.dk32, nkv, (T *)g->dk);
   skrt_cast_kernel<T><<<blocks(nkv, 256), 256, 0, w->st>>>(G.dv32, nkv, (T *)g->dv);
   SKRT_CU(cudaGetLastError());
@@ -324,6 +334,25 @@ extern "C" int skrt_cuda_attention_backward(const struct skrt_attn_params *p,
     return skrt_error(SKRT_ERR_NULL, "skrt_cuda_attention_backward: a gradient or lse is NULL");
   scratch w{stream_of(ctx), {}, 0};
   int r = backward(p, g, dtype, &w);
+  scratch_free(&w);
+  return r;
+}
+
+extern "C" int skrt_cuda_select(const struct skrt_attn_params *p, float *tau, int32_t *nfree,
+                                int32_t *sel_end, struct skrt_context *ctx) {
+  SKRT_TRY(check_params(p, SKRT_CUDA_F32, "skrt_cuda_select"));
+  scratch w{stream_of(ctx), {}, 0};
+  struct skrt_attn_params q = *p;
+  q.tau = tau;
+  q.nfree = nfree;
+  skrt_cuda_sel sel;
+  int r = run_select(&q, &w, &sel);
+  if (r == SKRT_OK && sel_end) {
+    cudaError_t e = cudaMemcpyAsync(sel_end, sel.sel_end, sizeof(int32_t) * sel.S * sel.N,
+                                    cudaMemcpyDeviceToDevice, w.st);
+    if (e != cudaSuccess)
+      r = skrt_error(SKRT_ERR_CUDA, "skrt_cuda_select: %s", cudaGetErrorString(e));
+  }
   scratch_free(&w);
   return r;
 }

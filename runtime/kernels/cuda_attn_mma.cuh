@@ -1,18 +1,570 @@
-/* CUDA SparseK attention, tensor-core path (bf16/fp16 storage, fp32 accumulation). */
+/* CUDA SparseK attention, tensor-core path: bf16/fp16 storage, fp32 accumulation
+ * (mma.sync m16n8k16, FlashAttention-2 register layout). One block = one query tile
+ * (SKRT_CUDA_QTILE rows, 8 warps x 16 rows) of one query head. The tile's keys (its list of
+ * selected keys older than the window, then the window range) are gathered 64 at a time into
+ * shared memory with cp.async (double buffered), so the union of the tile's keys is read
+ * once; skrt_attends()/skrt_gate() mask and gate each (i, j) (S6-S9).
+ *
+ * Forward (S10): online softmax in the exp2 domain; the PV product uses P * m (gated values).
+ * Backward (S11): query-major; dq stays in registers (deterministic), dk/dv are accumulated
+ * through fp32 vector atomics from per-block tile products dS^T Q and (P m)^T dO (bounded:
+ * one add per key, query tile and head), the du pieces as in the plain path. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_MMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_MMA_CUH
 
+#include <cuda_runtime.h>
+
+#include <type_traits>
+
 #include "kernels/cuda_attn_simple.cuh"
 
-template <typename T, int D> constexpr bool skrt_mma_supported() { return false; }
+#define SKRT_MMA_BN 64 /* keys per shared-memory block */
+#define SKRT_MMA_NT 256
+
+/* ---- fragments ---------------------------------------------------------------------- */
+
+__device__ __forceinline__ void skrt_mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1,
+                                         __nv_bfloat16) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+               "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void skrt_mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1,
+                                         __half) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+               "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t skrt_pack(float x, float y, __nv_bfloat16) {
+  __nv_bfloat162 h = __floats2bfloat162_rn(x, y);
+  return *(uint32_t *)&h;
+}
+
+__device__ __forceinline__ uint32_t skrt_pack(float x, float y, __half) {
+  __half2 h = __floats2half2_rn(x, y);
+  return *(uint32_t *)&h;
+}
+
+__device__ __forceinline__ uint32_t skrt_smem_addr(const void *p) {
+  return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+/* Four 8x8 b16 matrices, transposed; lane l addresses row (l & 15), column half (l >> 4). */
+__device__ __forceinline__ void skrt_ldsm_x4_t(uint32_t r[4], const void *p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(skrt_smem_addr(p)));
+}
+
+__device__ __forceinline__ void skrt_cp16(void *dst, const void *src) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(skrt_smem_addr(dst)), "l"(src));
+}
+__device__ __forceinline__ void skrt_cp_commit() { asm volatile("cp.async.commit_group;\n"); }
+template <int N> __device__ __forceinline__ void skrt_cp_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+/* A fragment (16x16, row-major) at (r0, c0) of a smem matrix with row stride sd. */
+template <typename T>
+__device__ __forceinline__ void skrt_frag_a(uint32_t a[4], const T *s, int sd, int r0, int c0) {
+  int lane = threadIdx.x % 32, r = r0 + lane / 4, c = c0 + (lane % 4) * 2;
+  a[0] = *(const uint32_t *)&s[r * sd + c];
+  a[1] = *(const uint32_t *)&s[(r + 8) * sd + c];
+  a[2] = *(const uint32_t *)&s[r * sd + c + 8];
+  a[3] = *(const uint32_t *)&s[(r + 8) * sd + c + 8];
+}
+
+/* B fragment (k16 x n8) of X^T where X is stored [n][k] (row stride sd) at (n0, k0). */
+template <typename T>
+__device__ __forceinline__ void skrt_frag_bt(uint32_t &b0, uint32_t &b1, const T *s, int sd, int n0,
+                                             int k0) {
+  int lane = threadIdx.x % 32, n = n0 + lane / 4, k = k0 + (lane % 4) * 2;
+  b0 = *(const uint32_t *)&s[n * sd + k];
+  b1 = *(const uint32_t *)&s[n * sd + k + 8];
+}
+
+/* Accumulator-layout P (16 x 64 as 8 n8 tiles) -> A fragment of k-step kk (16 keys). */
+template <typename T>
+__device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[8][4], int kk) {
+  a[0] = skrt_pack(p[2 * kk][0], p[2 * kk][1], T());
+  a[1] = skrt_pack(p[2 * kk][2], p[2 * kk][3], T());
+  a[2] = skrt_pack(p[2 * kk + 1][0], p[2 * kk + 1][1], T());
+  a[3] = skrt_pack(p[2 * kk + 1][2], p[2 * kk + 1][3], T());
+}
+
+/* ---- shared tile machinery ------------------------------------------------------------ */
+
+/* Shared-memory layout of one block (row stride D + 8 elements against bank conflicts). */
+template <typename T, int D> struct skrt_mma_smem {
+  static constexpr int SD = D + 8, BN = SKRT_MMA_BN, QT = SKRT_CUDA_QTILE;
+  T *Q, *K, *V;   /* QT x SD, 2 x BN x SD, 2 x BN x SD */
+  int32_t *J, *E; /* 2 x BN: key position (-1 = padding), sel_end */
+  float *U;       /* 2 x BN: score */
+  __device__ T *k(int buf) const { return K + buf * BN * SD; }
+  __device__ T *v(int buf) const { return V + buf * BN * SD; }
+  static constexpr size_t bytes(int extra_rows_t) {
+    return sizeof(T) * (size_t)(QT * SD + 4 * BN * SD + extra_rows_t) + 2 * BN * 12;
+  }
+};
 
 template <typename T, int D>
-int skrt_attn_fwd_mma_launch(const skrt_cuda_layer &, const skrt_cuda_sel &, cudaStream_t) {
-  return 0;
+__device__ __forceinline__ skrt_mma_smem<T, D> skrt_mma_smem_at(unsigned char *base,
+                                                                int extra_rows_t) {
+  skrt_mma_smem<T, D> m;
+  using S = skrt_mma_smem<T, D>;
+  m.Q = (T *)base;
+  m.K = m.Q + S::QT * S::SD + extra_rows_t;
+  m.V = m.K + 2 * S::BN * S::SD;
+  m.J = (int32_t *)(m.V + 2 * S::BN * S::SD);
+  m.E = m.J + 2 * S::BN;
+  m.U = (float *)(m.E + 2 * S::BN);
+  return m;
 }
+
+/* Issues the cp.async loads of QT rows of a (B,H,N,D)-strided tensor into dst (rows past N
+ * repeat row N-1; they are never stored). */
 template <typename T, int D>
-int skrt_attn_bwd_mma_launch(const skrt_cuda_layer &, const skrt_cuda_sel &,
-                             const skrt_cuda_grads &, cudaStream_t) {
-  return 0;
+__device__ __forceinline__ void skrt_load_rows(T *dst, const T *src, int64_t rs, int64_t i0,
+                                               int64_t N) {
+  constexpr int C = D / 8, SD = D + 8;
+  for (int x = threadIdx.x; x < SKRT_CUDA_QTILE * C; x += SKRT_MMA_NT) {
+    int r = x / C, c = x % C;
+    int64_t i = min(i0 + r, N - 1);
+    skrt_cp16(dst + r * SD + c * 8, src + i * rs + c * 8);
+  }
 }
+
+/* Issues the loads of key block kb (keys, values, meta) into buffer buf. */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_load_keys(const skrt_mma_smem<T, D> &m, int buf, int kb,
+                                               const skrt_tile_keys &tk, const skrt_block_seq<T> &q,
+                                               const skrt_cuda_layer &L) {
+  constexpr int C = D / 8, SD = D + 8, BN = SKRT_MMA_BN;
+  for (int x = threadIdx.x; x < BN * C; x += SKRT_MMA_NT) {
+    int r = x / C, c = x % C;
+    int64_t kx = (int64_t)kb * BN + r;
+    int64_t j = kx < tk.n ? skrt_tile_key(tk.list, tk.nA, tk.rs, kx) : 0;
+    skrt_cp16(m.k(buf) + r * SD + c * 8, q.K + j * L.ks[2] + c * 8);
+    skrt_cp16(m.v(buf) + r * SD + c * 8, q.V + j * L.vs[2] + c * 8);
+    if (c == 0) {
+      bool real = kx < tk.n;
+      m.J[buf * BN + r] = real ? (int32_t)j : -(1 << 30);
+      m.E[buf * BN + r] = real ? q.se[j] : 0;
+      m.U[buf * BN + r] = q.u[j];
+    }
+  }
+}
+
+/* Per-row facts of the two rows (lane/4 and lane/4 + 8) a thread holds. */
+struct skrt_rows {
+  int i[2];     /* positions (N < 2^30) */
+  float tau[2]; /* float copy of tau_i (the mma path gates and tests freeness in float) */
+  bool ok[2];   /* i < N; padded rows attend nothing */
+};
+
+/* S = Q K^T for this warp's 16 rows and the 64 keys of buffer buf. */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_qk(float s[8][4], const T *Qs, const T *Ks, int r0) {
+  constexpr int SD = D + 8;
+#pragma unroll
+  for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+      s[nt][e] = 0.0f;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    uint32_t a[4];
+    skrt_frag_a(a, Qs, SD, r0, kk * 16);
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt) {
+      uint32_t b0, b1;
+      skrt_frag_bt(b0, b1, Ks, SD, nt * 8, kk * 16);
+      skrt_mma(s[nt], a, b0, b1, T());
+    }
+  }
+}
+
+/* ref: S6-S9. Turns raw q.k into log2-domain logits s * log2(e) (or -inf when (i, j) is not
+ * attended) and the gates m, for the keys of buffer buf. Padding keys have J = -2^30, E = 0.
+ * w is clamped to N by the launcher, so i - j < w never holds for padding. */
+template <typename T, int D>
+__device__ __forceinline__ void
+skrt_mask_gate(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int buf,
+               const skrt_rows &rw, const skrt_cuda_layer &L, int w) {
+  constexpr float LOG2E = 1.4426950408889634f;
+  int lane = threadIdx.x % 32;
+  float sc2 = L.scale * LOG2E;
+#pragma unroll
+  for (int nt = 0; nt < 8; ++nt) {
+    int c = buf * SKRT_MMA_BN + nt * 8 + (lane % 4) * 2;
+    int2 jj = *(const int2 *)&m.J[c], ee = *(const int2 *)&m.E[c];
+    float2 uu = *(const float2 *)&m.U[c];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      int hr = e >> 1, j = (e & 1) ? jj.y : jj.x, se = (e & 1) ? ee.y : ee.x;
+      float uj = (e & 1) ? uu.y : uu.x;
+      int dj = rw.i[hr] - j;
+      bool win = (unsigned)dj < (unsigned)w;
+      bool on = rw.ok[hr] && (win || (dj >= w && rw.i[hr] < se));
+      float gt = win ? 1.0f : fminf(fmaxf(uj - rw.tau[hr], 0.0f), 1.0f);
+      float a = sc2 * s[nt][e];
+      g[nt][e] = gt;
+      s[nt][e] = on ? (L.gate == 0 ? gt * a : a) : -INFINITY;
+    }
+  }
+}
+
+__device__ __forceinline__ float skrt_quad_max(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ __forceinline__ float skrt_quad_sum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
+template <typename T, int D>
+__device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int64_t s, int64_t i0,
+                                                  int r0) {
+  int lane = threadIdx.x % 32;
+  skrt_rows rw;
+  for (int hr = 0; hr < 2; ++hr) {
+    rw.i[hr] = (int)(i0 + r0 + lane / 4 + 8 * hr);
+    rw.ok[hr] = rw.i[hr] < sel.N;
+    rw.tau[hr] = rw.ok[hr] ? sel.tauf[s * sel.N + rw.i[hr]] : 0.0f;
+  }
+  return rw;
+}
+
+/* ---- forward ---------------------------------------------------------------------------- */
+
+/* Online-softmax update of one key block: rescales acc/l, returns P * m in p. */
+template <int D>
+__device__ __forceinline__ void skrt_softmax_step(float s[8][4], const float g[8][4], float mx[2],
+                                                  float l[2], float acc[D / 8][4]) {
+#pragma unroll
+  for (int hr = 0; hr < 2; ++hr) {
+    float bm = -INFINITY;
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+      bm = fmaxf(bm, fmaxf(s[nt][2 * hr], s[nt][2 * hr + 1]));
+    float mn = fmaxf(mx[hr], skrt_quad_max(bm));
+    float ms = mn == -INFINITY ? 0.0f : mn, corr = exp2f(mx[hr] - ms), rs = 0.0f;
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+      for (int e = 2 * hr; e < 2 * hr + 2; ++e) {
+        float p = exp2f(s[nt][e] - ms);
+        rs += p;
+        s[nt][e] = p * g[nt][e];
+      }
+    l[hr] = l[hr] * corr + rs;
+    mx[hr] = mn;
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      acc[dt][2 * hr] *= corr;
+      acc[dt][2 * hr + 1] *= corr;
+    }
+  }
+}
+
+/* acc += Pw V for the 64 keys of buffer Vs (Pw in accumulator layout). */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[8][4], const T *Vs) {
+  constexpr int SD = D + 8;
+  int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int kk = 0; kk < 4; ++kk) {
+    uint32_t a[4];
+    skrt_acc_to_a<T>(a, p, kk);
+#pragma unroll
+    for (int dt = 0; dt < D / 8; dt += 2) {
+      uint32_t b[4];
+      skrt_ldsm_x4_t(b, Vs + (kk * 16 + (lane & 15)) * SD + dt * 8 + (lane >> 4) * 8);
+      skrt_mma(acc[dt], a, b[0], b[1], T());
+      skrt_mma(acc[dt + 1], a, b[2], b[3], T());
+    }
+  }
+}
+
+/* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
+template <typename T, int D>
+__global__ void __launch_bounds__(SKRT_MMA_NT, 1)
+    skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel) {
+  extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
+  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, 0);
+  int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
+  skrt_block_seq<T> q = skrt_block_seq_of<T>(L, sel);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, t);
+  int64_t i0 = (int64_t)t * SKRT_CUDA_QTILE;
+  skrt_load_rows<T, D>(m.Q, (const T *)L.q + q.b * L.qs[0] + q.h * L.qs[1], L.qs[2], i0, sel.N);
+  int nblk = (int)((tk.n + SKRT_MMA_BN - 1) / SKRT_MMA_BN);
+  skrt_load_keys<T, D>(m, 0, 0, tk, q, L);
+  skrt_cp_commit();
+  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, i0, r0);
+  float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+  for (int kb = 0; kb < nblk; ++kb) {
+    int buf = kb & 1;
+    if (kb + 1 < nblk)
+      skrt_load_keys<T, D>(m, buf ^ 1, kb + 1, tk, q, L);
+    skrt_cp_commit();
+    skrt_cp_wait<1>();
+    __syncthreads();
+    float s[8][4], g[8][4];
+    skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
+    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, (int)min(sel.w, sel.N));
+    skrt_softmax_step<D>(s, g, mx, l, acc);
+    skrt_pv<T, D>(acc, s, m.v(buf));
+    __syncthreads();
+  }
+  T *o = (T *)L.o + q.b * L.os[0] + q.h * L.os[1];
+  for (int hr = 0; hr < 2; ++hr) {
+    float lt = skrt_quad_sum(l[hr]), inv = 1.0f / lt;
+    if (rw.i[hr] >= sel.N)
+      continue;
+    T *orow = o + rw.i[hr] * L.os[2] + (lane % 4) * 2;
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt)
+      *(uint32_t *)(orow + dt * 8) =
+          skrt_pack(acc[dt][2 * hr] * inv, acc[dt][2 * hr + 1] * inv, T());
+    if (lane % 4 == 0)
+      L.lse[(q.b * L.Hq + q.h) * sel.N + rw.i[hr]] = mx[hr] * 0.6931471805599453f + logf(lt);
+  }
+}
+
+/* ---- backward --------------------------------------------------------------------------- */
+
+/* Transposed tile product for dk or dv of the key block: out(64 x D) = X^T Y where X is the
+ * (QT x 64) smem matrix xs ([row][key], stride 72) and Y the (QT x D) smem rows ys; warp w
+ * owns keys (w % 4) * 16.. and d-half w / 4; adds into dst rows J (fp32, atomics). */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_tile_xty(const T *xs, const T *ys, const int32_t *J,
+                                              float *dst) {
+  constexpr int SD = D + 8, XS = SKRT_MMA_BN + 8, DH = D / 2;
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, k0 = (warp % 4) * 16, d0 = (warp / 4) * DH;
+  float acc[DH / 8][4] = {};
+#pragma unroll 2
+  for (int kk = 0; kk < SKRT_CUDA_QTILE / 16; ++kk) {
+    uint32_t a[4];
+    int mi = lane / 8, rr = lane % 8;
+    skrt_ldsm_x4_t(a, xs + (kk * 16 + rr + (mi / 2) * 8) * XS + k0 + (mi % 2) * 8);
+#pragma unroll
+    for (int dt = 0; dt < DH / 8; dt += 2) {
+      uint32_t b[4];
+      skrt_ldsm_x4_t(b, ys + (kk * 16 + (lane & 15)) * SD + d0 + dt * 8 + (lane >> 4) * 8);
+      skrt_mma(acc[dt], a, b[0], b[1], T());
+      skrt_mma(acc[dt + 1], a, b[2], b[3], T());
+    }
+  }
+  for (int hr = 0; hr < 2; ++hr) {
+    int32_t j = J[k0 + lane / 4 + 8 * hr];
+    if (j < 0) /* padding */
+      continue;
+    float *row = dst + (int64_t)j * D + d0 + (lane % 4) * 2;
+#pragma unroll
+    for (int dt = 0; dt < DH / 8; ++dt)
+      atomicAdd((float2 *)(row + dt * 8), make_float2(acc[dt][2 * hr], acc[dt][2 * hr + 1]));
+  }
+}
+
+/* Writes a 16 x 64 accumulator-layout tile (this warp's rows) as T into xs ([row][key]). */
+template <typename T>
+__device__ __forceinline__ void skrt_store_tile(T *xs, const float p[8][4], int r0) {
+  constexpr int XS = SKRT_MMA_BN + 8;
+  int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr)
+      *(uint32_t *)&xs[(r0 + lane / 4 + 8 * hr) * XS + nt * 8 + (lane % 4) * 2] =
+          skrt_pack(p[nt][2 * hr], p[nt][2 * hr + 1], T());
+}
+
+/* Row statistics of the backward: lse (log2 domain) and D_i = dO_i . o_i. */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const skrt_rows &rw,
+                                              const skrt_cuda_layer &L, const skrt_cuda_grads &G,
+                                              const skrt_block_seq<T> &q, int64_t N) {
+  int lane = threadIdx.x % 32;
+  for (int hr = 0; hr < 2; ++hr) {
+    int64_t i = min((int64_t)rw.i[hr], N - 1), row = (q.b * L.Hq + q.h) * N + i;
+    const T *o = (const T *)L.o + q.b * L.os[0] + q.h * L.os[1] + i * L.os[2];
+    const T *dO = (const T *)G.dout + row * D;
+    float acc = 0.0f;
+    for (int d = lane % 4; d < D; d += 4)
+      acc += skrt_to_f(o[d]) * skrt_to_f(dO[d]);
+    di[hr] = skrt_quad_sum(acc);
+    lse2[hr] = L.lse[row] * 1.4426950408889634f;
+  }
+}
+
+/* ref: S11 per key block: P, dS and the du pieces (dm of free selected pairs summed per row
+ * into rowdm and per key into colsum). On return s holds dSg = scale * dS * gk and g holds
+ * P * m. dov = dO_i . v_j on entry. */
+template <typename T, int D>
+__device__ __forceinline__ void
+skrt_bwd_scores(float s[8][4], float g[8][4], const float dov[8][4], const float lse2[2],
+                const float di[2], float rowdm[2], float *colsum, const skrt_mma_smem<T, D> &m,
+                int buf, const skrt_rows &rw, const skrt_cuda_layer &L, int64_t w) {
+  constexpr float LN2 = 0.6931471805599453f;
+  int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int nt = 0; nt < 8; ++nt) {
+    float cs[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      int hr = e >> 1, x = buf * SKRT_MMA_BN + nt * 8 + (lane % 4) * 2 + (e & 1);
+      float sc = s[nt][e], gt = g[nt][e];
+      bool on = sc != -INFINITY;
+      float P = on ? exp2f(sc - lse2[hr]) : 0.0f;
+      float dS = P * (gt * dov[nt][e] - di[hr]);
+      float dm = 0.0f, d = m.U[x] - rw.tau[hr];
+      if (on && rw.i[hr] - m.J[x] >= w && d > 0.0f && d < 1.0f)          /* selected and free */
+        dm = (L.gate == 0 ? dS * sc * LN2 / gt : 0.0f) + P * dov[nt][e]; /* a = s / m */
+      s[nt][e] = dS * (L.gate == 0 ? gt : 1.0f) * L.scale;
+      g[nt][e] = P * gt;
+      cs[e & 1] += dm;
+      rowdm[hr] += dm;
+    }
+#pragma unroll
+    for (int c = 0; c < 2; ++c) {
+      for (int o = 4; o < 32; o <<= 1)
+        cs[c] += __shfl_xor_sync(0xffffffffu, cs[c], o);
+      if (lane < 4 && cs[c] != 0.0f)
+        atomicAdd(&colsum[nt * 8 + lane * 2 + c], cs[c]);
+    }
+  }
+}
+
+/* dO V^T for this warp's rows (A = dO rows in smem, B = V rows of the key block). */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_dov(float dv[8][4], const T *dOs, const T *Vs, int r0) {
+  skrt_qk<T, D>(dv, dOs, Vs, r0);
+}
+
+/* Flushes the block's per-key dm sums into dmacc and clears them. */
+__device__ __forceinline__ void skrt_flush_colsum(float *colsum, const int32_t *J, float *dmacc) {
+  if (threadIdx.x < SKRT_MMA_BN) {
+    float c = colsum[threadIdx.x];
+    if (c != 0.0f && J[threadIdx.x] >= 0)
+      atomicAdd(dmacc + J[threadIdx.x], c);
+    colsum[threadIdx.x] = 0.0f;
+  }
+}
+
+/* ref: S11. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_bwd_bytes<T, D>(). */
+template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
+  using S = skrt_mma_smem<T, D>;
+  return S::bytes(S::QT * S::SD + 2 * S::QT * (SKRT_MMA_BN + 8)) + SKRT_MMA_BN * 4;
+}
+
+template <typename T, int D>
+__global__ void __launch_bounds__(SKRT_MMA_NT, 1)
+    skrt_attn_bwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G) {
+  using S = skrt_mma_smem<T, D>;
+  constexpr int XS = SKRT_MMA_BN + 8;
+  extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
+  /* layout: Q | dO | K x2 | V x2 | meta | dS | Pm | colsum */
+  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, S::QT * S::SD);
+  T *dOs = m.Q + S::QT * S::SD;
+  T *dSs = (T *)(m.U + 2 * S::BN), *Pms = dSs + S::QT * XS;
+  float *colsum = (float *)(Pms + S::QT * XS);
+  int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
+  skrt_block_seq<T> q = skrt_block_seq_of<T>(L, sel);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, t);
+  int64_t i0 = (int64_t)t * SKRT_CUDA_QTILE, N = sel.N;
+  skrt_load_rows<T, D>(m.Q, (const T *)L.q + q.b * L.qs[0] + q.h * L.qs[1], L.qs[2], i0, N);
+  skrt_load_rows<T, D>(dOs, (const T *)G.dout + (q.b * L.Hq + q.h) * N * D, D, i0, N);
+  if (threadIdx.x < SKRT_MMA_BN)
+    colsum[threadIdx.x] = 0.0f;
+  int nblk = (int)((tk.n + SKRT_MMA_BN - 1) / SKRT_MMA_BN);
+  skrt_load_keys<T, D>(m, 0, 0, tk, q, L);
+  skrt_cp_commit();
+  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, i0, r0);
+  float lse2[2], di[2], rowdm[2] = {0.0f, 0.0f}, dq[D / 8][4] = {};
+  skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, N);
+  float *dk = G.dk32 + q.s * N * D, *dvg = G.dv32 + q.s * N * D;
+  for (int kb = 0; kb < nblk; ++kb) {
+    int buf = kb & 1;
+    if (kb + 1 < nblk)
+      skrt_load_keys<T, D>(m, buf ^ 1, kb + 1, tk, q, L);
+    skrt_cp_commit();
+    skrt_cp_wait<1>();
+    __syncthreads();
+    float s[8][4], g[8][4], dov[8][4];
+    skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
+    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, (int)min(sel.w, sel.N));
+    skrt_dov<T, D>(dov, dOs, m.v(buf), r0);
+    skrt_bwd_scores<T, D>(s, g, dov, lse2, di, rowdm, colsum, m, buf, rw, L,
+                          (int)min(sel.w, sel.N));
+    skrt_pv<T, D>(dq, s, m.k(buf)); /* dq += dSg K */
+    skrt_store_tile<T>(dSs, s, r0);
+    skrt_store_tile<T>(Pms, g, r0);
+    __syncthreads();
+    skrt_tile_xty<T, D>(dSs, m.Q, m.J + buf * S::BN, dk);
+    skrt_tile_xty<T, D>(Pms, dOs, m.J + buf * S::BN, dvg);
+    skrt_flush_colsum(colsum, m.J + buf * S::BN, G.dmacc + q.s * N);
+    __syncthreads();
+  }
+  for (int hr = 0; hr < 2; ++hr) {
+    float rd = skrt_quad_sum(rowdm[hr]);
+    if (rw.i[hr] >= N)
+      continue;
+    T *row = (T *)G.dq + ((q.b * L.Hq + q.h) * N + rw.i[hr]) * D + (lane % 4) * 2;
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt)
+      *(uint32_t *)(row + dt * 8) = skrt_pack(dq[dt][2 * hr], dq[dt][2 * hr + 1], T());
+    if (lane % 4 == 0 && rd != 0.0f)
+      atomicAdd(G.cnum + q.s * N + rw.i[hr], rd);
+  }
+}
+
+/* ---- launch ------------------------------------------------------------------------------- */
+
+template <typename T, int D> constexpr bool skrt_mma_supported() {
+  return !std::is_same<T, float>::value && (D == 64 || D == 128);
+}
+
+/* Row strides and base pointers must allow 16-byte cp.async. */
+inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
+  const void *ptr[4] = {L.q, L.k, L.v, L.o};
+  for (const void *p : ptr)
+    if ((uintptr_t)p % 16)
+      return false;
+  for (int i = 0; i < 3; ++i)
+    if (L.qs[i] % 8 || L.ks[i] % 8 || L.vs[i] % 8 || L.os[i] % 2)
+      return false;
+  return true;
+}
+
+template <typename T, int D>
+cudaError_t skrt_attn_fwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                     cudaStream_t st) {
+  size_t smem = skrt_mma_smem<T, D>::bytes(0);
+  cudaError_t e = cudaFuncSetAttribute(skrt_attn_fwd_mma<T, D>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+  if (e != cudaSuccess)
+    return e;
+  dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
+  skrt_attn_fwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel);
+  return cudaGetLastError();
+}
+
+template <typename T, int D>
+cudaError_t skrt_attn_bwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                     const skrt_cuda_grads &G, cudaStream_t st) {
+  size_t smem = skrt_mma_bwd_bytes<T, D>();
+  cudaError_t e = cudaFuncSetAttribute(skrt_attn_bwd_mma<T, D>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+  if (e != cudaSuccess)
+    return e;
+  dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
+  skrt_attn_bwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, G);
+  return cudaGetLastError();
+}
+
 #endif

@@ -8,7 +8,7 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
-#define SKRT_CUDA_QTILE 64  /* queries per attention tile (tile lists are per tile) */
+#define SKRT_CUDA_QTILE 128 /* queries per attention tile (tile lists are per tile) */
 #define SKRT_CUDA_CHUNK 512 /* queries per selection chunk (multiple of QTILE) */
 
 static_assert(SKRT_CUDA_CHUNK % SKRT_CUDA_QTILE == 0, "chunk must hold whole tiles");
@@ -35,6 +35,7 @@ struct skrt_cuda_sel {
   int64_t tlcap, clcap; /* tile-list and chunk-list capacities */
   const float *u;       /* (S, N) */
   double *tau;          /* (S, N) thresholds in double (the free test of S4 is in double) */
+  float *tauf;          /* (S, N) float copy (tensor-core path) */
   int32_t *nfree;       /* (S, N) */
   int32_t *sel_end;     /* (S, N) */
   int32_t *tlist;       /* (S, ntile, tlcap) */

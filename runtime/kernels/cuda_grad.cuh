@@ -50,17 +50,23 @@ __device__ __forceinline__ int64_t skrt_lower_bound(int64_t lo, int64_t N, P pre
 
 /* ref: S11 (SparseK part). du_j = sum_{i: j in F_i, S_i} dm_ij - sum_{i: j in F_i} c_i; the
  * second sum runs over one interval of queries found by binary search on tau (non-
- * decreasing). Grid (ceil(N/256), S). */
-static __global__ void skrt_du_kernel(const float *u, const double *tau, const float *dmacc,
-                                      const double *cpre, int64_t N, int64_t w, float *du) {
+ * decreasing). The free test must be the attention kernel's: in double on tau, or in float
+ * on tauf when tauf is set (tensor-core path). Grid (ceil(N/256), S). */
+static __global__ void skrt_du_kernel(const float *u, const double *tau, const float *tauf,
+                                      const float *dmacc, const double *cpre, int64_t N, int64_t w,
+                                      float *du) {
   int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x, s = blockIdx.y;
   if (j >= N)
     return;
   const double *ts = tau + s * N;
-  double uj = u[s * N + j];
+  const float *tf = tauf ? tauf + s * N : nullptr;
+  float uf = u[s * N + j];
+  double uj = uf;
+  auto below1 = [&](int64_t i) { return tf ? uf - tf[i] < 1.0f : uj - ts[i] < 1.0; };
+  auto nonpos = [&](int64_t i) { return tf ? !(uf - tf[i] > 0.0f) : !(uj - ts[i] > 0.0); };
   int64_t lo = min(N, j + w);
-  int64_t fs = skrt_lower_bound(lo, N, [&](int64_t i) { return uj - ts[i] < 1.0; });
-  int64_t fe = skrt_lower_bound(fs, N, [&](int64_t i) { return !(uj - ts[i] > 0.0); });
+  int64_t fs = skrt_lower_bound(lo, N, below1);
+  int64_t fe = skrt_lower_bound(fs, N, nonpos);
   const double *cp = cpre + s * (N + 1);
   double d = (double)dmacc[s * N + j] - (cp[fe] - cp[fs]);
   du[s * N + j] = (float)d;

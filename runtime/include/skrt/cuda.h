@@ -35,6 +35,13 @@ int skrt_cuda_attention_forward(const struct skrt_attn_params *p, int dtype,
 int skrt_cuda_attention_backward(const struct skrt_attn_params *p, const struct skrt_attn_grads *g,
                                  int dtype, struct skrt_context *ctx);
 
+/* The selection alone (S6-S8), as the attention kernels see it: per (b, kv head, i) tau (float,
+ * -inf when |C_i| <= k) and |F_i|, and per key sel_end (j in S_i <=> j + w <= i < sel_end[j],
+ * as skrt_prefix_thresholds). All (B, Hkv, N) device arrays; any may be NULL. Only the shape,
+ * k, w and u of p are read. Benchmarks use it to build the same mask for other engines. */
+int skrt_cuda_select(const struct skrt_attn_params *p, float *tau, int32_t *nfree, int32_t *sel_end,
+                     struct skrt_context *ctx);
+
 /* Scoring network (S5). mode is enum skrt_score_mode. hidden: x (B,N,F) dtype; keys: x is
  * the key tensor (B,Hkv,N,D) contiguous, F = D; input: u_in (B,Hkv,N) float. w_score
  * (Hkv,F) and b_score (Hkv) float (unused for input). Writes u (B,Hkv,N) float. */
