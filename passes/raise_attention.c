@@ -53,6 +53,7 @@ struct operand {
 
 struct match {
   MlirOperation pv;
+  MlirValue out; /* the value the dense op replaces: P.V, or its expand_shape to rank 4 */
   struct attn_labels L;
   struct operand q, k, v;
   double scale;
@@ -569,8 +570,83 @@ static bool match_pv(struct raise *R, MlirOperation op, struct match *m) {
   if (!skc_labels_eq(&lp, &want) || !trace(R, v, lv, rv, false, &m->v))
     return false;
   m->pv = op;
+  m->out = mlirOperationGetResult(op, 0);
   struct skc_node *pn = skc_eval_tensor(&R->e, p, &lp);
   return match_scores(R, pn, m, mlirShapedTypeGetElementType(t));
+}
+
+/* ---- rank 3 on (B*H)-collapsed tensors -> rank 4 ----------------------------------------- */
+
+/* A reshape between (B, H, N, D) and (B*H, N, D): reassociation [[0, 1], [2], [3]]. */
+static bool merges_batch_heads(MlirOperation op, const char *name) {
+  if (mlirOperationIsNull(op) || !name_is(op, name))
+    return false;
+  MlirAttribute ra = mlirOperationGetAttributeByName(op, skc_str("reassociation"));
+  static const int want[3][2] = {{0, 1}, {2, -1}, {3, -1}};
+  if (mlirAttributeIsNull(ra) || !mlirAttributeIsAArray(ra) || mlirArrayAttrGetNumElements(ra) != 3)
+    return false;
+  for (int g = 0; g < 3; ++g) {
+    MlirAttribute grp = mlirArrayAttrGetElement(ra, g);
+    int n = g == 0 ? 2 : 1;
+    if (!mlirAttributeIsAArray(grp) || mlirArrayAttrGetNumElements(grp) != n)
+      return false;
+    for (int i = 0; i < n; ++i) {
+      MlirAttribute d = mlirArrayAttrGetElement(grp, i);
+      if (!mlirAttributeIsAInteger(d) || mlirIntegerAttrGetValueInt(d) != want[g][i])
+        return false;
+    }
+  }
+  return true;
+}
+
+/* The rank-4 tensor x was collapsed from, or a null value. */
+static MlirValue collapsed_from(MlirValue x) {
+  MlirOperation op = producer(x);
+  return merges_batch_heads(op, "tensor.collapse_shape") ? mlirOperationGetOperand(op, 0)
+                                                          : (MlirValue){NULL};
+}
+
+/* Tensors a and b have the same static (B, H) in front. */
+static bool same_batch_heads(MlirValue a, MlirValue b) {
+  MlirType ta = mlirValueGetType(a), tb = mlirValueGetType(b);
+  for (int d = 0; d < 2; ++d) {
+    int64_t x = mlirShapedTypeGetDimSize(ta, d), y = mlirShapedTypeGetDimSize(tb, d);
+    if (x != y || mlirShapedTypeIsDynamicSize(x))
+      return false;
+  }
+  return true;
+}
+
+/* Rank-3 attention over collapsed q, k, v whose only use expands the output back to rank 4 is
+ * rank-4 attention over the sources (K/V sources traced on, so GQA broadcasts are undone). */
+static void lift_rank4(struct raise *R, struct match *m) {
+  MlirOpOperand use = mlirValueGetFirstUse(m->out);
+  if (m->L.rank != 3 || mlirOpOperandIsNull(use) ||
+      !mlirOpOperandIsNull(mlirOpOperandGetNextUse(use)))
+    return;
+  MlirOperation x = mlirOpOperandGetOwner(use);
+  MlirValue q = collapsed_from(m->q.value), k = collapsed_from(m->k.value);
+  MlirValue v = collapsed_from(m->v.value);
+  if (!merges_batch_heads(x, "tensor.expand_shape") || mlirValueIsNull(q) ||
+      mlirValueIsNull(k) || mlirValueIsNull(v))
+    return;
+  MlirValue out4 = mlirOperationGetResult(x, 0);
+  if (!same_batch_heads(q, out4) || !same_batch_heads(k, q) || !same_batch_heads(v, q))
+    return; /* the split of B*H must be the same everywhere */
+  struct match m4 = *m;
+  struct attn_labels *L = &m4.L;
+  labels_init(R, L, 4);
+  L->j = skc_eval_label(&R->e);
+  L->dk = skc_eval_label(&R->e);
+  struct role rq = {L, L->i, L->dk, false}, rk = {L, L->j, L->dk, true};
+  struct role rv = {L, L->j, L->dv, true};
+  if (!trace(R, q, canonical(L, L->i, L->dk), rq, true, &m4.q) || m4.q.g != 1 ||
+      !trace(R, k, canonical(L, L->j, L->dk), rk, true, &m4.k) ||
+      !trace(R, v, canonical(L, L->j, L->dv), rv, false, &m4.v))
+    return;
+  m4.scale = m->scale * m4.q.scale * m4.k.scale;
+  m4.out = out4;
+  *m = m4;
 }
 
 /* ---- shapes ------------------------------------------------------------------------------- */
@@ -585,7 +661,7 @@ static bool float_elem(MlirType e) {
 
 /* q, k, v and the output agree on element type, B, N and D; heads as GQA allows. */
 static bool shapes_ok(const struct match *m) {
-  MlirValue out = mlirOperationGetResult(m->pv, 0);
+  MlirValue out = m->out;
   MlirType t[4] = {mlirValueGetType(m->q.value), mlirValueGetType(m->k.value),
                    mlirValueGetType(m->v.value), mlirValueGetType(out)};
   int r = m->L.rank;
@@ -694,20 +770,18 @@ static void erase_dead(struct raise *R) {
 
 static void rewrite(struct raise *R, const struct match *m) {
   MlirContext ctx = mlirOperationGetContext(m->pv);
-  MlirValue out = mlirOperationGetResult(m->pv, 0);
+  MlirOperation at = mlirOpResultGetOwner(m->out);
   MlirValue qkv[3] = {m->q.value, m->k.value, m->v.value};
   MlirNamedAttribute attrs[2] = {
       named(ctx, "scale", mlirFloatAttrDoubleGet(ctx, mlirF64TypeGet(ctx), m->scale)),
       named(ctx, "causal", mlirBoolAttrGet(ctx, 1))};
-  MlirType qt = mlirValueGetType(m->q.value), ot = mlirValueGetType(out);
-  MlirValue att = create_before(m->pv, skc_op_name(SKC_OP_DENSE_ATTENTION), 3, qkv, qt, 2, attrs);
+  MlirType qt = mlirValueGetType(m->q.value), ot = mlirValueGetType(m->out);
+  MlirValue att = create_before(at, skc_op_name(SKC_OP_DENSE_ATTENTION), 3, qkv, qt, 2, attrs);
   if (!mlirTypeEqual(qt, ot))
-    att = create_before(m->pv, "tensor.cast", 1, &att, ot, 0, NULL);
-  mlirValueReplaceAllUsesOfWith(out, att);
-  for (int i = 0; i < R->e.nseen; ++i)
-    if (mlirOperationEqual(R->e.seen[i], m->pv))
-      R->e.seen[i] = (MlirOperation){NULL};
-  erase(R, m->pv);
+    att = create_before(at, "tensor.cast", 1, &att, ot, 0, NULL);
+  mlirValueReplaceAllUsesOfWith(m->out, att);
+  skc_eval_see(&R->e, at);
+  skc_eval_see(&R->e, m->pv);
   erase_dead(R);
 }
 
@@ -722,7 +796,10 @@ static void raise_ops(struct raise *R, MlirOperation *ops, int n) {
       continue;
     struct match m = {0};
     skc_eval_reset(&R->e);
-    if (match_pv(R, ops[i], &m) && shapes_ok(&m))
+    if (!match_pv(R, ops[i], &m))
+      continue;
+    lift_rank4(R, &m);
+    if (shapes_ok(&m))
       rewrite(R, &m);
   }
 }

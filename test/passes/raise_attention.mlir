@@ -523,6 +523,99 @@ func.func @two_layers(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2
 }
 // -----
 
+// Rank 4 exported the PyTorch way: heads folded into the batch (collapse_shape to (B*H, N, D)),
+// K/V heads repeated for GQA (broadcast + collapse), batch_matmul on rank 3, the output
+// expanded back to (B, H, N, D): raised to rank-4 GQA attention on the original tensors.
+// CHECK-LABEL: func.func @rank4_collapsed_bmm_gqa
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x4x8x4xf32>, %[[K:.*]]: tensor<1x2x8x4xf32>, %[[V:.*]]: tensor<1x2x8x4xf32>)
+// CHECK-NEXT: %[[O:.*]] = "sparsek.dense_attention"(%[[Q]], %[[K]], %[[V]]) {causal = true, scale = 5.000000e-01 : f64}
+// CHECK-SAME: -> tensor<1x4x8x4xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @rank4_collapsed_bmm_gqa(%q: tensor<1x4x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x4x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.5 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %eb = tensor.empty() : tensor<1x2x2x8x4xf32>
+  %kb = linalg.broadcast ins(%k : tensor<1x2x8x4xf32>) outs(%eb : tensor<1x2x2x8x4xf32>) dimensions = [2]
+  %k4 = tensor.collapse_shape %kb [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x4xf32> into tensor<1x4x8x4xf32>
+  %vb = linalg.broadcast ins(%v : tensor<1x2x8x4xf32>) outs(%eb : tensor<1x2x2x8x4xf32>) dimensions = [2]
+  %v4 = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x4xf32> into tensor<1x4x8x4xf32>
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x4x8x4xf32> into tensor<4x8x4xf32>
+  %k3 = tensor.collapse_shape %k4 [[0, 1], [2], [3]] : tensor<1x4x8x4xf32> into tensor<4x8x4xf32>
+  %v3 = tensor.collapse_shape %v4 [[0, 1], [2], [3]] : tensor<1x4x8x4xf32> into tensor<4x8x4xf32>
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q3, %k3 : tensor<4x8x4xf32>, tensor<4x8x4xf32>) outs(%fs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %eo = tensor.empty() : tensor<4x8x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<4x8x4xf32>) -> tensor<4x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<4x8x8xf32>, tensor<4x8x4xf32>) outs(%fo : tensor<4x8x4xf32>) -> tensor<4x8x4xf32>
+  %o4 = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [1, 4, 8, 4] : tensor<4x8x4xf32> into tensor<1x4x8x4xf32>
+  return %o4 : tensor<1x4x8x4xf32>
+}
+
+// -----
+
+// The same graph whose output is split into (2, 2) heads instead of q's (1, 4): not the same
+// rank-4 layout, so it stays rank-3 attention on the collapsed tensors.
+// CHECK-LABEL: func.func @rank4_collapsed_bmm_other_split
+// CHECK: %[[Q3:.*]] = tensor.collapse_shape %arg0
+// CHECK: %[[K3:.*]] = tensor.collapse_shape %arg1
+// CHECK: %[[V3:.*]] = tensor.collapse_shape %arg2
+// CHECK: %[[O:.*]] = "sparsek.dense_attention"(%[[Q3]], %[[K3]], %[[V3]]) {causal = true, scale = 5.000000e-01 : f64}
+// CHECK-SAME: -> tensor<4x8x4xf32>
+// CHECK-NEXT: %[[O4:.*]] = tensor.expand_shape %[[O]]
+// CHECK-NEXT: return %[[O4]]
+func.func @rank4_collapsed_bmm_other_split(%q: tensor<1x4x8x4xf32>, %k: tensor<1x4x8x4xf32>, %v: tensor<1x4x8x4xf32>) -> tensor<2x2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.5 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x4x8x4xf32> into tensor<4x8x4xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<1x4x8x4xf32> into tensor<4x8x4xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<1x4x8x4xf32> into tensor<4x8x4xf32>
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q3, %k3 : tensor<4x8x4xf32>, tensor<4x8x4xf32>) outs(%fs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %y = arith.mulf %x, %c : f32
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %eo = tensor.empty() : tensor<4x8x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<4x8x4xf32>) -> tensor<4x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<4x8x8xf32>, tensor<4x8x4xf32>) outs(%fo : tensor<4x8x4xf32>) -> tensor<4x8x4xf32>
+  %o4 = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [2, 2, 8, 4] : tensor<4x8x4xf32> into tensor<2x2x8x4xf32>
+  return %o4 : tensor<2x2x8x4xf32>
+}
+
+// -----
+
 // Not causal: no mask at all.
 // CHECK-LABEL: func.func @neg_no_mask
 // CHECK-NOT: sparsek.dense_attention
