@@ -142,6 +142,30 @@ static void document_func(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_raw(e, ";\n\n");
 }
 
+static void document_backward(struct skc_emitter *e, const struct skc_cg_func *g) {
+  skc_emit_line(e, "/* %s: gradients of %.*s (S11) for dout, the gradient of its result.", g->name,
+                (int)(strlen(g->name) - strlen("_backward")), g->name);
+  skc_emit_line(e, " * Recomputes the forward internally (no saved state). Every d<arg> is "
+                   "contiguous and");
+  skc_emit_line(e, " * overwritten; for score mode keys dk includes the scoring network's term. "
+                   "Same");
+  skc_emit_line(e, " * extents, checks and status codes as the forward; ctx may be NULL.");
+  skc_emit_line(e, " *");
+  skc_emit_line(e, " *   %-10s %-6s %-8s %-22s %s", "name", "dir", "dtype", "shape", "meaning");
+  for (int i = 0; i < g->nparams; ++i) {
+    const struct skc_cg_param *p = &g->params[i];
+    char shape[160];
+    skc_cg_shape_str(g, p->dims, p->rank, shape, sizeof shape);
+    skc_emit_line(e, " *   %-10s %-6s %-8s %-22s %s", p->name, p->result ? "out" : "in",
+                  p->dtype.name, shape, i < g->nargs - 1 ? "as in the forward"
+                                        : p->result ? "gradient (contiguous)"
+                                                    : "gradient of the result (contiguous)");
+  }
+  skc_emit_line(e, " */");
+  skc_cg_prototype(e, g);
+  skc_emit_raw(e, ";\n\n");
+}
+
 void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
                          const struct skc_cg_context *c) {
   char guard[SKC_CG_NAME + 16];
@@ -168,8 +192,11 @@ void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_blank(e);
   skc_emit_line(e, "struct skrt_context;");
   skc_emit_blank(e);
-  for (int i = 0; i < m->nfuncs; ++i)
+  for (int i = 0; i < m->nfuncs; ++i) {
     document_func(e, &m->funcs[i]);
+    if (m->grads)
+      document_backward(e, &m->grads[i]);
+  }
   skc_emit_line(e, "#ifdef __cplusplus");
   skc_emit_line(e, "}");
   skc_emit_line(e, "#endif");

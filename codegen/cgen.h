@@ -43,6 +43,26 @@ void skc_cg_numel_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, i
 /* The entry's prototype (without ';'), one parameter per line group. */
 void skc_cg_prototype(struct skc_emitter *e, const struct skc_cg_func *f);
 
+/* Pieces of an entry body shared by the forward and backward writers. */
+void skc_cg_ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
+                    char *buf, size_t n);
+/* `{ skrt_dl_check(...); dynamic extents }` of parameter i; defined[sym] tracks symbols. */
+void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f, int i,
+                             bool *defined);
+/* ws_off[], ws_size and the aligned allocation of f's workspace buffers. */
+void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f);
+/* Declares and fills `struct skrt_attn_params p` / `struct skk_score_params sp`. */
+void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_func *f,
+                                  const struct skc_cg_step *st, int a);
+void skc_cg_emit_score_params(struct skc_emitter *e, const struct skc_cg_func *f,
+                              const struct skc_cg_step *st, int s);
+
+/* --grad (emit_grad.c): the backward plan of f (an error when f is not one attention
+ * layer), its destruction, and its entry. a, s: f's attention / score constant indices. */
+bool skc_cg_grad_func_create(const struct skc_cg_func *f, struct skc_cg_func *g);
+void skc_cg_grad_func_destroy(struct skc_cg_func *g);
+void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a, int s);
+
 void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
                          const struct skc_cg_context *c);
 void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,

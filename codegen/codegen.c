@@ -138,10 +138,21 @@ bool skc_codegen_run(MlirOperation module, const struct skc_codegen_options *o) 
   struct skc_cg_module m;
   bool ok = skc_cg_plan_create(module, o->input, src, &m);
   free(src);
+  if (ok && o->sk->grad) {
+    m.grads = calloc((size_t)m.nfuncs, sizeof *m.grads);
+    SKC_ASSERT(m.grads);
+    for (int i = 0; i < m.nfuncs && ok; ++i)
+      ok = skc_cg_grad_func_create(&m.funcs[i], &m.grads[i]);
+  }
   if (ok) {
     struct skc_cg_context c = {o->input, name, pipeline, t};
     ok = emit_all(&m, &c, o->out_dir ? o->out_dir : ".", o->emit == SKC_CODEGEN_LIB);
   }
+  for (int i = 0; m.grads && i < m.nfuncs; ++i)
+    if (m.grads[i].params)
+      skc_cg_grad_func_destroy(&m.grads[i]);
+  free(m.grads);
+  m.grads = NULL;
   skc_cg_plan_destroy(&m);
   return ok;
 }

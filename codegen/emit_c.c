@@ -83,6 +83,8 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_line(e, "#define SKK_TILE_Q %lld", (long long)m->tile_q);
   skc_emit_line(e, "#include \"%s\"", c->target->kernel_header);
   skc_emit_line(e, "#include \"%s\"", c->target->score_header);
+  if (m->grads)
+    skc_emit_line(e, "#include \"kernels/cpu_attention_bwd.h\"");
   skc_emit_blank(e);
   skc_emit_line(e, "#include <stdio.h>");
   skc_emit_line(e, "#include <stdlib.h>");
@@ -132,7 +134,7 @@ static void emit_constants(struct skc_emitter *e, const struct skc_cg_module *m)
 
 /* ---- entries ---------------------------------------------------------------------------- */
 
-static void emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f, int i,
+void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f, int i,
                              bool *defined) {
   const struct skc_cg_param *p = &f->params[i];
   char shape[256] = "";
@@ -171,7 +173,7 @@ static void emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f,
 }
 
 /* A C expression for the data pointer of a ref. */
-static void ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
+void skc_cg_ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
                     char *buf, size_t n) {
   if (r->where == SKC_AT_PARAM)
     snprintf(buf, n, "(%s%s *)skrt_dl_data(%s)", f->params[r->index].result ? "" : "const ",
@@ -199,8 +201,8 @@ static void emit_strides(struct skc_emitter *e, const struct skc_cg_func *f,
                 r->rank == 4 ? s1 : "0", field, s2);
 }
 
-static void emit_attention(struct skc_emitter *e, const struct skc_cg_func *f,
-                           const struct skc_cg_step *st, int a) {
+void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_func *f,
+                                  const struct skc_cg_step *st, int a) {
   const struct skc_cg_ref *q = &st->in[0], *k = &st->in[1];
   char B[64], Hq[64], Hkv[64], N[64], ptr[160];
   skc_cg_dim_str(f, q->dims[0], B, sizeof B);
@@ -211,8 +213,6 @@ static void emit_attention(struct skc_emitter *e, const struct skc_cg_func *f,
     skc_cg_dim_str(f, q->dims[1], Hq, sizeof Hq);
     skc_cg_dim_str(f, k->dims[1], Hkv, sizeof Hkv);
   }
-  skc_emit_line(e, "/* attention %d (%s): S6-S10 */", st->inst, st->loc);
-  skc_emit_open(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "struct skrt_attn_params p;");
   skc_emit_line(e, "int64_t s[4];");
   skc_emit_line(e, "memset(&p, 0, sizeof p);");
@@ -222,10 +222,10 @@ static void emit_attention(struct skc_emitter *e, const struct skc_cg_func *f,
   skc_emit_line(e, "p.real_bits = 32, p.scale = SKC_A%d_SCALE, p.tile_q = SKK_TILE_Q;", a);
   static const char *const fields[] = {"q", "k", "v", "u"};
   for (int i = 0; i < 4; ++i) {
-    ref_ptr(f, &st->in[i], "float", ptr, sizeof ptr);
+    skc_cg_ref_ptr(f, &st->in[i], "float", ptr, sizeof ptr);
     skc_emit_line(e, "p.%s = %s;", fields[i], ptr);
   }
-  ref_ptr(f, &st->out, "float", ptr, sizeof ptr);
+  skc_cg_ref_ptr(f, &st->out, "float", ptr, sizeof ptr);
   skc_emit_line(e, "p.o = %s;", ptr);
   for (int i = 0; i < 3; ++i) {
     char field[16];
@@ -233,6 +233,13 @@ static void emit_attention(struct skc_emitter *e, const struct skc_cg_func *f,
     emit_strides(e, f, &st->in[i], field);
   }
   emit_strides(e, f, &st->out, "p.o_stride");
+}
+
+static void emit_attention(struct skc_emitter *e, const struct skc_cg_func *f,
+                           const struct skc_cg_step *st, int a) {
+  skc_emit_line(e, "/* attention %d (%s): S6-S10 */", st->inst, st->loc);
+  skc_emit_open(e, "if (st == SKRT_OK)");
+  skc_cg_emit_attention_params(e, f, st, a);
   skc_emit_line(e, "st = skk_attention_forward(&p, ctx);");
   skc_emit_close(e, NULL);
 }
@@ -251,17 +258,14 @@ static void emit_score_strides(struct skc_emitter *e, const struct skc_cg_func *
   skc_emit_line(e, "sp.x_stride[0] = %s, sp.x_stride[1] = 0, sp.x_stride[2] = %s;", s0, s2);
 }
 
-static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
-                       const struct skc_cg_step *st, int s) {
+void skc_cg_emit_score_params(struct skc_emitter *e, const struct skc_cg_func *f,
+                              const struct skc_cg_step *st, int s) {
   static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
   const struct skc_cg_ref *u = &st->out;
   char B[64], H[64], N[64], ptr[160];
   skc_cg_dim_str(f, u->dims[0], B, sizeof B);
   skc_cg_dim_str(f, u->dims[1], H, sizeof H);
   skc_cg_dim_str(f, u->dims[2], N, sizeof N);
-  skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
-                skc_score_mode_name(st->mode));
-  skc_emit_open(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "struct skk_score_params sp;");
   if (st->mode == SKC_SCORE_KEYS)
     skc_emit_line(e, "int64_t s[4];");
@@ -270,19 +274,27 @@ static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
   char F[32];
   snprintf(F, sizeof F, st->mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
   skc_emit_line(e, "sp.B = %s, sp.Hkv = %s, sp.N = %s, sp.F = %s;", B, H, N, F);
-  ref_ptr(f, &st->in[0], "float", ptr, sizeof ptr);
+  skc_cg_ref_ptr(f, &st->in[0], "float", ptr, sizeof ptr);
   if (st->mode == SKC_SCORE_INPUT) {
     skc_emit_line(e, "sp.u_in = %s;", ptr);
   } else {
     skc_emit_line(e, "sp.x = %s;", ptr);
     emit_score_strides(e, f, st);
-    ref_ptr(f, &st->in[1], "float", ptr, sizeof ptr);
+    skc_cg_ref_ptr(f, &st->in[1], "float", ptr, sizeof ptr);
     skc_emit_line(e, "sp.w_score = %s;", ptr);
-    ref_ptr(f, &st->in[2], "float", ptr, sizeof ptr);
+    skc_cg_ref_ptr(f, &st->in[2], "float", ptr, sizeof ptr);
     skc_emit_line(e, "sp.b_score = %s;", ptr);
   }
-  ref_ptr(f, u, "float", ptr, sizeof ptr);
+  skc_cg_ref_ptr(f, u, "float", ptr, sizeof ptr);
   skc_emit_line(e, "sp.u = %s;", ptr);
+}
+
+static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
+                       const struct skc_cg_step *st, int s) {
+  skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
+                skc_score_mode_name(st->mode));
+  skc_emit_open(e, "if (st == SKRT_OK)");
+  skc_cg_emit_score_params(e, f, st, s);
   skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", f->name, st->inst,
                 st->loc);
   skc_emit_close(e, NULL);
@@ -299,7 +311,7 @@ static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
                 src->name, numel, dst->dtype.bits / 8);
 }
 
-static void emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
+void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_line(e, "size_t ws_off[%d], ws_size = 0;", f->nbuffers ? f->nbuffers : 1);
   for (int i = 0; i < f->nbuffers; ++i) {
     char numel[256];
@@ -328,10 +340,10 @@ static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *
   bool defined[SKC_CG_MAX_RANK * 64] = {false};
   SKC_ASSERT(f->nsyms <= SKC_CG_MAX_RANK * 64);
   for (int i = 0; i < f->nparams; ++i)
-    emit_check_param(e, f, i, defined);
+    skc_cg_emit_check_param(e, f, i, defined);
   for (int i = 0; i < f->nsyms; ++i)
     skc_emit_line(e, "(void)%s;", f->syms[i].name);
-  emit_workspace(e, f);
+  skc_cg_emit_workspace(e, f);
   for (int i = 0; i < f->nsteps; ++i) {
     const struct skc_cg_step *st = &f->steps[i];
     if (st->kind == SKC_STEP_ATTENTION)
@@ -354,6 +366,10 @@ void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,
   emit_prologue(e, m, c, &h);
   emit_constants(e, m);
   int a = 0, s = 0;
-  for (int i = 0; i < m->nfuncs; ++i)
+  for (int i = 0; i < m->nfuncs; ++i) {
+    int a0 = a, s0 = s;
     emit_entry(e, &m->funcs[i], &a, &s);
+    if (m->grads)
+      skc_cg_write_backward(e, &m->grads[i], a0, s0);
+  }
 }

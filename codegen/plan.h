@@ -100,6 +100,7 @@ struct skc_cg_func {
 struct skc_cg_module {
   struct skc_cg_func *funcs;
   int nfuncs;
+  struct skc_cg_func *grads; /* --grad: the backward plan of each function, else NULL */
   int64_t head_dim; /* SKK_HEAD_DIM: shared D, or 0 when attention ops differ */
   int64_t tile_q;   /* SKK_TILE_Q */
   int nattention;

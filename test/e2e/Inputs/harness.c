@@ -10,7 +10,10 @@
  * Rank 3 runs B*H sequences of one head: pass Hq = Hkv = 1 and B = B*H. STRIDED passes q
  * with a padded N stride (the entry must honour strides with a contiguous last axis).
  * LAYERS=2 (keys scores, Hq = Hkv): two chained layers, the second reading the first's output
- * as q, k and v with its own score weights and the scale given as a 13th argument. */
+ * as q, k and v with its own score weights and the scale given as a 13th argument.
+ * GRAD (one layer) also calls <ENTRY>_backward with a random dout and compares every gradient
+ * with skrt_ref_attention_backward + skrt_ref_scores_backward: max normalized error per
+ * gradient <= 1e-5, like the forward. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +54,83 @@ static DLTensor tensor(void *data, int ndim, int64_t *shape) {
   t.shape = shape;
   return t;
 }
+
+#ifdef GRAD
+#define SKC_CAT2(a, b) a##b
+#define SKC_CAT(a, b) SKC_CAT2(a, b)
+#define BACKWARD SKC_CAT(ENTRY, _backward)
+
+/* max |a - ref| / max(max |ref|, floor) over n entries, printed under `name`. */
+static double grad_error(const char *name, const float *a, const double *ref, int64_t n,
+                         double floor) {
+  double err = 0, mag = floor;
+  for (int64_t i = 0; i < n; ++i) {
+    err = fmax(err, fabs((double)a[i] - ref[i]));
+    mag = fmax(mag, fabs(ref[i]));
+  }
+  double rel = err / (mag > 0 ? mag : 1);
+  printf("  %-8s max_rel_err=%.3g\n", name, rel);
+  return rel;
+}
+
+/* Runs the backward entry and compares it with the reference gradients. */
+static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_config *c,
+                       const double *dq, const double *dk, const double *dv, const double *dx,
+                       const double *dw, const double *db, const double *du_in,
+                       const double *u, DLTensor *tq, DLTensor *tk, DLTensor *tv, DLTensor *tx,
+                       DLTensor *tw, DLTensor *tb, DLTensor *tu) {
+  int64_t nq = s->B * s->Hq * s->N * s->D, nk = s->B * s->Hkv * s->N * s->D;
+  int64_t nu = s->B * s->Hkv * s->N, F = c->score_mode == 1 ? s->D : s->F;
+  int64_t nx = s->B * s->N * (s->F ? s->F : 1);
+  double *ddout, *gq = calloc((size_t)nq, 8), *gk = calloc((size_t)nk, 8);
+  double *gv = calloc((size_t)nk, 8), *gu = calloc((size_t)nu, 8), *gx = calloc((size_t)nx, 8);
+  double *gw = calloc((size_t)(s->Hkv * F), 8), *gb = calloc((size_t)s->Hkv, 8), gslope = 0;
+  float *dout = rand_tensor(nq, 1.0, &ddout);
+  float *fq = calloc((size_t)nq, 4), *fk = calloc((size_t)nk, 4), *fv = calloc((size_t)nk, 4);
+  float *fx = calloc((size_t)nx, 4), *fw = calloc((size_t)(s->Hkv * F), 4);
+  float *fb = calloc((size_t)s->Hkv, 4), *fu = calloc((size_t)nu, 4);
+  DLTensor tdo = tensor(dout, tq->ndim, tq->shape), tdq = tensor(fq, tq->ndim, tq->shape);
+  DLTensor tdk = tensor(fk, tk->ndim, tk->shape), tdv = tensor(fv, tv->ndim, tv->shape);
+  DLTensor tdx = tensor(fx, 3, tx->shape), tdw = tensor(fw, 2, tw->shape);
+  DLTensor tdb = tensor(fb, 1, tb->shape), tdu = tensor(fu, 3, tu->shape);
+  (void)tdx, (void)tdw, (void)tdb, (void)tdu, (void)du_in, (void)db;
+#if MODE == 0
+  int st = BACKWARD(tq, tk, tv, tx, tw, tb, &tdo, &tdq, &tdk, &tdv, &tdx, &tdw, &tdb, NULL);
+#elif MODE == 1
+  int st = BACKWARD(tq, tk, tv, tw, tb, &tdo, &tdq, &tdk, &tdv, &tdw, &tdb, NULL);
+#else
+  int st = BACKWARD(tq, tk, tv, tu, &tdo, &tdq, &tdk, &tdv, &tdu, NULL);
+#endif
+  if (st != 0) {
+    printf("backward failed: status %d: %s\n", st, skrt_last_error());
+    return 1;
+  }
+  if (skrt_ref_attention_backward(s, c, dq, dk, dv, u, ddout, gq, gk, gv, gu) != 0 ||
+      skrt_ref_scores_backward(s, c, dx, dk, dw, gu, gx, gk, gw, gb, &gslope) != 0) {
+    printf("reference backward failed: %s\n", skrt_last_error());
+    return 1;
+  }
+  /* db_score = sum_j du_j is 0 up to rounding (SparseK is translation equivariant, spec
+   * section 1): its error is measured against the scale of the sum, sum_j |du_j|. */
+  double du_l1 = 0;
+  for (int64_t i = 0; i < nu; ++i)
+    du_l1 += fabs(gu[i]);
+  double worst = grad_error("dq", fq, gq, nq, 0);
+  worst = fmax(worst, grad_error("dk", fk, gk, nk, 0));
+  worst = fmax(worst, grad_error("dv", fv, gv, nk, 0));
+#if MODE == 0
+  worst = fmax(worst, grad_error("dx", fx, gx, nx, 0));
+#endif
+#if MODE != 2
+  worst = fmax(worst, grad_error("dw_score", fw, gw, s->Hkv * F, 0));
+  worst = fmax(worst, grad_error("db_score", fb, gb, s->Hkv, du_l1 / (double)s->Hkv));
+#else
+  worst = fmax(worst, grad_error("du_in", fu, gu, nu, 0));
+#endif
+  printf("gradients: max_rel_err=%.3g %s\n", worst, worst <= 1e-5 ? "PASS" : "FAIL");
+  return worst <= 1e-5 ? 0 : 1;
+}
+#endif
 
 int main(int argc, char **argv) {
   if (argc < 12) {
@@ -134,6 +214,10 @@ int main(int argc, char **argv) {
     mag = fmax(mag, fabs(ref[i]));
   }
   double rel = err / (mag > 0 ? mag : 1);
+#ifdef GRAD
+  if (check_grads(&s, &c, dq, dk, dv, dx, dw, db, du, u, &tq, &tk, &tv, &tx, &tw, &tb, &tu) != 0)
+    return 1;
+#endif
   printf("B=%lld Hq=%lld Hkv=%lld N=%lld D=%lld k=%lld w=%lld gate=%d mode=%d: max_rel_err=%.3g "
          "%s\n", (long long)s.B, (long long)s.Hq, (long long)s.Hkv, (long long)s.N,
          (long long)s.D, (long long)c.topk, (long long)c.window, c.gate, c.score_mode, rel,
