@@ -17,9 +17,11 @@
  * to (effectively) -inf exactly where j > i, with a a positive constant and S a contraction
  * whose element [b.., i, j] is sum_dk Q[b.., i, dk] K[b.., j, dk]. Q, K and V are traced back
  * through transposes, broadcasts, reshapes and constant scalings (which multiply the scale)
- * to tensors in (B, H, N, D) order; K and V may be indexed by head h / g (GQA). Anything
- * else (no mask, a mask argument, another mask shape, a finite mask value, a non-constant
- * scale, a softmax along another dim, ...) is left alone. */
+ * to tensors in (B, H, N, D) order; K and V may be indexed by head h / g (GQA). Rank-3
+ * attention on (B*H)-collapsed tensors whose output is expanded back is lifted to rank 4.
+ * "Effectively -inf" is a masked logit <= -1e6 (f32, bf16) or <= -1e4 (f16). Anything else
+ * (no mask, a mask argument, another mask shape, a finite mask value, a non-constant or
+ * negative scale, a softmax along another dim, a nonzero P.V init, ...) is left alone. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +73,12 @@ enum av_kind { AV_BAD, AV_CONST, AV_LIN, AV_PRED, AV_MASK, AV_SCORE };
 
 struct av {
   int kind;
-  double c;                 /* CONST */
-  int64_t ci, cj, k;        /* LIN: ci * i + cj * j + k */
-  bool le;                  /* PRED: j - i <= t (le) or j - i >= t */
+  double c;          /* CONST */
+  int64_t ci, cj, k; /* LIN: ci * i + cj * j + k */
+  bool le;           /* PRED: j - i <= t (le) or j - i >= t */
   int64_t t;
-  double u, m;              /* MASK: u where j <= i, m where j > i */
-  double a, mv;             /* SCORE: a * S, masked by mv where j > i (when masked) */
+  double u, m;  /* MASK: u where j <= i, m where j > i */
+  double a, mv; /* SCORE: a * S, masked by mv where j > i (when masked) */
   bool masked;
   const struct skc_node *s; /* SCORE: the contraction element (or the placeholder) */
 };
@@ -103,8 +105,8 @@ static struct av lin_sum(struct av x, struct av y, int sign) {
   struct av a, b;
   if (!as_lin(x, &a) || !as_lin(y, &b))
     return bad;
-  return (struct av){.kind = AV_LIN, .ci = a.ci + sign * b.ci, .cj = a.cj + sign * b.cj,
-                     .k = a.k + sign * b.k};
+  return (struct av){
+      .kind = AV_LIN, .ci = a.ci + sign * b.ci, .cj = a.cj + sign * b.cj, .k = a.k + sign * b.k};
 }
 
 static struct av score_mask(struct av s, struct av mask) {
@@ -287,11 +289,14 @@ static bool is_const(const struct skc_node *n, double c) {
   return n && n->kind == SKC_N_CONST && n->c == c;
 }
 
-/* x where r = reduce_j(x) (with label renaming), for sum (init 0) or max (any constant init). */
+/* r = reduce_j(x) (x compared up to renaming r's label to j): a sum from 0, or a max from
+ * -inf or a value at most MASK_LIMIT_F16 (a larger start could exceed every logit of a row
+ * and underflow all of its exponentials). */
 static bool reduces(const struct skc_node *r, int kind, const struct skc_node *x, int j) {
   if (!r || r->kind != SKC_N_RED || r->op != kind || !r->a[1] || r->a[1]->kind != SKC_N_CONST)
     return false;
-  if (kind == SKC_RED_SUM && r->a[1]->c != 0)
+  double init = r->a[1]->c;
+  if (kind == SKC_RED_SUM ? init != 0 : !(init <= MASK_LIMIT_F16))
     return false;
   return !skc_node_uses_label(r->a[0], j) && skc_node_eq(x, r->a[0], r->red_label, j);
 }
@@ -475,9 +480,9 @@ static bool has_dim(const struct skc_labels *l, int label) {
 }
 
 /* A contraction with a zero init; *a is the input indexed by `label`, *b the other. */
-static bool contraction(struct raise *R, MlirOperation op, const struct skc_labels *res,
-                        int label, int *red, MlirValue *a, struct skc_labels *la,
-                        MlirValue *b, struct skc_labels *lb) {
+static bool contraction(struct raise *R, MlirOperation op, const struct skc_labels *res, int label,
+                        int *red, MlirValue *a, struct skc_labels *la, MlirValue *b,
+                        struct skc_labels *lb) {
   struct skc_linalg v;
   struct skc_ix loops[SKC_MATCH_MAX_RANK];
   struct skc_labels l0, l1;
@@ -603,7 +608,7 @@ static bool merges_batch_heads(MlirOperation op, const char *name) {
 static MlirValue collapsed_from(MlirValue x) {
   MlirOperation op = producer(x);
   return merges_batch_heads(op, "tensor.collapse_shape") ? mlirOperationGetOperand(op, 0)
-                                                          : (MlirValue){NULL};
+                                                         : (MlirValue){NULL};
 }
 
 /* Tensors a and b have the same static (B, H) in front. */
@@ -627,8 +632,8 @@ static void lift_rank4(struct raise *R, struct match *m) {
   MlirOperation x = mlirOpOperandGetOwner(use);
   MlirValue q = collapsed_from(m->q.value), k = collapsed_from(m->k.value);
   MlirValue v = collapsed_from(m->v.value);
-  if (!merges_batch_heads(x, "tensor.expand_shape") || mlirValueIsNull(q) ||
-      mlirValueIsNull(k) || mlirValueIsNull(v))
+  if (!merges_batch_heads(x, "tensor.expand_shape") || mlirValueIsNull(q) || mlirValueIsNull(k) ||
+      mlirValueIsNull(v))
     return;
   MlirValue out4 = mlirOperationGetResult(x, 0);
   if (!same_batch_heads(q, out4) || !same_batch_heads(k, q) || !same_batch_heads(v, q))
@@ -685,8 +690,7 @@ static bool shapes_ok(const struct match *m) {
     return false;
   if (m->k.g == 1)
     return compatible(hq, hk);
-  return !mlirShapedTypeIsDynamicSize(hq) && !mlirShapedTypeIsDynamicSize(hk) &&
-         hq == m->k.g * hk;
+  return !mlirShapedTypeIsDynamicSize(hq) && !mlirShapedTypeIsDynamicSize(hk) && hq == m->k.g * hk;
 }
 
 /* ---- rewrite ------------------------------------------------------------------------------ */

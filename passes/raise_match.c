@@ -39,7 +39,9 @@ static int ranked_rank(MlirType t) {
 
 /* ---- index expressions ------------------------------------------------------------------ */
 
-struct skc_ix skc_ix_dim(int label) { return (struct skc_ix){SKC_IX_DIM, label, 0}; }
+struct skc_ix skc_ix_dim(int label) {
+  return (struct skc_ix){SKC_IX_DIM, label, 0};
+}
 
 bool skc_ix_eq(struct skc_ix a, struct skc_ix b) {
   if (a.kind != b.kind)
@@ -61,9 +63,9 @@ bool skc_labels_eq(const struct skc_labels *a, const struct skc_labels *b) {
 /* ---- linalg views ----------------------------------------------------------------------- */
 
 static const char *const elementwise_ops[] = {
-    "linalg.map", "linalg.copy", "linalg.add", "linalg.sub", "linalg.mul", "linalg.div",
-    "linalg.exp", "linalg.max", "linalg.min", "linalg.negf", "linalg.reciprocal",
-    "linalg.sqrt", "linalg.rsqrt"};
+    "linalg.map",        "linalg.copy", "linalg.add",  "linalg.sub", "linalg.mul",
+    "linalg.div",        "linalg.exp",  "linalg.max",  "linalg.min", "linalg.negf",
+    "linalg.reciprocal", "linalg.sqrt", "linalg.rsqrt"};
 
 static bool is_elementwise_named(MlirOperation op) {
   for (size_t i = 0; i < sizeof elementwise_ops / sizeof *elementwise_ops; ++i)
@@ -387,8 +389,7 @@ static bool join_ix(MlirType expanded, const int *dims, int n, const struct skc_
   }
   struct skc_ix a = in[big[0]], b = in[big[1]];
   int64_t g = mlirShapedTypeGetDimSize(expanded, big[1]);
-  if (a.kind != SKC_IX_DIV || b.kind != SKC_IX_MOD || a.label != b.label || a.g != g ||
-      b.g != g)
+  if (a.kind != SKC_IX_DIV || b.kind != SKC_IX_MOD || a.label != b.label || a.g != g || b.g != g)
     return false;
   *out = skc_ix_dim(a.label);
   return true;
@@ -429,8 +430,7 @@ static bool is_arg(MlirValue v, MlirBlock b, int n) {
 
 static bool is_op_of(MlirValue v, const char *name, MlirOperation *op) {
   *op = producer(v);
-  return !mlirOperationIsNull(*op) && name_is(*op, name) &&
-         mlirOperationGetNumOperands(*op) == 2;
+  return !mlirOperationIsNull(*op) && name_is(*op, name) && mlirOperationGetNumOperands(*op) == 2;
 }
 
 bool skc_linalg_is_contraction(const struct skc_linalg *v) {
@@ -584,14 +584,14 @@ struct scalar_op {
 };
 
 static const struct scalar_op scalar_ops[] = {
-    {"arith.addf", SKC_EOP_ADD, 2},     {"arith.addi", SKC_EOP_ADD, 2},
-    {"arith.subf", SKC_EOP_SUB, 2},     {"arith.subi", SKC_EOP_SUB, 2},
-    {"arith.mulf", SKC_EOP_MUL, 2},     {"arith.muli", SKC_EOP_MUL, 2},
-    {"arith.divf", SKC_EOP_DIV, 2},     {"arith.maximumf", SKC_EOP_MAX, 2},
-    {"arith.maxnumf", SKC_EOP_MAX, 2},  {"arith.negf", SKC_EOP_NEG, 1},
-    {"math.exp", SKC_EOP_EXP, 1},       {"math.sqrt", SKC_EOP_SQRT, 1},
-    {"math.rsqrt", SKC_EOP_RSQRT, 1},   {"arith.select", SKC_EOP_SELECT, 3},
-    {"arith.cmpi", SKC_EOP_CMPI, 2},    {"arith.cmpf", SKC_EOP_CMPF, 2},
+    {"arith.addf", SKC_EOP_ADD, 2},    {"arith.addi", SKC_EOP_ADD, 2},
+    {"arith.subf", SKC_EOP_SUB, 2},    {"arith.subi", SKC_EOP_SUB, 2},
+    {"arith.mulf", SKC_EOP_MUL, 2},    {"arith.muli", SKC_EOP_MUL, 2},
+    {"arith.divf", SKC_EOP_DIV, 2},    {"arith.maximumf", SKC_EOP_MAX, 2},
+    {"arith.maxnumf", SKC_EOP_MAX, 2}, {"arith.negf", SKC_EOP_NEG, 1},
+    {"math.exp", SKC_EOP_EXP, 1},      {"math.sqrt", SKC_EOP_SQRT, 1},
+    {"math.rsqrt", SKC_EOP_RSQRT, 1},  {"arith.select", SKC_EOP_SELECT, 3},
+    {"arith.cmpi", SKC_EOP_CMPI, 2},   {"arith.cmpf", SKC_EOP_CMPF, 2},
     {"arith.xori", SKC_EOP_XOR, 2},
 };
 
@@ -774,7 +774,7 @@ static struct skc_node *eval_tensor_arith(struct skc_eval *e, MlirOperation op,
   for (int i = 0; i < s->nargs; ++i) {
     MlirValue x = mlirOperationGetOperand(op, i);
     a[i] = ranked_rank(mlirValueGetType(x)) == l->rank ? skc_eval_tensor(e, x, l)
-                                                        : eval_value(e, NULL, x);
+                                                       : eval_value(e, NULL, x);
     if (!a[i])
       return NULL;
   }

@@ -10,10 +10,10 @@
 #ifndef SKC_RAISE_MATCH_H
 #define SKC_RAISE_MATCH_H
 
-#include <stdbool.h>
-#include <stdint.h>
 #include "mlir-c/AffineMap.h"
 #include "mlir-c/IR.h"
+#include <stdbool.h>
+#include <stdint.h>
 
 #define SKC_MATCH_MAX_RANK 8
 #define SKC_MATCH_MAX_OPERANDS 8
@@ -23,9 +23,9 @@
 enum skc_ix_kind { SKC_IX_DIM, SKC_IX_DIV, SKC_IX_MOD, SKC_IX_ZERO };
 
 struct skc_ix {
-  int kind;    /* enum skc_ix_kind */
-  int label;   /* the logical loop label (unused for SKC_IX_ZERO) */
-  int64_t g;   /* divisor / modulus for SKC_IX_DIV and SKC_IX_MOD */
+  int kind;  /* enum skc_ix_kind */
+  int label; /* the logical loop label (unused for SKC_IX_ZERO) */
+  int64_t g; /* divisor / modulus for SKC_IX_DIV and SKC_IX_MOD */
 };
 
 struct skc_labels {
@@ -89,15 +89,36 @@ enum skc_node_kind {
 };
 
 enum skc_node_op {
-  SKC_EOP_ADD, SKC_EOP_SUB, SKC_EOP_MUL, SKC_EOP_DIV, SKC_EOP_MAX, SKC_EOP_NEG, SKC_EOP_EXP,
-  SKC_EOP_SQRT, SKC_EOP_RSQRT, SKC_EOP_SELECT, SKC_EOP_CMPI, SKC_EOP_CMPF, SKC_EOP_XOR
+  SKC_EOP_ADD,
+  SKC_EOP_SUB,
+  SKC_EOP_MUL,
+  SKC_EOP_DIV,
+  SKC_EOP_MAX,
+  SKC_EOP_NEG,
+  SKC_EOP_EXP,
+  SKC_EOP_SQRT,
+  SKC_EOP_RSQRT,
+  SKC_EOP_SELECT,
+  SKC_EOP_CMPI,
+  SKC_EOP_CMPF,
+  SKC_EOP_XOR
 };
 
 enum skc_red_kind { SKC_RED_SUM, SKC_RED_MAX };
 
 /* arith.cmpi predicates, in the order of the attribute's integer value. */
-enum skc_cmpi { SKC_CMPI_EQ, SKC_CMPI_NE, SKC_CMPI_SLT, SKC_CMPI_SLE, SKC_CMPI_SGT, SKC_CMPI_SGE, SKC_CMPI_ULT, SKC_CMPI_ULE, SKC_CMPI_UGT,
-                SKC_CMPI_UGE };
+enum skc_cmpi {
+  SKC_CMPI_EQ,
+  SKC_CMPI_NE,
+  SKC_CMPI_SLT,
+  SKC_CMPI_SLE,
+  SKC_CMPI_SGT,
+  SKC_CMPI_SGE,
+  SKC_CMPI_ULT,
+  SKC_CMPI_ULE,
+  SKC_CMPI_UGT,
+  SKC_CMPI_UGE
+};
 
 struct skc_node {
   int kind; /* enum skc_node_kind */
@@ -107,8 +128,8 @@ struct skc_node {
   struct skc_ix ix;
   int red_label;
   struct skc_node *a[3];
-  MlirValue value;       /* SKC_N_LEAF */
-  MlirOperation contract; /* SKC_N_CONTRACT */
+  MlirValue value;          /* SKC_N_LEAF */
+  MlirOperation contract;   /* SKC_N_CONTRACT */
   struct skc_labels labels; /* SKC_N_LEAF, SKC_N_CONTRACT */
 };
 

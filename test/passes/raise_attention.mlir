@@ -645,7 +645,7 @@ func.func @neg_no_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<
     %i = linalg.index 1 : index
     %j = linalg.index 2 : index
     %y = arith.mulf %x, %c : f32
-    %r = arith.addf %y, %zero : f32
+    %r = arith.mulf %y, %one : f32
     linalg.yield %r : f32
   } -> tensor<2x8x8xf32>
   %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
@@ -1233,6 +1233,70 @@ func.func @neg_decomposed_sum_wrong_dim(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4x
   %p = linalg.map { arith.divf } ins(%ex, %sb : tensor<2x8x8xf32>, tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>)
   %eo = tensor.empty() : tensor<2x8x4xf32>
   %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// Decomposed softmax whose running max starts at +inf: exp(x - inf) = 0 everywhere, 0 / 0.
+// CHECK-LABEL: func.func @neg_max_from_plus_inf
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: linalg.reduce
+// CHECK-NOT: sparsek.dense_attention
+// CHECK: return
+func.func @neg_max_from_plus_inf(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %pinf = arith.constant 0x7F800000 : f32
+  %eq = tensor.empty() : tensor<2x8x4xf32>
+  %qs = linalg.generic {indexing_maps = [affine_map<(b, n, d) -> (b, n, d)>, affine_map<(b, n, d) -> (b, n, d)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%q : tensor<2x8x4xf32>) outs(%eq : tensor<2x8x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %half : f32
+    linalg.yield %y : f32
+  } -> tensor<2x8x4xf32>
+  %ekt = tensor.empty() : tensor<2x4x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x8x4xf32>) outs(%ekt : tensor<2x4x8xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%qs, %kt : tensor<2x8x4xf32>, tensor<2x4x8xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %ok = arith.cmpi ule, %j, %i : index
+    %r = arith.select %ok, %x, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %er = tensor.empty() : tensor<2x8xf32>
+  %fm = linalg.fill ins(%pinf : f32) outs(%er : tensor<2x8xf32>) -> tensor<2x8xf32>
+  %mx = linalg.reduce ins(%m : tensor<2x8x8xf32>) outs(%fm : tensor<2x8xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %r = arith.maximumf %in, %acc : f32
+      linalg.yield %r : f32
+    }
+  %mxb = linalg.broadcast ins(%mx : tensor<2x8xf32>) outs(%es : tensor<2x8x8xf32>) dimensions = [2]
+  %sub = linalg.sub ins(%m, %mxb : tensor<2x8x8xf32>, tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ex = linalg.exp ins(%sub : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fz = linalg.fill ins(%zero : f32) outs(%er : tensor<2x8xf32>) -> tensor<2x8xf32>
+  %sum = linalg.reduce ins(%ex : tensor<2x8x8xf32>) outs(%fz : tensor<2x8xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %r = arith.addf %in, %acc : f32
+      linalg.yield %r : f32
+    }
+  %p = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i)>, affine_map<(b, i, j) -> (b, i, j)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%ex, %sum : tensor<2x8x8xf32>, tensor<2x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %d: f32, %o: f32):
+    %r = arith.divf %x, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eq : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
 }
