@@ -53,6 +53,10 @@ void skc_cg_numel_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, i
 void skc_cg_prototype(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_raw(e, "int %s(", f->name);
   int col = (int)strlen(f->name) + 5;
+  if (f->lead) {
+    skc_emit_raw(e, "%s,", f->lead);
+    col += (int)strlen(f->lead) + 1;
+  }
   for (int i = 0; i <= f->nparams; ++i) {
     char one[96];
     if (i == f->nparams)
@@ -64,7 +68,7 @@ void skc_cg_prototype(struct skc_emitter *e, const struct skc_cg_func *f) {
     if (col + w + 1 > 96) {
       skc_emit_raw(e, "\n%*s", (int)strlen(f->name) + 5, "");
       col = (int)strlen(f->name) + 5;
-    } else if (i > 0) {
+    } else if (i > 0 || f->lead) {
       skc_emit_raw(e, " ");
       col++;
     }
@@ -185,6 +189,8 @@ void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_line(e, "#include <dlpack/dlpack.h>");
   skc_emit_blank(e);
   skc_emit_line(e, "#include \"skrt/base.h\"");
+  if (m->decodes)
+    skc_emit_line(e, "#include \"skrt/kv_cache.h\"");
   skc_emit_blank(e);
   skc_emit_line(e, "#ifdef __cplusplus");
   skc_emit_line(e, "extern \"C\" {");
@@ -196,6 +202,8 @@ void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
     document_func(e, &m->funcs[i]);
     if (m->grads)
       document_backward(e, &m->grads[i]);
+    if (m->decodes)
+      skc_cg_document_decode(e, &m->decodes[i]);
   }
   skc_emit_line(e, "#ifdef __cplusplus");
   skc_emit_line(e, "}");

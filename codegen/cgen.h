@@ -57,6 +57,17 @@ void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_fun
 void skc_cg_emit_score_params(struct skc_emitter *e, const struct skc_cg_func *f,
                               const struct skc_cg_step *st, int s);
 
+/* Why f is not a single attention layer (one sparsek.score feeding one sparsek.attention whose
+ * output is the only result, every argument read once by it), or NULL when it is. */
+const char *skc_cg_single_layer(const struct skc_cg_func *f);
+
+/* --decode (emit_decode.c): the decode plan of f, its destruction, its entries (with
+ * <stem>_kv_cache_create) and their documentation. */
+bool skc_cg_decode_func_create(const struct skc_cg_func *f, struct skc_cg_func *d);
+void skc_cg_decode_func_destroy(struct skc_cg_func *d);
+void skc_cg_write_decode(struct skc_emitter *e, const struct skc_cg_func *d, int a, int s);
+void skc_cg_document_decode(struct skc_emitter *e, const struct skc_cg_func *d);
+
 /* --grad (emit_grad.c): the backward plan of f (an error when f is not one attention
  * layer), its destruction, and its entry. a, s: f's attention / score constant indices. */
 bool skc_cg_grad_func_create(const struct skc_cg_func *f, struct skc_cg_func *g);

@@ -144,6 +144,12 @@ bool skc_codegen_run(MlirOperation module, const struct skc_codegen_options *o) 
     for (int i = 0; i < m.nfuncs && ok; ++i)
       ok = skc_cg_grad_func_create(&m.funcs[i], &m.grads[i]);
   }
+  if (ok && o->sk->decode) {
+    m.decodes = calloc((size_t)m.nfuncs, sizeof *m.decodes);
+    SKC_ASSERT(m.decodes);
+    for (int i = 0; i < m.nfuncs && ok; ++i)
+      ok = skc_cg_decode_func_create(&m.funcs[i], &m.decodes[i]);
+  }
   if (ok) {
     struct skc_cg_context c = {o->input, name, pipeline, t};
     ok = emit_all(&m, &c, o->out_dir ? o->out_dir : ".", o->emit == SKC_CODEGEN_LIB);
@@ -153,6 +159,11 @@ bool skc_codegen_run(MlirOperation module, const struct skc_codegen_options *o) 
       skc_cg_grad_func_destroy(&m.grads[i]);
   free(m.grads);
   m.grads = NULL;
+  for (int i = 0; m.decodes && i < m.nfuncs; ++i)
+    if (m.decodes[i].params)
+      skc_cg_decode_func_destroy(&m.decodes[i]);
+  free(m.decodes);
+  m.decodes = NULL;
   skc_cg_plan_destroy(&m);
   return ok;
 }

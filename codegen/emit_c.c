@@ -17,23 +17,6 @@
 #include "compiler/diag.h"
 #include "dialect/sparsek.h"
 
-/* Which optional helpers the translation unit needs (unused static functions warn). */
-struct helpers {
-  bool sym, copy;
-};
-
-static void need_helpers(const struct skc_cg_module *m, struct helpers *h) {
-  memset(h, 0, sizeof *h);
-  for (int i = 0; i < m->nfuncs; ++i) {
-    const struct skc_cg_func *f = &m->funcs[i];
-    h->sym |= f->nsyms > 0;
-    for (int j = 0; j < f->nsteps; ++j) {
-      const struct skc_cg_step *s = &f->steps[j];
-      h->copy |= s->kind == SKC_STEP_COPY;
-    }
-  }
-}
-
 static void emit_sym_helper(struct skc_emitter *e) {
   skc_emit_line(e, "/* Axis `axis` of t must equal the extent of dynamic symbol `sym`, defined "
                    "by tensor `from`. */");
@@ -67,7 +50,7 @@ static void emit_score_helper(struct skc_emitter *e) {
 }
 
 static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
-                          const struct skc_cg_context *c, const struct helpers *h) {
+                          const struct skc_cg_context *c) {
   skc_cg_provenance(e, c);
   skc_emit_line(e, "/* %s.c: the entry points of lib%s (see %s.h). Each checks its DLPack "
                    "tensors, lays out", c->name, c->name, c->name);
@@ -85,6 +68,8 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_line(e, "#include \"%s\"", c->target->score_header);
   if (m->grads)
     skc_emit_line(e, "#include \"kernels/cpu_attention_bwd.h\"");
+  if (m->decodes)
+    skc_emit_line(e, "#include \"skrt/kv_cache.h\"");
   skc_emit_blank(e);
   skc_emit_line(e, "#include <stdio.h>");
   skc_emit_line(e, "#include <stdlib.h>");
@@ -99,8 +84,7 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_line(e, "static inline size_t skc_ws_round(size_t n) { return (n + SKC_WS_ALIGN - 1) "
                    "/ SKC_WS_ALIGN * SKC_WS_ALIGN; }");
   skc_emit_blank(e);
-  if (h->sym)
-    emit_sym_helper(e);
+  emit_sym_helper(e); /* static inline: no warning when unused */
   emit_score_helper(e);
 }
 
@@ -361,9 +345,7 @@ static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *
 
 void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,
                     const struct skc_cg_context *c) {
-  struct helpers h;
-  need_helpers(m, &h);
-  emit_prologue(e, m, c, &h);
+  emit_prologue(e, m, c);
   emit_constants(e, m);
   int a = 0, s = 0;
   for (int i = 0; i < m->nfuncs; ++i) {
@@ -371,5 +353,7 @@ void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,
     emit_entry(e, &m->funcs[i], &a, &s);
     if (m->grads)
       skc_cg_write_backward(e, &m->grads[i], a0, s0);
+    if (m->decodes)
+      skc_cg_write_decode(e, &m->decodes[i], a0, s0);
   }
 }

@@ -20,8 +20,7 @@
 
 enum { WS_U, WS_O, WS_LSE, WS_TAU, WS_NFREE, WS_DU, WS_COUNT };
 
-/* Why f has no backward, or NULL. */
-static const char *unsupported(const struct skc_cg_func *f) {
+const char *skc_cg_single_layer(const struct skc_cg_func *f) {
   if (f->nparams != f->nargs + 1)
     return "the attention output must be the only result";
   if (f->nsteps != 2 || f->steps[0].kind != SKC_STEP_SCORE ||
@@ -52,7 +51,7 @@ static struct skc_cg_ref drop_last(struct skc_cg_ref r) {
 }
 
 bool skc_cg_grad_func_create(const struct skc_cg_func *f, struct skc_cg_func *g) {
-  const char *why = unsupported(f);
+  const char *why = skc_cg_single_layer(f);
   if (why) {
     skc_error("--grad: cannot emit %s_backward for @%s (%s): %s", f->name, f->name, f->loc, why);
     return false;

@@ -85,6 +85,7 @@ struct skc_cg_step {
 
 struct skc_cg_func {
   char name[SKC_CG_NAME]; /* C entry name */
+  const char *lead;       /* leading C parameters before the tensors (decode), or NULL */
   char loc[160];
   struct skc_cg_param *params;
   int nparams, nargs;
@@ -101,6 +102,7 @@ struct skc_cg_module {
   struct skc_cg_func *funcs;
   int nfuncs;
   struct skc_cg_func *grads; /* --grad: the backward plan of each function, else NULL */
+  struct skc_cg_func *decodes; /* --decode: the decode-step plan of each function, else NULL */
   int64_t head_dim; /* SKK_HEAD_DIM: shared D, or 0 when attention ops differ */
   int64_t tile_q;   /* SKK_TILE_Q */
   int nattention;

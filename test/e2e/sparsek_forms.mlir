@@ -4,17 +4,20 @@
 // reference (skrt_ref_scores + skrt_ref_attention_forward): max relative error <= 1e-5.
 // --grad: each <entry>_backward against skrt_ref_attention_backward + skrt_ref_scores_backward
 // (every gradient: q, k, v, x, w_score, b_score or u_in), max relative error <= 1e-5.
+// --decode: each <entry>_decode over a KV cache (prefill chunk, then token by token, strided
+// views) reproduces the forward's outputs, max relative error <= 1e-5.
 // N = 37, 50, 29 are not multiples of the query tile (32).
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: skc %s --grad --name=forms -o %t
-// RUN: %cc -O2 -DGRAD -DENTRY=hidden_mha -DMODE=0 -DRANK=4 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/hidden_mha
+// RUN: skc %s --grad --decode --name=forms -o %t
+// RUN: %cc -O2 -DGRAD -DDECODE -DENTRY=hidden_mha -DMODE=0 -DRANK=4 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/hidden_mha
 // RUN: %t/hidden_mha 2 4 4 37 16 24 8 4 0 0 0.25 | FileCheck %s
-// RUN: %cc -O2 -DGRAD -DENTRY=keys_gqa -DMODE=1 -DRANK=4 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/keys_gqa
+// RUN: %cc -O2 -DGRAD -DDECODE -DENTRY=keys_gqa -DMODE=1 -DRANK=4 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/keys_gqa
 // RUN: %t/keys_gqa 2 4 2 37 16 0 6 3 1 0.05 0.25 | FileCheck %s
-// RUN: %cc -O2 -DGRAD -DENTRY=input_gqa -DMODE=2 -DRANK=4 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/input_gqa
+// RUN: %cc -O2 -DGRAD -DDECODE -DENTRY=input_gqa -DMODE=2 -DRANK=4 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/input_gqa
 // RUN: %t/input_gqa 1 6 2 50 8 0 5 7 0 -0.1 0.3 | FileCheck %s
-// RUN: %cc -O2 -DGRAD -DENTRY=rank3 -DMODE=1 -DRANK=3 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/rank3
+// RUN: %cc -O2 -DGRAD -DDECODE -DENTRY=rank3 -DMODE=1 -DRANK=3 -include %t/forms.h -I%skrt_include -I%dlpack_include %S/Inputs/harness.c -L%t -lforms -Wl,-rpath,%t -lm -o %t/rank3
 // RUN: %t/rank3 6 1 1 29 16 0 4 5 0 0 0.25 | FileCheck %s
+// CHECK: decode: max_rel_err={{.*}} PASS
 // CHECK: gradients: max_rel_err={{.*}} PASS
 // CHECK: max_rel_err={{.*}} PASS
 

@@ -95,5 +95,20 @@ int main(void) {
   skrt_context_create(&opts, &a.ctx);
   run("ctx", a);
   skrt_context_destroy(a.ctx);
+  /* the decode entry: no cache, and a cache made for another layer */
+  a = good();
+  st = gqa_decode(NULL, 0, &a.q, &a.k, &a.v, &a.w, &a.b, &a.o, NULL);
+  printf("decode_null: status=%d (%s) msg=%s\n", st, skrt_status_string(st), skrt_last_error());
+  struct skrt_kv_cache_config cfg = {1, B, HQ, HKV, D, 9, 3, SKRT_GATE_KV, 0.3, 0, SKRT_KV_F32,
+                                     SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache *cache = NULL;
+  skrt_kv_cache_create(&cfg, &cache);
+  st = gqa_decode(cache, 0, &a.q, &a.k, &a.v, &a.w, &a.b, &a.o, NULL);
+  printf("decode_cache: status=%d (%s) msg=%s\n", st, skrt_status_string(st), skrt_last_error());
+  skrt_kv_cache_destroy(cache);
+  gqa_kv_cache_create(1, B, 0, &cache);
+  st = gqa_decode(cache, 0, &a.q, &a.k, &a.v, &a.w, &a.b, &a.o, NULL);
+  printf("decode_ok: status=%d (%s)\n", st, skrt_status_string(st));
+  skrt_kv_cache_destroy(cache);
   return 0;
 }

@@ -13,7 +13,10 @@
  * as q, k and v with its own score weights and the scale given as a 13th argument.
  * GRAD (one layer) also calls <ENTRY>_backward with a random dout and compares every gradient
  * with skrt_ref_attention_backward + skrt_ref_scores_backward: max normalized error per
- * gradient <= 1e-5, like the forward. */
+ * gradient <= 1e-5, like the forward.
+ * DECODE also feeds the same sequence through <ENTRY>_decode over a fresh KV cache (a prefill
+ * chunk of N/3 tokens, then one token per call, all as strided views) and compares the outputs
+ * with the forward's: max relative error <= 1e-5. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +135,70 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
 }
 #endif
 
+#ifdef DECODE
+#define SKC_DCAT2(a, b) a##b
+#define SKC_DCAT(a, b) SKC_DCAT2(a, b)
+
+/* Tokens [t0, t0 + len) along axis ax of a contiguous tensor, as a strided view. */
+static DLTensor view(const DLTensor *full, int ax, int64_t t0, int64_t len, int64_t *shape,
+                     int64_t *strides) {
+  DLTensor v = *full;
+  int64_t st = 1;
+  for (int i = full->ndim - 1; i >= 0; --i) {
+    strides[i] = st;
+    st *= full->shape[i];
+    shape[i] = full->shape[i];
+  }
+  shape[ax] = len;
+  v.shape = shape;
+  v.strides = strides;
+  v.byte_offset = (uint64_t)(t0 * strides[ax]) * sizeof(float);
+  return v;
+}
+
+static int check_decode(const struct skrt_ref_shape *s, DLTensor *tq, DLTensor *tk,
+                        DLTensor *tv, DLTensor *tx, DLTensor *tw, DLTensor *tb, DLTensor *tu,
+                        const float *o_full) {
+  struct skrt_kv_cache *cache = NULL;
+  int64_t nq = s->B * s->Hq * s->N * s->D;
+  float *o = calloc((size_t)nq, sizeof *o);
+  int64_t so[4] = {0}, sh[6][4], st[6][4], ax = RANK - 2;
+  DLTensor to = *tq;
+  to.data = o;
+  int rc = SKC_DCAT(ENTRY, _kv_cache_create)(1, s->B, 0, &cache);
+  (void)so, (void)tx, (void)tw, (void)tb, (void)tu;
+  for (int64_t t0 = 0, len = s->N / 3 > 0 ? s->N / 3 : 1; rc == 0 && t0 < s->N; t0 += len, len = 1) {
+    DLTensor vq = view(tq, (int)ax, t0, len, sh[0], st[0]);
+    DLTensor vk = view(tk, (int)ax, t0, len, sh[1], st[1]);
+    DLTensor vv = view(tv, (int)ax, t0, len, sh[2], st[2]);
+    DLTensor vo = view(&to, (int)ax, t0, len, sh[3], st[3]);
+#if MODE == 0
+    DLTensor vx = view(tx, 1, t0, len, sh[4], st[4]);
+    rc = SKC_DCAT(ENTRY, _decode)(cache, 0, &vq, &vk, &vv, &vx, tw, tb, &vo, NULL);
+#elif MODE == 1
+    rc = SKC_DCAT(ENTRY, _decode)(cache, 0, &vq, &vk, &vv, tw, tb, &vo, NULL);
+#else
+    DLTensor vu = view(tu, 2, t0, len, sh[5], st[5]);
+    rc = SKC_DCAT(ENTRY, _decode)(cache, 0, &vq, &vk, &vv, &vu, &vo, NULL);
+#endif
+  }
+  skrt_kv_cache_destroy(cache);
+  if (rc != 0) {
+    printf("decode failed: status %d: %s\n", rc, skrt_last_error());
+    return 1;
+  }
+  double err = 0, mag = 0;
+  for (int64_t i = 0; i < nq; ++i) {
+    err = fmax(err, fabs((double)o[i] - o_full[i]));
+    mag = fmax(mag, fabs((double)o_full[i]));
+  }
+  double rel = err / (mag > 0 ? mag : 1);
+  printf("decode: max_rel_err=%.3g %s\n", rel, rel <= 1e-5 ? "PASS" : "FAIL");
+  free(o);
+  return rel <= 1e-5 ? 0 : 1;
+}
+#endif
+
 int main(int argc, char **argv) {
   if (argc < 12) {
     fprintf(stderr, "usage: harness B Hq Hkv N D F k w gate slope scale [seed]\n");
@@ -214,6 +281,10 @@ int main(int argc, char **argv) {
     mag = fmax(mag, fabs(ref[i]));
   }
   double rel = err / (mag > 0 ? mag : 1);
+#ifdef DECODE
+  if (check_decode(&s, &tq, &tk, &tv, &tx, &tw, &tb, &tu, o) != 0)
+    return 1;
+#endif
 #ifdef GRAD
   if (check_grads(&s, &c, dq, dk, dv, dx, dw, db, du, u, &tq, &tk, &tv, &tx, &tw, &tb, &tu) != 0)
     return 1;
