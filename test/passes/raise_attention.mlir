@@ -431,6 +431,49 @@ func.func @rank3_dynamic_scale_qk_exp_sum(%q: tensor<2x?x4xf32>, %k: tensor<2x?x
 
 // -----
 
+// Rank 3, Q.K^T as a linalg.generic contraction, K scaled by linalg.map { mulf } with a
+// dense splat tensor and Q divided by linalg.map { divf } (scale 0.5 / 2), causal select to
+// the lowest f32, linalg.softmax.
+// CHECK-LABEL: func.func @rank3_generic_map_scales
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x8x4xf32>, %[[K:.*]]: tensor<2x8x4xf32>, %[[V:.*]]: tensor<2x8x4xf32>)
+// CHECK-NEXT: %[[O:.*]] = "sparsek.dense_attention"(%[[Q]], %[[K]], %[[V]]) {causal = true, scale = 2.500000e-01 : f64}
+// CHECK-NEXT: return %[[O]]
+func.func @rank3_generic_map_scales(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347e+38 : f32
+  %half = arith.constant dense<0.5> : tensor<2x8x4xf32>
+  %two = arith.constant dense<2.0> : tensor<2x8x4xf32>
+  %ed = tensor.empty() : tensor<2x8x4xf32>
+  %ks = linalg.map { arith.mulf } ins(%k, %half : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%ed : tensor<2x8x4xf32>)
+  %qs = linalg.map { arith.divf } ins(%q, %two : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%ed : tensor<2x8x4xf32>)
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(b, i, j, d) -> (b, i, d)>, affine_map<(b, i, j, d) -> (b, j, d)>, affine_map<(b, i, j, d) -> (b, i, j)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%qs, %ks : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %gt = arith.cmpi ugt, %j, %i : index
+    %r = arith.select %gt, %lowest, %x : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%ed : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
 // The attention weights have a second use (returned): the dense op replaces P.V, the
 // softmax chain stays for the other use.
 // CHECK-LABEL: func.func @weights_also_returned
