@@ -49,6 +49,8 @@ void skc_cg_ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, con
 /* `{ skrt_dl_check(...); dynamic extents }` of parameter i; defined[sym] tracks symbols. */
 void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f, int i,
                              bool *defined);
+/* The entry's prototype, `{`, status, dynamic extents and every parameter check. */
+void skc_cg_emit_entry_open(struct skc_emitter *e, const struct skc_cg_func *f);
 /* ws_off[], ws_size and the aligned allocation of f's workspace buffers. */
 void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f);
 /* Declares and fills `struct skrt_attn_params p` / `struct skk_score_params sp`. */

@@ -295,6 +295,22 @@ static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
                 src->name, numel, dst->dtype.bits / 8);
 }
 
+void skc_cg_emit_entry_open(struct skc_emitter *e, const struct skc_cg_func *f) {
+  skc_cg_prototype(e, f);
+  skc_emit_raw(e, " {\n");
+  e->indent++;
+  skc_emit_line(e, "int st = SKRT_OK;");
+  for (int i = 0; i < f->nsyms; ++i)
+    skc_emit_line(e, "int64_t %s = 0;", f->syms[i].name);
+  skc_emit_line(e, "skrt_clear_error();");
+  bool defined[SKC_CG_MAX_RANK * 64] = {false};
+  SKC_ASSERT(f->nsyms <= SKC_CG_MAX_RANK * 64);
+  for (int i = 0; i < f->nparams; ++i)
+    skc_cg_emit_check_param(e, f, i, defined);
+  for (int i = 0; i < f->nsyms; ++i)
+    skc_emit_line(e, "(void)%s;", f->syms[i].name);
+}
+
 void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_line(e, "size_t ws_off[%d], ws_size = 0;", f->nbuffers ? f->nbuffers : 1);
   for (int i = 0; i < f->nbuffers; ++i) {
@@ -314,19 +330,7 @@ void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
 
 static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *a, int *s) {
   skc_emit_line(e, "/* @%s (%s) */", f->name, f->loc);
-  skc_cg_prototype(e, f);
-  skc_emit_raw(e, " {\n");
-  e->indent++;
-  skc_emit_line(e, "int st = SKRT_OK;");
-  for (int i = 0; i < f->nsyms; ++i)
-    skc_emit_line(e, "int64_t %s = 0;", f->syms[i].name);
-  skc_emit_line(e, "skrt_clear_error();");
-  bool defined[SKC_CG_MAX_RANK * 64] = {false};
-  SKC_ASSERT(f->nsyms <= SKC_CG_MAX_RANK * 64);
-  for (int i = 0; i < f->nparams; ++i)
-    skc_cg_emit_check_param(e, f, i, defined);
-  for (int i = 0; i < f->nsyms; ++i)
-    skc_emit_line(e, "(void)%s;", f->syms[i].name);
+  skc_cg_emit_entry_open(e, f);
   skc_cg_emit_workspace(e, f);
   for (int i = 0; i < f->nsteps; ++i) {
     const struct skc_cg_step *st = &f->steps[i];

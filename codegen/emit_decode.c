@@ -239,18 +239,7 @@ void skc_cg_write_decode(struct skc_emitter *e, const struct skc_cg_func *d, int
   heads(d, B, Hq, Hkv, D, sizeof B);
   emit_cache_create(e, d, a);
   skc_emit_line(e, "/* @%s decode step (%s): S12 over the KV cache */", d->name, d->loc);
-  skc_cg_prototype(e, d);
-  skc_emit_raw(e, " {\n");
-  e->indent++;
-  skc_emit_line(e, "int st = SKRT_OK;");
-  for (int i = 0; i < d->nsyms; ++i)
-    skc_emit_line(e, "int64_t %s = 0;", d->syms[i].name);
-  skc_emit_line(e, "skrt_clear_error();");
-  bool defined[SKC_CG_MAX_RANK * 64] = {false};
-  for (int i = 0; i < d->nparams; ++i)
-    skc_cg_emit_check_param(e, d, i, defined);
-  for (int i = 0; i < d->nsyms; ++i)
-    skc_emit_line(e, "(void)%s;", d->syms[i].name);
+  skc_cg_emit_entry_open(e, d);
   emit_cache_check(e, d, a);
   for (int i = 0; i < d->nparams; ++i)
     if (d->params[i].strided) {

@@ -155,18 +155,7 @@ static void emit_scores_backward(struct skc_emitter *e, const struct skc_cg_func
 
 void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a, int s) {
   skc_emit_line(e, "/* @%s backward (%s): recompute the forward, then S11 */", g->name, g->loc);
-  skc_cg_prototype(e, g);
-  skc_emit_raw(e, " {\n");
-  e->indent++;
-  skc_emit_line(e, "int st = SKRT_OK;");
-  for (int i = 0; i < g->nsyms; ++i)
-    skc_emit_line(e, "int64_t %s = 0;", g->syms[i].name);
-  skc_emit_line(e, "skrt_clear_error();");
-  bool defined[SKC_CG_MAX_RANK * 64] = {false};
-  for (int i = 0; i < g->nparams; ++i)
-    skc_cg_emit_check_param(e, g, i, defined);
-  for (int i = 0; i < g->nsyms; ++i)
-    skc_emit_line(e, "(void)%s;", g->syms[i].name);
+  skc_cg_emit_entry_open(e, g);
   skc_cg_emit_workspace(e, g);
   const struct skc_cg_step *sc = &g->steps[0];
   skc_emit_line(e, "/* score %d (%s): S5 */", sc->inst, sc->loc);
