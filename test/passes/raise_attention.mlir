@@ -474,6 +474,55 @@ func.func @rank3_generic_map_scales(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>
 
 // -----
 
+// Rank 3, the PyTorch tril pattern: a boolean (N, N) keep-mask built in-graph by comparing an
+// arange with itself (i >= j), used by a select to -inf; scores scaled by arith.mulf on
+// tensors with a dense splat.
+// CHECK-LABEL: func.func @rank3_arange_bool_mask
+// CHECK-NEXT: %[[O:.*]] = "sparsek.dense_attention"(%arg0, %arg1, %arg2) {causal = true, scale = 5.000000e-01 : f64}
+// CHECK-NEXT: return %[[O]]
+func.func @rank3_arange_bool_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %scale = arith.constant dense<0.5> : tensor<2x8x8xf32>
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %ss = arith.mulf %s, %scale : tensor<2x8x8xf32>
+  %ea = tensor.empty() : tensor<8xi64>
+  %ar = linalg.generic {indexing_maps = [affine_map<(n) -> (n)>], iterator_types = ["parallel"]} outs(%ea : tensor<8xi64>) {
+  ^bb0(%o: i64):
+    %n = linalg.index 0 : index
+    %c = arith.index_cast %n : index to i64
+    linalg.yield %c : i64
+  } -> tensor<8xi64>
+  %eb = tensor.empty() : tensor<8x8xi1>
+  %keep = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                          iterator_types = ["parallel", "parallel"]}
+      ins(%ar, %ar : tensor<8xi64>, tensor<8xi64>) outs(%eb : tensor<8x8xi1>) {
+  ^bb0(%a: i64, %b: i64, %o: i1):
+    %c = arith.cmpi sge, %a, %b : i64
+    linalg.yield %c : i1
+  } -> tensor<8x8xi1>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%ss, %keep : tensor<2x8x8xf32>, tensor<8x8xi1>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %kp: i1, %o: f32):
+    %r = arith.select %kp, %x, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
 // The attention weights have a second use (returned): the dense op replaces P.V, the
 // softmax chain stays for the other use.
 // CHECK-LABEL: func.func @weights_also_returned
