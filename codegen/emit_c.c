@@ -307,8 +307,14 @@ void skc_cg_emit_entry_open(struct skc_emitter *e, const struct skc_cg_func *f) 
   SKC_ASSERT(f->nsyms <= SKC_CG_MAX_RANK * 64);
   for (int i = 0; i < f->nparams; ++i)
     skc_cg_emit_check_param(e, f, i, defined);
+  if (!f->nsyms)
+    return;
+  char empty[512] = "";
   for (int i = 0; i < f->nsyms; ++i)
-    skc_emit_line(e, "(void)%s;", f->syms[i].name);
+    snprintf(empty + strlen(empty), sizeof empty - strlen(empty), "%s%s == 0", i ? " || " : "",
+             f->syms[i].name);
+  skc_emit_line(e, "if (%s)", empty);
+  skc_emit_line(e, "  return SKRT_OK; /* empty tensors: nothing to compute */");
 }
 
 void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {

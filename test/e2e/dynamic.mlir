@@ -27,6 +27,7 @@
 // BAD-NEXT: strides: status=3 (shape mismatch) msg=argument 'out': stride of dimension 3 is 8, expected 1 (the last dimension must be contiguous)
 // BAD-NEXT: nonfinite: status=6 (non-finite value) msg=gqa: score 0 (dynamic.mlir:{{[0-9]+}}:8): score u[b=0, h=1, j=0] is inf
 // BAD-NEXT: nan_key: status=6 (non-finite value) msg=gqa: score 0 (dynamic.mlir:{{[0-9]+}}:8): score u[b=0, h=0, j=0] is nan
+// BAD-NEXT: empty: status=0 (ok)
 // BAD-NEXT: ctx: status=0 (ok)
 // BAD-NEXT: decode_null: status=1 (null pointer) msg=gqa_decode: cache is NULL
 // BAD-NEXT: decode_cache: status=2 (invalid argument) msg=gqa_decode: the cache (B 2, Hq 4, Hkv 2, D 8, k 9, window 3, gate 0, scale 0.3) was not made for this layer (B 2, Hq 4, Hkv 2, D 8, k 4, window 3, gate 0, scale 0.3); use gqa_kv_cache_create

@@ -91,6 +91,10 @@ int main(void) {
   k[3] = NAN;
   run("nan_key", a);
   k[3] = 0;
+  int64_t s0[4] = {B, HQ, 0, D}, s0k[4] = {B, HKV, 0, D};
+  a.q = tensor(q, 4, s0), a.k = tensor(k, 4, s0k), a.v = tensor(v, 4, s0k), a.o = tensor(o, 4, s0);
+  run("empty", a);
+  a = good();
   struct skrt_context_options opts = {1, NULL};
   skrt_context_create(&opts, &a.ctx);
   run("ctx", a);
