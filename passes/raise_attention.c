@@ -117,16 +117,37 @@ static struct av score_mask(struct av s, struct av mask) {
   return s;
 }
 
+static struct av av_mask(double u, double m) {
+  return (struct av){.kind = AV_MASK, .u = u, .m = m};
+}
+
 static struct av av_add(struct av x, struct av y) {
   if (x.kind == AV_CONST && y.kind == AV_CONST)
     return av_const(x.c + y.c);
+  if (x.kind == AV_MASK && y.kind == AV_CONST)
+    return av_mask(x.u + y.c, x.m + y.c);
+  if (x.kind == AV_CONST && y.kind == AV_MASK)
+    return av_mask(x.c + y.u, x.c + y.m);
   if (x.kind == AV_MASK && y.kind == AV_SCORE)
     return score_mask(y, x);
   if (x.kind == AV_SCORE && y.kind == AV_MASK)
     return score_mask(x, y);
   if (x.kind == AV_MASK && y.kind == AV_MASK)
-    return (struct av){.kind = AV_MASK, .u = x.u + y.u, .m = x.m + y.m};
+    return av_mask(x.u + y.u, x.m + y.m);
   return lin_sum(x, y, 1);
+}
+
+static struct av av_neg(struct av x) {
+  if (x.kind == AV_CONST)
+    return av_const(-x.c);
+  return x.kind == AV_MASK ? av_mask(-x.u, -x.m) : bad;
+}
+
+static struct av av_sub(struct av x, struct av y) {
+  if ((x.kind == AV_CONST || x.kind == AV_MASK || x.kind == AV_SCORE) &&
+      (y.kind == AV_CONST || y.kind == AV_MASK))
+    return av_add(x, av_neg(y));
+  return lin_sum(x, y, -1);
 }
 
 /* x * c for c > 0 (a negative factor would turn -inf into +inf). */
@@ -149,6 +170,10 @@ static struct av av_scale(struct av x, double c) {
 static struct av av_mul(struct av x, struct av y) {
   if (x.kind == AV_CONST && y.kind == AV_CONST)
     return av_const(x.c * y.c);
+  if (x.kind == AV_CONST && y.kind == AV_MASK)
+    return av_mask(x.c * y.u, x.c * y.m); /* a mask may be scaled by any sign */
+  if (x.kind == AV_MASK && y.kind == AV_CONST)
+    return av_mask(x.u * y.c, x.m * y.c);
   if (y.kind == AV_CONST)
     return av_scale(x, y.c);
   if (x.kind == AV_CONST)
@@ -159,6 +184,8 @@ static struct av av_mul(struct av x, struct av y) {
 static struct av av_div(struct av x, struct av y) {
   if (y.kind != AV_CONST || y.c == 0)
     return bad;
+  if (x.kind == AV_MASK)
+    return av_mask(x.u / y.c, x.m / y.c);
   return x.kind == AV_CONST ? av_const(x.c / y.c) : av_scale(x, 1.0 / y.c);
 }
 
@@ -224,11 +251,22 @@ static struct av av_select(struct av p, struct av x, struct av y) {
 
 static struct av interp(const struct skc_node *n, const struct attn_labels *L);
 
+/* A boolean j > i (or j <= i) as a number: `one` where it holds, 0 elsewhere. */
+static struct av av_to_float(struct av x, double one) {
+  if (x.kind == AV_CONST || x.kind == AV_MASK)
+    return x;
+  if (x.kind != AV_PRED || !((x.le && x.t == 0) || (!x.le && x.t == 1)))
+    return bad;
+  return x.le ? av_mask(one, 0) : av_mask(0, one);
+}
+
 static struct av av_unary(int op, struct av x) {
+  if (op == SKC_EOP_NEG)
+    return av_neg(x);
+  if (op == SKC_EOP_UITOFP || op == SKC_EOP_SITOFP)
+    return av_to_float(x, op == SKC_EOP_UITOFP ? 1 : -1);
   if (x.kind != AV_CONST)
     return bad;
-  if (op == SKC_EOP_NEG)
-    return av_const(-x.c);
   if (x.c < 0)
     return bad;
   return av_const(op == SKC_EOP_SQRT ? sqrt(x.c) : op == SKC_EOP_RSQRT ? 1 / sqrt(x.c) : NAN);
@@ -241,14 +279,14 @@ static struct av interp_op(const struct skc_node *n, const struct attn_labels *L
   case SKC_EOP_ADD:
     return av_add(x, y);
   case SKC_EOP_SUB:
-    if (x.kind == AV_CONST && y.kind == AV_CONST)
-      return av_const(x.c - y.c);
-    return lin_sum(x, y, -1);
+    return av_sub(x, y);
   case SKC_EOP_MUL:
     return av_mul(x, y);
   case SKC_EOP_DIV:
     return av_div(x, y);
   case SKC_EOP_NEG:
+  case SKC_EOP_UITOFP:
+  case SKC_EOP_SITOFP:
   case SKC_EOP_SQRT:
   case SKC_EOP_RSQRT:
     return av_unary(n->op, x);

@@ -584,15 +584,16 @@ struct scalar_op {
 };
 
 static const struct scalar_op scalar_ops[] = {
-    {"arith.addf", SKC_EOP_ADD, 2},    {"arith.addi", SKC_EOP_ADD, 2},
-    {"arith.subf", SKC_EOP_SUB, 2},    {"arith.subi", SKC_EOP_SUB, 2},
-    {"arith.mulf", SKC_EOP_MUL, 2},    {"arith.muli", SKC_EOP_MUL, 2},
-    {"arith.divf", SKC_EOP_DIV, 2},    {"arith.maximumf", SKC_EOP_MAX, 2},
-    {"arith.maxnumf", SKC_EOP_MAX, 2}, {"arith.negf", SKC_EOP_NEG, 1},
-    {"math.exp", SKC_EOP_EXP, 1},      {"math.sqrt", SKC_EOP_SQRT, 1},
-    {"math.rsqrt", SKC_EOP_RSQRT, 1},  {"arith.select", SKC_EOP_SELECT, 3},
-    {"arith.cmpi", SKC_EOP_CMPI, 2},   {"arith.cmpf", SKC_EOP_CMPF, 2},
-    {"arith.xori", SKC_EOP_XOR, 2},
+    {"arith.addf", SKC_EOP_ADD, 2},     {"arith.addi", SKC_EOP_ADD, 2},
+    {"arith.subf", SKC_EOP_SUB, 2},     {"arith.subi", SKC_EOP_SUB, 2},
+    {"arith.mulf", SKC_EOP_MUL, 2},     {"arith.muli", SKC_EOP_MUL, 2},
+    {"arith.divf", SKC_EOP_DIV, 2},     {"arith.maximumf", SKC_EOP_MAX, 2},
+    {"arith.maxnumf", SKC_EOP_MAX, 2},  {"arith.negf", SKC_EOP_NEG, 1},
+    {"math.exp", SKC_EOP_EXP, 1},       {"math.sqrt", SKC_EOP_SQRT, 1},
+    {"math.rsqrt", SKC_EOP_RSQRT, 1},   {"arith.select", SKC_EOP_SELECT, 3},
+    {"arith.cmpi", SKC_EOP_CMPI, 2},    {"arith.cmpf", SKC_EOP_CMPF, 2},
+    {"arith.xori", SKC_EOP_XOR, 2},     {"arith.uitofp", SKC_EOP_UITOFP, 1},
+    {"arith.extui", SKC_EOP_UITOFP, 1}, {"arith.sitofp", SKC_EOP_SITOFP, 1},
 };
 
 static const struct scalar_op *find_scalar_op(MlirOperation op) {

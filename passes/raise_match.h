@@ -101,7 +101,9 @@ enum skc_node_op {
   SKC_EOP_SELECT,
   SKC_EOP_CMPI,
   SKC_EOP_CMPF,
-  SKC_EOP_XOR
+  SKC_EOP_XOR,
+  SKC_EOP_UITOFP, /* also extui: a boolean reads as 1 */
+  SKC_EOP_SITOFP  /* a boolean (i1) reads as -1 */
 };
 
 enum skc_red_kind { SKC_RED_SUM, SKC_RED_MAX };

@@ -523,6 +523,51 @@ func.func @rank3_arange_bool_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, 
 
 // -----
 
+// Rank 3, the BERT-style float mask: (1 - float(i >= j)) * lowest, added to the scores.
+// CHECK-LABEL: func.func @rank3_bert_float_mask
+// CHECK-NEXT: %[[O:.*]] = "sparsek.dense_attention"(%arg0, %arg1, %arg2) {causal = true, scale = 5.000000e-01 : f64}
+// CHECK-NEXT: return %[[O]]
+func.func @rank3_bert_float_mask(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %lowest = arith.constant -3.40282347e+38 : f32
+  %two = arith.constant dense<2.0> : tensor<2x8x8xf32>
+  %es = tensor.empty() : tensor<2x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(b, i, j, d) -> (b, i, d)>,
+      affine_map<(b, i, j, d) -> (b, j, d)>,
+      affine_map<(b, i, j, d) -> (b, i, j)>]
+      ins(%q, %k : tensor<2x8x4xf32>, tensor<2x8x4xf32>) outs(%fs : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sd = arith.divf %s, %two : tensor<2x8x8xf32>
+  %em = tensor.empty() : tensor<8x8xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      outs(%em : tensor<8x8xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %keep = arith.cmpi uge, %i, %j : index
+    %kf = arith.uitofp %keep : i1 to f32
+    %drop = arith.subf %one, %kf : f32
+    %r = arith.mulf %drop, %lowest : f32
+    linalg.yield %r : f32
+  } -> tensor<8x8xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(b, i, j) -> (b, i, j)>, affine_map<(b, i, j) -> (i, j)>, affine_map<(b, i, j) -> (b, i, j)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%sd, %mask : tensor<2x8x8xf32>, tensor<8x8xf32>) outs(%es : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %r = arith.addf %x, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<2x8x8xf32>) outs(%es : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %eo = tensor.empty() : tensor<2x8x4xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%fo : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
 // The attention weights have a second use (returned): the dense op replaces P.V, the
 // softmax chain stays for the other use.
 // CHECK-LABEL: func.func @weights_also_returned
