@@ -48,8 +48,15 @@ class Skc:
     def __init__(self, path):
         self.lib = C.CDLL(path)
         for fn in ("skrt_cuda_attention_forward", "skrt_cuda_attention_backward",
-                   "skrt_cuda_select"):
+                   "skrt_cuda_select", "skrt_cuda_plan_create",
+                   "skrt_cuda_attention_forward_planned", "skrt_cuda_attention_backward_planned"):
             getattr(self.lib, fn).restype = C.c_int
+        self.lib.skrt_cuda_plan_destroy.argtypes = [C.c_void_p]
+        self.lib.skrt_cuda_attention_forward_planned.argtypes = [C.c_void_p, C.c_void_p,
+                                                                 C.c_int, C.c_void_p]
+        self.lib.skrt_cuda_attention_backward_planned.argtypes = [C.c_void_p, C.c_void_p,
+                                                                  C.c_void_p, C.c_int,
+                                                                  C.c_void_p]
         self.lib.skrt_last_error.restype = C.c_char_p
         self.lib.skrt_cuda_set_check_finite(0)  # no host sync inside timed calls
 
@@ -76,6 +83,19 @@ class Skc:
         g = AttnGrads(dout.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(),
                       du.data_ptr())
         self.check(self.lib.skrt_cuda_attention_backward(C.byref(p), C.byref(g), BF16, None))
+
+    def fwdbwd(self, p, dout, dq, dk, dv, du):
+        """A training step: one selection (plan) shared by the forward and the backward."""
+        pl = C.c_void_p()
+        self.check(self.lib.skrt_cuda_plan_create(C.byref(p), None, C.byref(pl)))
+        g = AttnGrads(dout.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(),
+                      du.data_ptr())
+        try:
+            self.check(self.lib.skrt_cuda_attention_forward_planned(pl, C.byref(p), BF16, None))
+            self.check(self.lib.skrt_cuda_attention_backward_planned(pl, C.byref(p), C.byref(g),
+                                                                     BF16, None))
+        finally:
+            self.lib.skrt_cuda_plan_destroy(pl)
 
     def select(self, p, B, Hkv, N):
         tau = torch.empty(B, Hkv, N, device="cuda", dtype=torch.float32)
@@ -157,8 +177,10 @@ def run_config(skc, cfg, N, K, W, engines, check):
     if check:
         tau, se = skc.select(p, B, Hkv, N)
         skc.forward(p)
-        skc.backward(p, dout, dq, dk, dv, du)
+        o1 = o.clone()
+        skc.fwdbwd(p, dout, dq, dk, dv, du)  # the planned path must give the same output
         torch.cuda.synchronize()
+        assert torch.equal(o1, o), "planned forward differs from the plain forward"
         qr, kr, vr = (t.float().requires_grad_() for t in (q, k, v))
         ref, on = dense_reference(qr, kr, vr, u, tau, se, K, W)
         ref.backward(dout.float())
@@ -182,7 +204,7 @@ def run_config(skc, cfg, N, K, W, engines, check):
     dense = 2.0 * N * N * D * Hq
     if "skc" in engines:
         t_f = median_ms(lambda: skc.forward(p))
-        t_fb = median_ms(lambda: (skc.forward(p), skc.backward(p, dout, dq, dk, dv, du)))
+        t_fb = median_ms(lambda: skc.fwdbwd(p, dout, dq, dk, dv, du))
         res["skc"] = {"fwd_ms": t_f, "fwdbwd_ms": t_fb, "fwd_tflops": fw / t_f / 1e9,
                       "fwdbwd_tflops": 3.5 * fw / t_fb / 1e9}
     if "sdpa" in engines:
@@ -229,7 +251,7 @@ def profile(skc, cfg, N, K, W):
     lse = torch.empty(1, Hq, N, device="cuda", dtype=torch.float32)
     p = skc.params(q, k, v, u, o, lse, K, W)
     dq, dk, dv, du = (torch.empty_like(t) for t in (q, k, v, u))
-    run = lambda: (skc.forward(p), skc.backward(p, dout, dq, dk, dv, du))
+    run = lambda: skc.fwdbwd(p, dout, dq, dk, dv, du)
     run()
     torch.cuda.synchronize()
     from torch.profiler import ProfilerActivity, profile as prof

@@ -5,6 +5,8 @@
  * kernels/cuda_attn_simple.cuh for fp32. */
 #include <cuda_runtime.h>
 
+#include <new>
+
 #include <cub/device/device_radix_sort.cuh>
 
 #include "kernels/cuda_attn_mma.cuh"
@@ -28,12 +30,16 @@ int64_t g_select_cap = 0;
                         cudaGetErrorString(e_));                                                   \
   } while (0)
 
+} // namespace
+
 /* Stream-ordered scratch: every allocation of one call, released together. */
 struct scratch {
   cudaStream_t st;
   void *ptr[24];
   int n;
 };
+
+namespace {
 
 int scratch_alloc(scratch *w, size_t bytes, void **out) {
   if (w->n >= 24)
@@ -251,9 +257,7 @@ int dispatch_bwd(int64_t D, const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
   }
 }
 
-int forward(const struct skrt_attn_params *p, int dtype, scratch *w) {
-  skrt_cuda_sel sel;
-  SKRT_TRY(run_select(p, w, &sel));
+int forward_sel(const skrt_cuda_sel &sel, const struct skrt_attn_params *p, int dtype, scratch *w) {
   skrt_cuda_layer L = layer_of(p, (float *)p->lse);
   if (!L.lse)
     SKRT_TRY(alloc_n(w, &L.lse, p->B * p->Hq * p->N));
@@ -294,13 +298,8 @@ int backward_typed(const struct skrt_attn_params *p, const struct skrt_attn_grad
   return SKRT_OK;
 }
 
-int backward(const struct skrt_attn_params *p, const struct skrt_attn_grads *g, int dtype,
-             scratch *w) {
-  skrt_cuda_sel sel;
-  struct skrt_attn_params q = *p;
-  q.tau = nullptr; /* recomputed into scratch; the saved copy is left as it is */
-  q.nfree = nullptr;
-  SKRT_TRY(run_select(&q, w, &sel));
+int backward_sel(const skrt_cuda_sel &sel, const struct skrt_attn_params *p,
+                 const struct skrt_attn_grads *g, int dtype, scratch *w) {
   switch (dtype) {
   case SKRT_CUDA_F32:
     return backward_typed<float>(p, g, w, sel);
@@ -311,30 +310,116 @@ int backward(const struct skrt_attn_params *p, const struct skrt_attn_grads *g, 
   }
 }
 
+int check_grads(const struct skrt_attn_params *p, const struct skrt_attn_grads *g, const char *fn) {
+  if (!g || !g->dout || !g->dq || !g->dk || !g->dv || !g->du || !p->lse)
+    return skrt_error(SKRT_ERR_NULL, "%s: a gradient or lse is NULL", fn);
+  return SKRT_OK;
+}
+
 cudaStream_t stream_of(struct skrt_context *ctx) {
   return (cudaStream_t)skrt_context_cuda_stream(ctx);
 }
 
 } // namespace
 
+/* A selection computed once and shared by a forward and its backward. */
+struct skrt_cuda_plan {
+  scratch w;
+  skrt_cuda_sel sel;
+  int64_t B, Hkv, N, k, win;
+  const void *u;
+};
+
+namespace {
+
+int check_plan(const skrt_cuda_plan *pl, const struct skrt_attn_params *p, const char *fn) {
+  if (!pl)
+    return skrt_error(SKRT_ERR_NULL, "%s: plan is NULL", fn);
+  if (pl->B != p->B || pl->Hkv != p->Hkv || pl->N != p->N || pl->k != p->topk ||
+      pl->win != p->window || pl->u != p->u)
+    return skrt_error(SKRT_ERR_ARG, "%s: params do not match the plan (B, Hkv, N, k, w, u)", fn);
+  return SKRT_OK;
+}
+
+} // namespace
+
+extern "C" int skrt_cuda_plan_create(const struct skrt_attn_params *p, struct skrt_context *ctx,
+                                     struct skrt_cuda_plan **out) {
+  if (!out)
+    return skrt_error(SKRT_ERR_NULL, "skrt_cuda_plan_create: out is NULL");
+  *out = nullptr;
+  SKRT_TRY(check_params(p, SKRT_CUDA_F32, "skrt_cuda_plan_create"));
+  skrt_cuda_plan *pl = new (std::nothrow) skrt_cuda_plan{};
+  if (!pl)
+    return skrt_error(SKRT_ERR_NOMEM, "skrt_cuda_plan_create: out of memory");
+  pl->w = scratch{stream_of(ctx), {}, 0};
+  int r = run_select(p, &pl->w, &pl->sel);
+  if (r != SKRT_OK) {
+    scratch_free(&pl->w);
+    delete pl;
+    return r;
+  }
+  pl->B = p->B;
+  pl->Hkv = p->Hkv;
+  pl->N = p->N;
+  pl->k = p->topk;
+  pl->win = p->window;
+  pl->u = p->u;
+  *out = pl;
+  return SKRT_OK;
+}
+
+extern "C" void skrt_cuda_plan_destroy(struct skrt_cuda_plan *plan) {
+  if (!plan)
+    return;
+  scratch_free(&plan->w);
+  delete plan;
+}
+
+extern "C" int skrt_cuda_attention_forward_planned(const struct skrt_cuda_plan *plan,
+                                                   const struct skrt_attn_params *p, int dtype,
+                                                   struct skrt_context *ctx) {
+  SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_forward_planned"));
+  SKRT_TRY(check_plan(plan, p, "skrt_cuda_attention_forward_planned"));
+  scratch w{stream_of(ctx), {}, 0};
+  int r = forward_sel(plan->sel, p, dtype, &w);
+  scratch_free(&w);
+  return r;
+}
+
+extern "C" int skrt_cuda_attention_backward_planned(const struct skrt_cuda_plan *plan,
+                                                    const struct skrt_attn_params *p,
+                                                    const struct skrt_attn_grads *g, int dtype,
+                                                    struct skrt_context *ctx) {
+  SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_backward_planned"));
+  SKRT_TRY(check_plan(plan, p, "skrt_cuda_attention_backward_planned"));
+  SKRT_TRY(check_grads(p, g, "skrt_cuda_attention_backward_planned"));
+  scratch w{stream_of(ctx), {}, 0};
+  int r = backward_sel(plan->sel, p, g, dtype, &w);
+  scratch_free(&w);
+  return r;
+}
+
 extern "C" int skrt_cuda_attention_forward(const struct skrt_attn_params *p, int dtype,
                                            struct skrt_context *ctx) {
-  SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_forward"));
-  scratch w{stream_of(ctx), {}, 0};
-  int r = forward(p, dtype, &w);
-  scratch_free(&w);
+  struct skrt_cuda_plan *plan;
+  SKRT_TRY(skrt_cuda_plan_create(p, ctx, &plan));
+  int r = skrt_cuda_attention_forward_planned(plan, p, dtype, ctx);
+  skrt_cuda_plan_destroy(plan);
   return r;
 }
 
 extern "C" int skrt_cuda_attention_backward(const struct skrt_attn_params *p,
                                             const struct skrt_attn_grads *g, int dtype,
                                             struct skrt_context *ctx) {
-  SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_backward"));
-  if (!g || !g->dout || !g->dq || !g->dk || !g->dv || !g->du || !p->lse)
-    return skrt_error(SKRT_ERR_NULL, "skrt_cuda_attention_backward: a gradient or lse is NULL");
-  scratch w{stream_of(ctx), {}, 0};
-  int r = backward(p, g, dtype, &w);
-  scratch_free(&w);
+  SKRT_TRY(check_grads(p, g, "skrt_cuda_attention_backward"));
+  struct skrt_attn_params q = *p;
+  q.tau = nullptr; /* recomputed; the forward's saved copy is left as it is */
+  q.nfree = nullptr;
+  struct skrt_cuda_plan *plan;
+  SKRT_TRY(skrt_cuda_plan_create(&q, ctx, &plan));
+  int r = skrt_cuda_attention_backward_planned(plan, p, g, dtype, ctx);
+  skrt_cuda_plan_destroy(plan);
   return r;
 }
 

@@ -166,10 +166,18 @@ struct skrt_rows {
   bool ok[2];   /* i < N; padded rows attend nothing */
 };
 
-/* S = Q K^T for this warp's 16 rows and the 64 keys of buffer buf. */
+/* Four 8x8 b16 matrices; lane l addresses the row of matrix l / 8. */
+__device__ __forceinline__ void skrt_ldsm_x4(uint32_t r[4], const void *p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(skrt_smem_addr(p)));
+}
+
+/* S = Q K^T for this warp's 16 rows and the 64 keys of Ks (ldmatrix fragments). */
 template <typename T, int D>
 __device__ __forceinline__ void skrt_qk(float s[8][4], const T *Qs, const T *Ks, int r0) {
   constexpr int SD = D + 8;
+  int lane = threadIdx.x % 32, mi = lane / 8, rr = lane % 8;
 #pragma unroll
   for (int nt = 0; nt < 8; ++nt)
 #pragma unroll
@@ -178,23 +186,52 @@ __device__ __forceinline__ void skrt_qk(float s[8][4], const T *Qs, const T *Ks,
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk) {
     uint32_t a[4];
-    skrt_frag_a(a, Qs, SD, r0, kk * 16);
+    skrt_ldsm_x4(a, Qs + (r0 + rr + (mi % 2) * 8) * SD + kk * 16 + (mi / 2) * 8);
 #pragma unroll
-    for (int nt = 0; nt < 8; ++nt) {
-      uint32_t b0, b1;
-      skrt_frag_bt(b0, b1, Ks, SD, nt * 8, kk * 16);
-      skrt_mma(s[nt], a, b0, b1, T());
+    for (int nt = 0; nt < 8; nt += 2) {
+      uint32_t b[4];
+      skrt_ldsm_x4(b, Ks + (nt * 8 + rr + (mi / 2) * 8) * SD + kk * 16 + (mi % 2) * 8);
+      skrt_mma(s[nt], a, b[0], b[1], T());
+      skrt_mma(s[nt + 1], a, b[2], b[3], T());
     }
   }
+}
+
+/* Key-block kinds: the general per-(i, j) mask, or two common cases that need none. */
+enum { SKRT_KB_GENERAL = 0, SKRT_KB_ALLSEL = 1, SKRT_KB_ALLWIN = 2 };
+
+/* Kind of key block kb for a full tile [i0, i0 + QT): ALLSEL when it holds only list keys
+ * (j <= i0 - w) that every row still selects (sel_end > last row), ALLWIN when it holds
+ * only range keys inside every row's window. Warp-uniform. */
+template <typename T, int D>
+__device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D> &m, int buf, int kb,
+                                               const skrt_tile_keys &tk, int64_t i0, int64_t N,
+                                               int w) {
+  constexpr int BN = SKRT_MMA_BN;
+  int64_t il = i0 + SKRT_CUDA_QTILE - 1, x0 = (int64_t)kb * BN, x1 = x0 + BN;
+  if (il >= N || x1 > tk.n)
+    return SKRT_KB_GENERAL;
+  if (x1 <= tk.nA) {
+    int lane = threadIdx.x % 32;
+    int e = min(m.E[buf * BN + lane], m.E[buf * BN + lane + 32]);
+    for (int o = 16; o > 0; o >>= 1)
+      e = min(e, __shfl_xor_sync(0xffffffffu, e, o));
+    return e > il ? SKRT_KB_ALLSEL : SKRT_KB_GENERAL;
+  }
+  if (x0 >= tk.nA) {
+    int64_t j0 = m.J[buf * BN], j1 = m.J[buf * BN + BN - 1];
+    return (j1 <= i0 && j0 > il - w) ? SKRT_KB_ALLWIN : SKRT_KB_GENERAL;
+  }
+  return SKRT_KB_GENERAL;
 }
 
 /* ref: S6-S9. Turns raw q.k into log2-domain logits s * log2(e) (or -inf when (i, j) is not
  * attended) and the gates m, for the keys of buffer buf. Padding keys have J = -2^30, E = 0.
  * w is clamped to N by the launcher, so i - j < w never holds for padding. */
-template <typename T, int D>
+template <typename T, int D, int KIND>
 __device__ __forceinline__ void
-skrt_mask_gate(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int buf,
-               const skrt_rows &rw, const skrt_cuda_layer &L, int w) {
+skrt_mask_gate_k(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int buf,
+                 const skrt_rows &rw, const skrt_cuda_layer &L, int w) {
   constexpr float LOG2E = 1.4426950408889634f;
   int lane = threadIdx.x % 32;
   float sc2 = L.scale * LOG2E;
@@ -206,16 +243,38 @@ skrt_mask_gate(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int b
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       int hr = e >> 1, j = (e & 1) ? jj.y : jj.x, se = (e & 1) ? ee.y : ee.x;
-      float uj = (e & 1) ? uu.y : uu.x;
+      float uj = (e & 1) ? uu.y : uu.x, a = sc2 * s[nt][e];
+      if (KIND == SKRT_KB_ALLWIN) {
+        g[nt][e] = 1.0f;
+        s[nt][e] = a;
+        continue;
+      }
+      float gt = fminf(fmaxf(uj - rw.tau[hr], 0.0f), 1.0f);
+      if (KIND == SKRT_KB_ALLSEL) {
+        g[nt][e] = gt;
+        s[nt][e] = L.gate == 0 ? gt * a : a;
+        continue;
+      }
       int dj = rw.i[hr] - j;
       bool win = (unsigned)dj < (unsigned)w;
       bool on = rw.ok[hr] && (win || (dj >= w && rw.i[hr] < se));
-      float gt = win ? 1.0f : fminf(fmaxf(uj - rw.tau[hr], 0.0f), 1.0f);
-      float a = sc2 * s[nt][e];
+      gt = win ? 1.0f : gt;
       g[nt][e] = gt;
       s[nt][e] = on ? (L.gate == 0 ? gt * a : a) : -INFINITY;
     }
   }
+}
+
+template <typename T, int D>
+__device__ __forceinline__ void
+skrt_mask_gate(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int buf,
+               const skrt_rows &rw, const skrt_cuda_layer &L, int w, int kind) {
+  if (kind == SKRT_KB_ALLSEL)
+    skrt_mask_gate_k<T, D, SKRT_KB_ALLSEL>(s, g, m, buf, rw, L, w);
+  else if (kind == SKRT_KB_ALLWIN)
+    skrt_mask_gate_k<T, D, SKRT_KB_ALLWIN>(s, g, m, buf, rw, L, w);
+  else
+    skrt_mask_gate_k<T, D, SKRT_KB_GENERAL>(s, g, m, buf, rw, L, w);
 }
 
 __device__ __forceinline__ float skrt_quad_max(float x) {
@@ -293,7 +352,7 @@ __device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[8][4]
 
 /* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
 template <typename T, int D>
-__global__ void __launch_bounds__(SKRT_MMA_NT, 1)
+__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : 1)
     skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel) {
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
   skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, 0);
@@ -315,8 +374,10 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, 1)
     skrt_cp_wait<1>();
     __syncthreads();
     float s[8][4], g[8][4];
+    int wc = (int)min(sel.w, sel.N);
+    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, i0, sel.N, wc);
     skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
-    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, (int)min(sel.w, sel.N));
+    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, wc, kind);
     skrt_softmax_step<D>(s, g, mx, l, acc);
     skrt_pv<T, D>(acc, s, m.v(buf));
     __syncthreads();
@@ -360,14 +421,18 @@ __device__ __forceinline__ void skrt_tile_xty(const T *xs, const T *ys, const in
       skrt_mma(acc[dt + 1], a, b[2], b[3], T());
     }
   }
-  for (int hr = 0; hr < 2; ++hr) {
-    int32_t j = J[k0 + lane / 4 + 8 * hr];
-    if (j < 0) /* padding */
-      continue;
-    float *row = dst + (int64_t)j * D + d0 + (lane % 4) * 2;
+  /* lane pairs (l, l^1) trade halves so that each adds 4 consecutive floats of one row */
+  bool odd = lane & 1;
+  int32_t j = J[k0 + lane / 4 + (odd ? 8 : 0)];
+  float *row = dst + (int64_t)j * D + d0 + (lane % 4 - (odd ? 1 : 0)) * 2;
 #pragma unroll
-    for (int dt = 0; dt < DH / 8; ++dt)
-      atomicAdd((float2 *)(row + dt * 8), make_float2(acc[dt][2 * hr], acc[dt][2 * hr + 1]));
+  for (int dt = 0; dt < DH / 8; ++dt) {
+    float v0 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][0] : acc[dt][2], 1);
+    float v1 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][1] : acc[dt][3], 1);
+    float4 x = odd ? make_float4(v0, v1, acc[dt][2], acc[dt][3])
+                   : make_float4(acc[dt][0], acc[dt][1], v0, v1);
+    if (j >= 0) /* not padding */
+      atomicAdd((float4 *)(row + dt * 8), x);
   }
 }
 
@@ -409,27 +474,34 @@ template <typename T, int D>
 __device__ __forceinline__ void
 skrt_bwd_scores(float s[8][4], float g[8][4], const float dov[8][4], const float lse2[2],
                 const float di[2], float rowdm[2], float *colsum, const skrt_mma_smem<T, D> &m,
-                int buf, const skrt_rows &rw, const skrt_cuda_layer &L, int64_t w) {
+                int buf, const skrt_rows &rw, const skrt_cuda_layer &L, int64_t w, int kind) {
   constexpr float LN2 = 0.6931471805599453f;
   int lane = threadIdx.x % 32;
+  bool anysel = kind != SKRT_KB_ALLWIN; /* window keys have no dm */
 #pragma unroll
   for (int nt = 0; nt < 8; ++nt) {
     float cs[2] = {0.0f, 0.0f};
+    int c0 = buf * SKRT_MMA_BN + nt * 8 + (lane % 4) * 2;
+    int2 jj = *(const int2 *)&m.J[c0];
+    float2 uu = *(const float2 *)&m.U[c0];
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      int hr = e >> 1, x = buf * SKRT_MMA_BN + nt * 8 + (lane % 4) * 2 + (e & 1);
+      int hr = e >> 1;
       float sc = s[nt][e], gt = g[nt][e];
       bool on = sc != -INFINITY;
       float P = on ? exp2f(sc - lse2[hr]) : 0.0f;
       float dS = P * (gt * dov[nt][e] - di[hr]);
-      float dm = 0.0f, d = m.U[x] - rw.tau[hr];
-      if (on && rw.i[hr] - m.J[x] >= w && d > 0.0f && d < 1.0f)          /* selected and free */
+      float dm = 0.0f, d = ((e & 1) ? uu.y : uu.x) - rw.tau[hr];
+      if (anysel && on && rw.i[hr] - ((e & 1) ? jj.y : jj.x) >= w && d > 0.0f &&
+          d < 1.0f)                                                      /* selected, free */
         dm = (L.gate == 0 ? dS * sc * LN2 / gt : 0.0f) + P * dov[nt][e]; /* a = s / m */
       s[nt][e] = dS * (L.gate == 0 ? gt : 1.0f) * L.scale;
       g[nt][e] = P * gt;
       cs[e & 1] += dm;
       rowdm[hr] += dm;
     }
+    if (!anysel || !__any_sync(0xffffffffu, cs[0] != 0.0f || cs[1] != 0.0f))
+      continue;
 #pragma unroll
     for (int c = 0; c < 2; ++c) {
       for (int o = 4; o < 32; o <<= 1)
@@ -496,11 +568,12 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, 1)
     skrt_cp_wait<1>();
     __syncthreads();
     float s[8][4], g[8][4], dov[8][4];
+    int wc = (int)min(sel.w, sel.N);
+    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, i0, N, wc);
     skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
-    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, (int)min(sel.w, sel.N));
+    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, wc, kind);
     skrt_dov<T, D>(dov, dOs, m.v(buf), r0);
-    skrt_bwd_scores<T, D>(s, g, dov, lse2, di, rowdm, colsum, m, buf, rw, L,
-                          (int)min(sel.w, sel.N));
+    skrt_bwd_scores<T, D>(s, g, dov, lse2, di, rowdm, colsum, m, buf, rw, L, wc, kind);
     skrt_pv<T, D>(dq, s, m.k(buf)); /* dq += dSg K */
     skrt_store_tile<T>(dSs, s, r0);
     skrt_store_tile<T>(Pms, g, r0);

@@ -207,7 +207,7 @@ template <int NT>
 __device__ inline void skrt_sel_start(const float *v, const int32_t *pos, int64_t n, int64_t Lb,
                                       int64_t k, double lb, skrt_sel_state *st) {
   double lo = lb, hi = n > 0 ? (double)v[0] : lb;
-  for (int it = 0; it < 48 && hi - lo > 1e-12 * (1.0 + fabs(hi)); ++it) {
+  for (int it = 0; it < 24 && hi - lo > 1e-9 * (1.0 + fabs(hi)); ++it) {
     double mid = 0.5 * (lo + hi), g = 0.0;
     for (int64_t x = threadIdx.x; x < n; x += NT)
       if (pos[x] < Lb)

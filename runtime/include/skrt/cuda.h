@@ -35,6 +35,23 @@ int skrt_cuda_attention_forward(const struct skrt_attn_params *p, int dtype,
 int skrt_cuda_attention_backward(const struct skrt_attn_params *p, const struct skrt_attn_grads *g,
                                  int dtype, struct skrt_context *ctx);
 
+/* A plan holds the GPU selection of one layer call (tau, |F_i|, sel_end, tile lists) so that a
+ * forward and its backward share it (a training step selects once). Create it with the
+ * forward's params (tau/nfree outputs, if set, are written then); the planned calls check
+ * that B, Hkv, N, k, w and the u pointer match. The plan's memory is stream-ordered on the
+ * stream of the ctx it was created with; use the planned calls on that stream. */
+struct skrt_cuda_plan;
+int skrt_cuda_plan_create(const struct skrt_attn_params *p, struct skrt_context *ctx,
+                          struct skrt_cuda_plan **out);
+void skrt_cuda_plan_destroy(struct skrt_cuda_plan *plan);
+int skrt_cuda_attention_forward_planned(const struct skrt_cuda_plan *plan,
+                                        const struct skrt_attn_params *p, int dtype,
+                                        struct skrt_context *ctx);
+int skrt_cuda_attention_backward_planned(const struct skrt_cuda_plan *plan,
+                                         const struct skrt_attn_params *p,
+                                         const struct skrt_attn_grads *g, int dtype,
+                                         struct skrt_context *ctx);
+
 /* The selection alone (S6-S8), as the attention kernels see it: per (b, kv head, i) tau (float,
  * -inf when |C_i| <= k) and |F_i|, and per key sel_end (j in S_i <=> j + w <= i < sel_end[j],
  * as skrt_prefix_thresholds). All (B, Hkv, N) device arrays; any may be NULL. Only the shape,
