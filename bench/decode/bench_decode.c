@@ -71,8 +71,7 @@ static double minimum(const double *v, int64_t n) {
 
 static int check(int st, const char *what) {
   if (st)
-    fprintf(stderr, "bench_decode: %s: %s (%s)\n", what, skrt_status_string(st),
-            skrt_last_error());
+    fprintf(stderr, "bench_decode: %s: %s (%s)\n", what, skrt_status_string(st), skrt_last_error());
   return st;
 }
 
@@ -81,7 +80,7 @@ static int check(int st, const char *what) {
 struct dense_cache {
   float *k[2], *v[2]; /* two distinct caches (Hkv, nmax, D); batch item b reads b * 2 / B */
   int64_t B, nmax, pos;
-  float *scratch;     /* per (b, h) task: GQ * nmax logits */
+  float *scratch; /* per (b, h) task: GQ * nmax logits */
 };
 
 static int dense_create(struct dense_cache *d, int64_t B, int64_t nmax) {
@@ -156,8 +155,8 @@ static void dense_step(struct dense_cache *d, const float *q, const float *k, co
 /* ---- skc cache helpers ------------------------------------------------------------------ */
 
 static struct skrt_kv_cache *skc_create(int64_t B, int64_t topk, int64_t window) {
-  struct skrt_kv_cache_config cfg = {1, B, HQ, HKV, DIM, topk, window, SKRT_GATE_KV, 0.0, 0,
-                                     SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache_config cfg = {
+      1, B, HQ, HKV, DIM, topk, window, SKRT_GATE_KV, 0.0, 0, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
   struct skrt_kv_cache *c = NULL;
   return check(skrt_kv_cache_create(&cfg, &c), "cache create") ? NULL : c;
 }
@@ -280,13 +279,14 @@ static int part_flat(const struct bench_opts *o, int64_t B) {
     skrt_kv_cache_footprint(c[i], &f);
     skrt_kv_cache_position(c[i], 0, 0, &pos);
     printf("flat: batch %lld, position %8lld: skc decode %8.3f ms/token (min %.3f), K/V %lld "
-           "B, scalar state %lld B (max %lld scores per head)\n", (long long)B,
-           (long long)pos, 1e3 * median(t[i], o->reps), 1e3 * minimum(t[i], o->reps),
+           "B, scalar state %lld B (max %lld scores per head)\n",
+           (long long)B, (long long)pos, 1e3 * median(t[i], o->reps), 1e3 * minimum(t[i], o->reps),
            (long long)f.kv_bytes, (long long)f.scalar_bytes, (long long)f.max_active_scalars);
   }
   if (!st)
     printf("flat: latency ratio %lld / 4096 = %.3f (of minima %.3f) (goal <= 1.2), fill %.1f "
-           "s\n", (long long)o->long_n, median(t[1], o->reps) / median(t[0], o->reps),
+           "s\n",
+           (long long)o->long_n, median(t[1], o->reps) / median(t[0], o->reps),
            minimum(t[1], o->reps) / minimum(t[0], o->reps), fill_s);
   if (!st)
     io_destroy(&s);
@@ -299,8 +299,8 @@ static int part_dense(const struct bench_opts *o, int64_t B) {
   struct skrt_kv_cache *c = skc_create(B, TOPK, WIN);
   struct dense_cache d;
   struct step_io s;
-  int st = !c || dense_create(&d, B, o->dense_n + o->reps + 2) || io_create(&s, B)
-               ? SKRT_ERR_NOMEM : SKRT_OK;
+  int st = !c || dense_create(&d, B, o->dense_n + o->reps + 2) || io_create(&s, B) ? SKRT_ERR_NOMEM
+                                                                                   : SKRT_OK;
   st = st ? st : skc_fill(c, B, o->dense_n);
   if (st)
     return st;
@@ -308,8 +308,9 @@ static int part_dense(const struct bench_opts *o, int64_t B) {
   double bs = NAN, bd = NAN, ts = skc_time(c, &s, o->reps, &bs);
   double td = dense_time(&d, &s, o->reps < 5 ? o->reps : 5, &bd);
   printf("speed: batch %2lld, position %lld: skc %8.3f ms/token (min %.3f), dense %9.3f "
-         "ms/token (min %.3f), speed-up %.1fx (of minima %.1fx) (goal >= 10)\n", (long long)B,
-         (long long)o->dense_n, 1e3 * ts, 1e3 * bs, 1e3 * td, 1e3 * bd, td / ts, bd / bs);
+         "ms/token (min %.3f), speed-up %.1fx (of minima %.1fx) (goal >= 10)\n",
+         (long long)B, (long long)o->dense_n, 1e3 * ts, 1e3 * bs, 1e3 * td, 1e3 * bd, td / ts,
+         bd / bs);
   io_destroy(&s);
   dense_destroy(&d);
   skrt_kv_cache_destroy(c);
@@ -326,11 +327,16 @@ static int parse(int argc, char **argv, struct bench_opts *o) {
     if (i + 1 >= argc)
       return fprintf(stderr, "bench_decode: %s needs a value\n", argv[i]), 1;
     int64_t v = atoll(argv[i + 1]);
-    if (!strcmp(argv[i], "--long")) o->long_n = v;
-    else if (!strcmp(argv[i], "--long-batch")) o->long_batch = v;
-    else if (!strcmp(argv[i], "--dense-n")) o->dense_n = v;
-    else if (!strcmp(argv[i], "--reps")) o->reps = v;
-    else return fprintf(stderr, "bench_decode: unknown option %s\n", argv[i]), 1;
+    if (!strcmp(argv[i], "--long"))
+      o->long_n = v;
+    else if (!strcmp(argv[i], "--long-batch"))
+      o->long_batch = v;
+    else if (!strcmp(argv[i], "--dense-n"))
+      o->dense_n = v;
+    else if (!strcmp(argv[i], "--reps"))
+      o->reps = v;
+    else
+      return fprintf(stderr, "bench_decode: unknown option %s\n", argv[i]), 1;
     i++;
   }
   if (o->reps < 1 || o->reps > 60 || o->long_n < 4096 || o->long_batch < 0 || o->dense_n < 1)
@@ -343,7 +349,8 @@ int main(int argc, char **argv) {
   if (parse(argc, argv, &o))
     return 2;
   printf("bench_decode: Hq %d, Hkv %d, D %d, k %d, w %d, gate kv, fp32, reps %lld, threads "
-         "%d\n", HQ, HKV, DIM, TOPK, WIN, (long long)o.reps, skrt_context_num_threads(NULL));
+         "%d\n",
+         HQ, HKV, DIM, TOPK, WIN, (long long)o.reps, skrt_context_num_threads(NULL));
   int st = part_check();
   const int64_t flat_batch[2] = {o.long_batch ? o.long_batch : 1, 16};
   for (int i = 0; !st && i < (o.long_batch ? 1 : 2); i++)

@@ -61,18 +61,30 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o) {
     if (i + 1 >= argc)
       return fprintf(stderr, "generate: %s needs a value\n", a), 1;
     double v = atof(argv[++i]);
-    if (!strcmp(a, "--positions")) o->positions = (int64_t)v;
-    else if (!strcmp(a, "--prompt")) o->prompt = (int64_t)v;
-    else if (!strcmp(a, "--layers")) o->layers = (int64_t)v;
-    else if (!strcmp(a, "--batch")) o->batch = (int64_t)v;
-    else if (!strcmp(a, "--hq")) o->hq = (int64_t)v;
-    else if (!strcmp(a, "--hkv")) o->hkv = (int64_t)v;
-    else if (!strcmp(a, "--d")) o->d = (int64_t)v;
-    else if (!strcmp(a, "--k")) o->k = (int64_t)v;
-    else if (!strcmp(a, "--w")) o->w = (int64_t)v;
-    else if (!strcmp(a, "--slope")) o->slope = v;
-    else if (!strcmp(a, "--threads")) o->threads = (int64_t)v;
-    else return fprintf(stderr, "generate: unknown option %s\n", a), 1;
+    if (!strcmp(a, "--positions"))
+      o->positions = (int64_t)v;
+    else if (!strcmp(a, "--prompt"))
+      o->prompt = (int64_t)v;
+    else if (!strcmp(a, "--layers"))
+      o->layers = (int64_t)v;
+    else if (!strcmp(a, "--batch"))
+      o->batch = (int64_t)v;
+    else if (!strcmp(a, "--hq"))
+      o->hq = (int64_t)v;
+    else if (!strcmp(a, "--hkv"))
+      o->hkv = (int64_t)v;
+    else if (!strcmp(a, "--d"))
+      o->d = (int64_t)v;
+    else if (!strcmp(a, "--k"))
+      o->k = (int64_t)v;
+    else if (!strcmp(a, "--w"))
+      o->w = (int64_t)v;
+    else if (!strcmp(a, "--slope"))
+      o->slope = v;
+    else if (!strcmp(a, "--threads"))
+      o->threads = (int64_t)v;
+    else
+      return fprintf(stderr, "generate: unknown option %s\n", a), 1;
   }
   if (o->prompt < 0 || o->prompt > o->positions)
     return fprintf(stderr, "generate: need 0 <= --prompt <= --positions\n"), 1;
@@ -124,14 +136,14 @@ static void gen_matvec(float *y, const float *W, const float *x, int64_t D) {
 
 /* Buffers of one layer call for N positions of every sequence (layouts of skrt_kv_io). */
 struct gen_bufs {
-  float *x;       /* (B, N, D) hidden states, updated in place */
-  float *q, *o;   /* (B, Hq, N, D) */
-  float *k, *v;   /* (B, Hkv, N, D) */
-  float *u;       /* (B, Hkv, N) */
+  float *x;     /* (B, N, D) hidden states, updated in place */
+  float *q, *o; /* (B, Hq, N, D) */
+  float *k, *v; /* (B, Hkv, N, D) */
+  float *u;     /* (B, Hkv, N) */
 };
 
-static void gen_project(const struct gen_model *m, const struct gen_layer *L,
-                        struct gen_bufs *b, int64_t N) {
+static void gen_project(const struct gen_model *m, const struct gen_layer *L, struct gen_bufs *b,
+                        int64_t N) {
   const struct gen_opts *o = &m->o;
   int64_t D = o->d;
   for (int64_t s = 0; s < o->batch; s++)
@@ -242,8 +254,8 @@ static int gen_step(struct gen_model *m, struct skrt_kv_cache *c, struct skrt_co
   for (int64_t l = 0; l < m->o.layers; l++) {
     const struct gen_layer *L = &m->layer[l];
     gen_project(m, L, b, 1);
-    int st = skrt_kv_cache_scores(c, l, SKRT_SCORE_HIDDEN, b->x, m->o.d, L->ws, L->bs,
-                                  m->o.slope, b->u);
+    int st =
+        skrt_kv_cache_scores(c, l, SKRT_SCORE_HIDDEN, b->x, m->o.d, L->ws, L->bs, m->o.slope, b->u);
     double t0 = gen_now();
     st = st ? st : skrt_kv_cache_decode(c, l, b->q, b->k, b->v, b->u, b->o, ctx);
     *dec += gen_now() - t0;
@@ -277,12 +289,11 @@ static void gen_report(const struct skrt_kv_cache *c, int64_t pos, int64_t steps
 }
 
 static void gen_header(void) {
-  printf("%9s %10s %10s %12s %12s %10s %8s %8s\n", "position", "step_us", "decode_us",
-         "kv_bytes", "kv_used", "scalar_B", "act_max", "rss_MiB");
+  printf("%9s %10s %10s %12s %12s %10s %8s %8s\n", "position", "step_us", "decode_us", "kv_bytes",
+         "kv_used", "scalar_B", "act_max", "rss_MiB");
 }
 
-static int gen_decode_all(struct gen_model *m, struct skrt_kv_cache *c,
-                          struct skrt_context *ctx) {
+static int gen_decode_all(struct gen_model *m, struct skrt_kv_cache *c, struct skrt_context *ctx) {
   struct gen_bufs b;
   int st = gen_bufs_init(&b, &m->o, 1) ? SKRT_ERR_NOMEM : SKRT_OK;
   int64_t steps = 0, next = 1024;
@@ -306,9 +317,9 @@ int main(int argc, char **argv) {
   struct gen_opts o;
   if (gen_parse(argc, argv, &o))
     return 2;
-  struct skrt_kv_cache_config cfg = {o.layers, o.batch, o.hq, o.hkv, o.d, o.k, o.w,
-                                     SKRT_GATE_KV, 0.0, o.positions, SKRT_KV_F32,
-                                     SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache_config cfg = {o.layers, o.batch,     o.hq,        o.hkv,
+                                     o.d,      o.k,         o.w,         SKRT_GATE_KV,
+                                     0.0,      o.positions, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
   struct skrt_context_options copt = {(int)o.threads, NULL};
   struct skrt_kv_cache *cache = NULL;
   struct skrt_context *ctx = NULL;
@@ -318,10 +329,10 @@ int main(int argc, char **argv) {
   st = st ? st : gen_model_init(&m, &o) ? SKRT_ERR_NOMEM : SKRT_OK;
   if (!st)
     printf("generate: %lld positions (prompt %lld), layers %lld, batch %lld, Hq %lld, Hkv %lld,"
-           " D %lld, k %lld, w %lld, slope %g, threads %d\n", (long long)o.positions,
-           (long long)o.prompt, (long long)o.layers, (long long)o.batch, (long long)o.hq,
-           (long long)o.hkv, (long long)o.d, (long long)o.k, (long long)o.w, o.slope,
-           skrt_context_num_threads(ctx));
+           " D %lld, k %lld, w %lld, slope %g, threads %d\n",
+           (long long)o.positions, (long long)o.prompt, (long long)o.layers, (long long)o.batch,
+           (long long)o.hq, (long long)o.hkv, (long long)o.d, (long long)o.k, (long long)o.w,
+           o.slope, skrt_context_num_threads(ctx));
   double t0 = gen_now();
   st = st ? st : gen_prefill(&m, cache, ctx);
   if (!st && o.prompt > 0) {

@@ -60,11 +60,11 @@ static inline float skrt_kv_fheap_pop(float *h, int64_t *n) {
  * (u >= tau + 1, gate 1) or free (tau < u < tau + 1, gate u - tau). While at most `topk`
  * candidates were seen, tau = -inf and every candidate is saturated. */
 struct skrt_kv_tau {
-  float *sat;            /* min-heap, capacity topk + 1 (fixed) */
-  float *fr;             /* min-heap, capacity cap_free (grown by skrt_kv_tau_reserve) */
+  float *sat; /* min-heap, capacity topk + 1 (fixed) */
+  float *fr;  /* min-heap, capacity cap_free (grown by skrt_kv_tau_reserve) */
   int64_t n_sat, n_free, cap_free;
-  int64_t n_cand;        /* candidates seen */
-  int64_t since_resum;   /* free-sum updates since it was last summed from scratch */
+  int64_t n_cand;      /* candidates seen */
+  int64_t since_resum; /* free-sum updates since it was last summed from scratch */
   double tau, sum_free;
 };
 
@@ -166,11 +166,11 @@ struct skrt_kv_dims {
 /* Rows [0, topk) of k and v are the selected slots (the first n_sel are live), rows
  * [topk, topk + window) the window ring (position t in row topk + t % window). */
 struct skrt_kv_stream {
-  float *k, *v;      /* (topk + window) x D */
-  float *sel_u;      /* topk: score of the token in each slot */
-  int32_t *sel_pos;  /* topk: its position */
-  int32_t *heap;     /* n_sel slot indices, min-heap on (sel_u, sel_pos) */
-  float *win_u;      /* window: score of the token in each ring row */
+  float *k, *v;     /* (topk + window) x D */
+  float *sel_u;     /* topk: score of the token in each slot */
+  int32_t *sel_pos; /* topk: its position */
+  int32_t *heap;    /* n_sel slot indices, min-heap on (sel_u, sel_pos) */
+  float *win_u;     /* window: score of the token in each ring row */
   struct skrt_kv_tau tau;
   int64_t n_sel;
   int64_t pos; /* tokens appended so far */
@@ -219,9 +219,9 @@ static inline void skrt_kv_sel_store(struct skrt_kv_stream *s, const struct skrt
 
 /* Token `pos` becomes a candidate (S6-S8): tau state, then the selected set. Candidates
  * arrive in position order, so a newcomer equal to the minimum wins the tie. */
-static inline void skrt_kv_stream_candidate(struct skrt_kv_stream *s,
-                                            const struct skrt_kv_dims *d, const float *kr,
-                                            const float *vr, float u, int64_t pos) {
+static inline void skrt_kv_stream_candidate(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
+                                            const float *kr, const float *vr, float u,
+                                            int64_t pos) {
   skrt_kv_tau_insert(&s->tau, u, d->topk);
   if (s->n_sel < d->topk) {
     int32_t slot = (int32_t)s->n_sel;
@@ -285,8 +285,7 @@ static inline int64_t skrt_kv_scratch_floats(const struct skrt_kv_dims *d) {
 }
 
 /* Four query heads (qs floats apart) against one key row: the row is read once. */
-static inline void skrt_kv_dot4(const float *q, int64_t qs, const float *k, int64_t D,
-                                float *out) {
+static inline void skrt_kv_dot4(const float *q, int64_t qs, const float *k, int64_t D, float *out) {
   float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
   const float *q1 = q + qs, *q2 = q1 + qs, *q3 = q2 + qs;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
@@ -344,8 +343,8 @@ static inline skrt_kv_v4 skrt_kv_v4_load(const float *p) {
 }
 
 static inline void skrt_kv_accumulate_tile(const struct skrt_kv_stream *s,
-                                           const struct skrt_kv_dims *d, const float *w,
-                                           int64_t ld, int64_t r0, int64_t n, float *acc) {
+                                           const struct skrt_kv_dims *d, const float *w, int64_t ld,
+                                           int64_t r0, int64_t n, float *acc) {
   const float *vp[SKRT_KV_VTILE];
   int64_t D = d->D, D16 = D - D % 16;
   for (int64_t r = 0; r < n; r++)
@@ -379,8 +378,8 @@ static inline void skrt_kv_accumulate_tile(const struct skrt_kv_stream *s,
  * at head 0 of the group; heads are q_head_stride / o_head_stride floats apart. */
 static inline void skrt_kv_stream_attend(const struct skrt_kv_stream *s,
                                          const struct skrt_kv_dims *d, const float *q,
-                                         int64_t q_head_stride, float *o,
-                                         int64_t o_head_stride, float *scratch) {
+                                         int64_t q_head_stride, float *o, int64_t o_head_stride,
+                                         float *scratch) {
   int64_t ld = d->topk + d->window, nr = skrt_kv_stream_rows(s, d);
   float *gate = scratch, *logit = scratch + ld, *acc = logit + d->g * ld;
   assert(nr >= 1 && nr <= ld);

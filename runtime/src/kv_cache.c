@@ -18,13 +18,13 @@
 struct skrt_kv_cache {
   struct skrt_kv_cache_config cfg; /* normalized: scale and max_positions filled in */
   struct skrt_kv_dims dims;
-  int64_t streams;       /* layers * B * Hkv */
-  int64_t fper, iper;    /* fixed float / int32 scalars per stream */
-  float *kv;             /* streams x 2 x (topk + window) x D */
-  float *sf;             /* streams x fper: sel_u, win_u, sat */
-  int32_t *si;           /* streams x iper: sel_pos, heap */
+  int64_t streams;    /* layers * B * Hkv */
+  int64_t fper, iper; /* fixed float / int32 scalars per stream */
+  float *kv;          /* streams x 2 x (topk + window) x D */
+  float *sf;          /* streams x fper: sel_u, win_u, sat */
+  int32_t *si;        /* streams x iper: sel_pos, heap */
   struct skrt_kv_stream *st;
-  float *scratch;        /* B * Hkv tasks x task_floats */
+  float *scratch; /* B * Hkv tasks x task_floats */
   int64_t task_floats;
 };
 
@@ -57,11 +57,15 @@ static int kv_check_config(const struct skrt_kv_cache_config *c) {
   if (!isfinite(c->scale))
     return skrt_error(SKRT_ERR_ARG, "kv cache: scale = %g is not finite", c->scale);
   if (c->device != SKRT_KV_DEVICE_CPU)
-    return skrt_error(SKRT_ERR_DEVICE, "kv cache: device %d is not available (CPU only in "
-                      "this build)", c->device);
+    return skrt_error(SKRT_ERR_DEVICE,
+                      "kv cache: device %d is not available (CPU only in "
+                      "this build)",
+                      c->device);
   if (c->dtype != SKRT_KV_F32)
-    return skrt_error(SKRT_ERR_DTYPE, "kv cache: dtype %d is not supported on the CPU (fp32 "
-                      "only)", c->dtype);
+    return skrt_error(SKRT_ERR_DTYPE,
+                      "kv cache: dtype %d is not supported on the CPU (fp32 "
+                      "only)",
+                      c->dtype);
   return SKRT_OK;
 }
 
@@ -100,14 +104,17 @@ static int kv_alloc(struct skrt_kv_cache *c) {
   c->iper = 2 * g->topk;
   c->task_floats = skrt_kv_scratch_floats(&c->dims);
   size_t nkv = rows > 0 && c->streams <= INT64_MAX / (2 * rows) / g->D
-                   ? kv_bytes(c->streams * 2 * rows * g->D, sizeof(float)) : 0;
+                   ? kv_bytes(c->streams * 2 * rows * g->D, sizeof(float))
+                   : 0;
   size_t nsf = kv_bytes(c->streams * c->fper, sizeof(float));
   size_t nsi = kv_bytes(c->streams * c->iper, sizeof(int32_t));
   size_t nst = kv_bytes(c->streams, sizeof(struct skrt_kv_stream));
   size_t nsc = kv_bytes(g->B * g->Hkv * c->task_floats, sizeof(float));
   if (!nkv || !nsf || !nsi || !nst || !nsc)
-    return skrt_error(SKRT_ERR_NOMEM, "kv cache: size overflows (streams %lld, rows %lld, D "
-                      "%lld)", (long long)c->streams, (long long)rows, (long long)g->D);
+    return skrt_error(SKRT_ERR_NOMEM,
+                      "kv cache: size overflows (streams %lld, rows %lld, D "
+                      "%lld)",
+                      (long long)c->streams, (long long)rows, (long long)g->D);
   c->kv = (float *)malloc(nkv);
   c->sf = (float *)calloc(1, nsf);
   c->si = (int32_t *)calloc(1, nsi);
@@ -138,7 +145,7 @@ int skrt_kv_cache_create(const struct skrt_kv_cache_config *cfg, struct skrt_kv_
     c->cfg.scale = 1.0 / sqrt((double)cfg->D);
   if (c->cfg.max_positions == 0)
     c->cfg.max_positions = SKRT_KV_MAX_POSITIONS;
-  c->dims = (struct skrt_kv_dims){cfg->D, cfg->topk, cfg->window, cfg->Hq / cfg->Hkv,
+  c->dims = (struct skrt_kv_dims){cfg->D,    cfg->topk,          cfg->window, cfg->Hq / cfg->Hkv,
                                   cfg->gate, (float)c->cfg.scale};
   st = kv_alloc(c);
   if (st) {
@@ -206,8 +213,7 @@ static int kv_check_layer(const struct skrt_kv_cache *c, const char *fn, int64_t
   return SKRT_OK;
 }
 
-int skrt_kv_cache_position(const struct skrt_kv_cache *c, int64_t layer, int64_t b,
-                           int64_t *pos) {
+int skrt_kv_cache_position(const struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t *pos) {
   if (!c || !pos)
     return skrt_error(SKRT_ERR_NULL, "kv cache position: %s is NULL", c ? "pos" : "cache");
   int st = kv_check_layer(c, "position", layer);
@@ -228,9 +234,9 @@ int skrt_kv_cache_footprint(const struct skrt_kv_cache *c, struct skrt_kv_footpr
   out->streams = c->streams;
   out->kv_bytes = c->streams * (c->dims.topk + c->dims.window) * row_bytes;
   out->scratch_bytes = c->cfg.B * c->cfg.Hkv * c->task_floats * (int64_t)sizeof(float);
-  out->scalar_bytes = c->streams * (c->fper * (int64_t)sizeof(float) +
-                                    c->iper * (int64_t)sizeof(int32_t) +
-                                    (int64_t)sizeof(struct skrt_kv_stream));
+  out->scalar_bytes =
+      c->streams * (c->fper * (int64_t)sizeof(float) + c->iper * (int64_t)sizeof(int32_t) +
+                    (int64_t)sizeof(struct skrt_kv_stream));
   for (int64_t i = 0; i < c->streams; i++) {
     const struct skrt_kv_stream *s = &c->st[i];
     int64_t live = skrt_kv_stream_rows(s, &c->dims), act = s->tau.n_sat + s->tau.n_free;
@@ -252,7 +258,9 @@ static int kv_check_io(const struct skrt_kv_cache *c, int64_t layer, int64_t N,
     return skrt_error(SKRT_ERR_NULL, "kv cache forward: %s is NULL", c ? "io" : "cache");
   if (!io->k || !io->v || !io->u)
     return skrt_error(SKRT_ERR_NULL, "kv cache forward: %s is NULL",
-                      !io->k ? "k" : !io->v ? "v" : "u");
+                      !io->k   ? "k"
+                      : !io->v ? "v"
+                               : "u");
   if (!io->q != !io->o)
     return skrt_error(SKRT_ERR_NULL, "kv cache forward: %s is NULL but %s is not",
                       io->q ? "o" : "q", io->q ? "q" : "o");
@@ -268,9 +276,10 @@ static int kv_check_positions(const struct skrt_kv_cache *c, int64_t layer, int6
   for (int64_t b = 0; b < c->cfg.B; b++) {
     int64_t pos = c->st[(layer * c->cfg.B + b) * c->cfg.Hkv].pos;
     if (N > c->cfg.max_positions - pos)
-      return skrt_error(SKRT_ERR_STATE, "kv cache forward: sequence b = %lld of layer %lld "
-                        "holds %lld tokens; %lld more exceed max_positions = %lld", (long long)b,
-                        (long long)layer, (long long)pos, (long long)N,
+      return skrt_error(SKRT_ERR_STATE,
+                        "kv cache forward: sequence b = %lld of layer %lld "
+                        "holds %lld tokens; %lld more exceed max_positions = %lld",
+                        (long long)b, (long long)layer, (long long)pos, (long long)N,
                         (long long)c->cfg.max_positions);
   }
   return SKRT_OK;
@@ -282,9 +291,10 @@ static int kv_check_scores(const struct skrt_kv_cache *c, int64_t N, const struc
       for (int64_t n = 0; n < N; n++) {
         float u = io->u[b * io->u_stride[0] + h * io->u_stride[1] + n * io->u_stride[2]];
         if (!isfinite(u))
-          return skrt_error(SKRT_ERR_NONFINITE, "kv cache forward: score u[b=%lld, h=%lld, "
-                            "n=%lld] = %g is not finite", (long long)b, (long long)h,
-                            (long long)n, (double)u);
+          return skrt_error(SKRT_ERR_NONFINITE,
+                            "kv cache forward: score u[b=%lld, h=%lld, "
+                            "n=%lld] = %g is not finite",
+                            (long long)b, (long long)h, (long long)n, (double)u);
       }
   return SKRT_OK;
 }
@@ -293,32 +303,30 @@ static int kv_reserve(struct skrt_kv_cache *c, int64_t layer, int64_t N) {
   struct skrt_kv_stream *s = c->st + layer * c->cfg.B * c->cfg.Hkv;
   for (int64_t i = 0; i < c->cfg.B * c->cfg.Hkv; i++)
     if (skrt_kv_tau_reserve(&s[i].tau, N))
-      return skrt_error(SKRT_ERR_NOMEM, "kv cache forward: cannot grow the score heap of "
-                        "stream %lld to %lld entries", (long long)i,
-                        (long long)(s[i].tau.n_free + s[i].tau.n_sat + N));
+      return skrt_error(SKRT_ERR_NOMEM,
+                        "kv cache forward: cannot grow the score heap of "
+                        "stream %lld to %lld entries",
+                        (long long)i, (long long)(s[i].tau.n_free + s[i].tau.n_sat + N));
   return SKRT_OK;
 }
 
 /* N tokens of one (b, h) stream: append each, then attend when queries are given. */
-static void kv_run_task(struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t h,
-                        int64_t N, const struct skrt_kv_io *io) {
+static void kv_run_task(struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t h, int64_t N,
+                        const struct skrt_kv_io *io) {
   const struct skrt_kv_dims *d = &c->dims;
   struct skrt_kv_stream *s = &c->st[(layer * c->cfg.B + b) * c->cfg.Hkv + h];
   float *scratch = c->scratch + (b * c->cfg.Hkv + h) * c->task_floats;
   int64_t hq = h * d->g;
   for (int64_t n = 0; n < N; n++) {
-    skrt_kv_stream_append(s, d, io->k + b * io->k_stride[0] + h * io->k_stride[1] +
-                                    n * io->k_stride[2],
+    skrt_kv_stream_append(s, d,
+                          io->k + b * io->k_stride[0] + h * io->k_stride[1] + n * io->k_stride[2],
                           io->v + b * io->v_stride[0] + h * io->v_stride[1] + n * io->v_stride[2],
                           io->u[b * io->u_stride[0] + h * io->u_stride[1] + n * io->u_stride[2]]);
     if (io->q)
-      skrt_kv_stream_attend(s, d,
-                            io->q + b * io->q_stride[0] + hq * io->q_stride[1] +
-                                n * io->q_stride[2],
-                            io->q_stride[1],
-                            io->o + b * io->o_stride[0] + hq * io->o_stride[1] +
-                                n * io->o_stride[2],
-                            io->o_stride[1], scratch);
+      skrt_kv_stream_attend(
+          s, d, io->q + b * io->q_stride[0] + hq * io->q_stride[1] + n * io->q_stride[2],
+          io->q_stride[1], io->o + b * io->o_stride[0] + hq * io->o_stride[1] + n * io->o_stride[2],
+          io->o_stride[1], scratch);
   }
 }
 
@@ -329,8 +337,7 @@ static int kv_threads(const struct skrt_kv_cache *c, int64_t N, int attend,
                       struct skrt_context *ctx) {
   int64_t tasks = c->cfg.B * c->cfg.Hkv, nt = skrt_context_num_threads(ctx);
   double work = (double)tasks * (double)N * (double)c->dims.D *
-                (attend ? (double)(c->dims.topk + c->dims.window) * (double)(c->dims.g + 1)
-                        : 16.0);
+                (attend ? (double)(c->dims.topk + c->dims.window) * (double)(c->dims.g + 1) : 16.0);
   return work < 65536.0 ? 1 : (int)(nt < tasks ? nt : tasks);
 }
 
@@ -358,9 +365,9 @@ static void kv_strides(int64_t *s, int64_t H, int64_t N, int64_t D) {
   s[2] = D;
 }
 
-static struct skrt_kv_io kv_io_contiguous(const struct skrt_kv_cache *c, int64_t N,
-                                          const float *q, const float *k, const float *v,
-                                          const float *u, float *o) {
+static struct skrt_kv_io kv_io_contiguous(const struct skrt_kv_cache *c, int64_t N, const float *q,
+                                          const float *k, const float *v, const float *u,
+                                          float *o) {
   struct skrt_kv_io io = {q, k, v, u, o, {0}, {0}, {0}, {0}, {0}};
   int64_t D = c->cfg.D;
   kv_strides(io.q_stride, c->cfg.Hq, N, D);
@@ -380,17 +387,16 @@ int skrt_kv_cache_prefill(struct skrt_kv_cache *c, int64_t layer, int64_t N, con
   return skrt_kv_cache_forward(c, layer, N, &io, ctx);
 }
 
-int skrt_kv_cache_append(struct skrt_kv_cache *c, int64_t layer, const float *k,
-                         const float *v, const float *u, struct skrt_context *ctx) {
+int skrt_kv_cache_append(struct skrt_kv_cache *c, int64_t layer, const float *k, const float *v,
+                         const float *u, struct skrt_context *ctx) {
   if (!c)
     return skrt_error(SKRT_ERR_NULL, "kv cache append: cache is NULL");
   struct skrt_kv_io io = kv_io_contiguous(c, 1, NULL, k, v, u, NULL);
   return skrt_kv_cache_forward(c, layer, 1, &io, ctx);
 }
 
-int skrt_kv_cache_decode(struct skrt_kv_cache *c, int64_t layer, const float *q,
-                         const float *k, const float *v, const float *u, float *o,
-                         struct skrt_context *ctx) {
+int skrt_kv_cache_decode(struct skrt_kv_cache *c, int64_t layer, const float *q, const float *k,
+                         const float *v, const float *u, float *o, struct skrt_context *ctx) {
   if (!c || !q || !o)
     return skrt_error(SKRT_ERR_NULL, "kv cache decode: %s is NULL", !c ? "cache" : !q ? "q" : "o");
   struct skrt_kv_io io = kv_io_contiguous(c, 1, q, k, v, u, o);
@@ -400,11 +406,9 @@ int skrt_kv_cache_decode(struct skrt_kv_cache *c, int64_t layer, const float *q,
 /* ---- S5 helper ----------------------------------------------------------------------- */
 
 static int kv_check_scores_args(const struct skrt_kv_cache *c, int64_t layer, int mode,
-                                const float *x, int64_t F, const float *w_score,
-                                const float *u) {
+                                const float *x, int64_t F, const float *w_score, const float *u) {
   if (!c || !x || !u)
-    return skrt_error(SKRT_ERR_NULL, "kv cache scores: %s is NULL",
-                      !c ? "cache" : !x ? "x" : "u");
+    return skrt_error(SKRT_ERR_NULL, "kv cache scores: %s is NULL", !c ? "cache" : !x ? "x" : "u");
   int st = kv_check_layer(c, "scores", layer);
   if (st)
     return st;
@@ -421,15 +425,15 @@ static int kv_check_scores_args(const struct skrt_kv_cache *c, int64_t layer, in
   return SKRT_OK;
 }
 
-static float kv_score(int mode, const float *x, int64_t F, const float *w, float bias,
-                      double slope, int64_t pos) {
+static float kv_score(int mode, const float *x, int64_t F, const float *w, float bias, double slope,
+                      int64_t pos) {
   float s = mode == SKRT_SCORE_INPUT ? x[0] : skrt_kv_dot(x, w, F);
   return (float)((double)(s + bias) + slope * (double)pos); /* ref: S5 */
 }
 
-int skrt_kv_cache_scores(const struct skrt_kv_cache *c, int64_t layer, int mode,
-                         const float *x, int64_t F, const float *w_score, const float *b_score,
-                         double slope, float *u) {
+int skrt_kv_cache_scores(const struct skrt_kv_cache *c, int64_t layer, int mode, const float *x,
+                         int64_t F, const float *w_score, const float *b_score, double slope,
+                         float *u) {
   int st = kv_check_scores_args(c, layer, mode, x, F, w_score, u);
   if (st)
     return st;
@@ -438,12 +442,15 @@ int skrt_kv_cache_scores(const struct skrt_kv_cache *c, int64_t layer, int mode,
     int64_t pos = c->st[(layer * c->cfg.B + b) * H].pos;
     for (int64_t h = 0; h < H; h++) {
       const float *xr = mode == SKRT_SCORE_HIDDEN ? x + b * F
-                        : mode == SKRT_SCORE_KEYS ? x + (b * H + h) * F : x + b * H + h;
+                        : mode == SKRT_SCORE_KEYS ? x + (b * H + h) * F
+                                                  : x + b * H + h;
       float bias = (mode != SKRT_SCORE_INPUT && b_score) ? b_score[h] : 0.0f;
       u[b * H + h] = kv_score(mode, xr, F, w_score ? w_score + h * F : NULL, bias, slope, pos);
       if (!isfinite(u[b * H + h]))
-        return skrt_error(SKRT_ERR_NONFINITE, "kv cache scores: u[b=%lld, h=%lld] = %g is not "
-                          "finite", (long long)b, (long long)h, (double)u[b * H + h]);
+        return skrt_error(SKRT_ERR_NONFINITE,
+                          "kv cache scores: u[b=%lld, h=%lld] = %g is not "
+                          "finite",
+                          (long long)b, (long long)h, (double)u[b * H + h]);
     }
   }
   return SKRT_OK;

@@ -17,12 +17,15 @@ static int kv_dl_basic(const DLTensor *t, const char *name) {
   if (!t->data)
     return skrt_error(SKRT_ERR_NULL, "kv cache: %s has no data", name);
   if (t->device.device_type != kDLCPU)
-    return skrt_error(SKRT_ERR_DEVICE, "kv cache: %s lives on device type %d, the cache is on "
-                      "the CPU (%d)", name, (int)t->device.device_type, (int)kDLCPU);
+    return skrt_error(SKRT_ERR_DEVICE,
+                      "kv cache: %s lives on device type %d, the cache is on "
+                      "the CPU (%d)",
+                      name, (int)t->device.device_type, (int)kDLCPU);
   if (t->dtype.code != kDLFloat || t->dtype.bits != 32 || t->dtype.lanes != 1)
-    return skrt_error(SKRT_ERR_DTYPE, "kv cache: %s has dtype (code %d, bits %d, lanes %d), "
-                      "expected float32", name, (int)t->dtype.code, (int)t->dtype.bits,
-                      (int)t->dtype.lanes);
+    return skrt_error(SKRT_ERR_DTYPE,
+                      "kv cache: %s has dtype (code %d, bits %d, lanes %d), "
+                      "expected float32",
+                      name, (int)t->dtype.code, (int)t->dtype.bits, (int)t->dtype.lanes);
   return SKRT_OK;
 }
 
@@ -42,8 +45,8 @@ static int kv_dl_check(const DLTensor *t, const struct kv_dl_want *w, const char
     return st;
   int full = w->D ? 4 : 3; /* rank with the N axis */
   if (t->ndim != full && !(t->ndim == full - 1 && w->N == 1))
-    return skrt_error(SKRT_ERR_SHAPE, "kv cache: %s has rank %d, expected %d%s", w->name,
-                      t->ndim, full, w->N == 1 ? " (or one less without the N axis)" : "");
+    return skrt_error(SKRT_ERR_SHAPE, "kv cache: %s has rank %d, expected %d%s", w->name, t->ndim,
+                      full, w->N == 1 ? " (or one less without the N axis)" : "");
   int has_n = t->ndim == full;
   st = kv_dl_axis(t, w->name, 0, w->B, "B");
   st = st ? st : kv_dl_axis(t, w->name, 1, w->H, hname);
@@ -65,24 +68,24 @@ static int kv_dl_check(const DLTensor *t, const struct kv_dl_want *w, const char
   return SKRT_OK;
 }
 
-static void *kv_dl_ptr(const DLTensor *t) {
-  return t ? (char *)t->data + t->byte_offset : NULL;
-}
+static void *kv_dl_ptr(const DLTensor *t) { return t ? (char *)t->data + t->byte_offset : NULL; }
 
 static int kv_dl_n(const DLTensor *k, int64_t *N) {
   int st = kv_dl_basic(k, "k");
   if (st)
     return st;
   if (k->ndim != 4 && k->ndim != 3)
-    return skrt_error(SKRT_ERR_SHAPE, "kv cache: k has rank %d, expected 4 (B, Hkv, N, D) "
-                      "or 3 (B, Hkv, D)", k->ndim);
+    return skrt_error(SKRT_ERR_SHAPE,
+                      "kv cache: k has rank %d, expected 4 (B, Hkv, N, D) "
+                      "or 3 (B, Hkv, D)",
+                      k->ndim);
   *N = k->ndim == 4 ? k->shape[2] : 1;
   return SKRT_OK;
 }
 
 int skrt_kv_cache_forward_dl(struct skrt_kv_cache *cache, int64_t layer, const DLTensor *q,
-                             const DLTensor *k, const DLTensor *v, const DLTensor *u,
-                             DLTensor *o, struct skrt_context *ctx) {
+                             const DLTensor *k, const DLTensor *v, const DLTensor *u, DLTensor *o,
+                             struct skrt_context *ctx) {
   struct skrt_kv_cache_config c;
   int64_t N = 0;
   int st = skrt_kv_cache_get_config(cache, &c);

@@ -2,12 +2,12 @@
  * prefill of any length (0, 1, 37, N), gives the outputs of the full layer (S5-S10) computed
  * by the double reference skrt_ref_attention_forward, within 1e-5 relative per output row
  * (max_d |o - ref| <= 1e-5 * max_d |ref|), for MHA (D = 20) and GQA (6 query heads per KV
- * head, D = 16), both gates, w in {0, 1, 64}, k in {1, 64}, continuous and tied scores, N 240. Every case runs three ways through the API:
- *   A  contiguous wrappers (prefill with outputs, then skrt_kv_cache_decode per token);
- *   B  skrt_kv_cache_forward on strided views of the full tensors, in random chunks, the
- *      prompt appended without outputs;
- *   C  skrt_kv_cache_forward_dl on (B, N, H, D) tensors (non-contiguous head axis).
- * Also: skrt_kv_cache_scores against skrt_ref_scores (S5) at the cache's positions. */
+ * head, D = 16), both gates, w in {0, 1, 64}, k in {1, 64}, continuous and tied scores, N 240.
+ * Every case runs three ways through the API: A  contiguous wrappers (prefill with outputs, then
+ * skrt_kv_cache_decode per token); B  skrt_kv_cache_forward on strided views of the full tensors,
+ * in random chunks, the prompt appended without outputs; C  skrt_kv_cache_forward_dl on (B, N, H,
+ * D) tensors (non-contiguous head axis). Also: skrt_kv_cache_scores against skrt_ref_scores (S5) at
+ * the cache's positions. */
 #include "test_core_util.h"
 
 #include <stdlib.h>
@@ -64,11 +64,11 @@ static void kvt_make(struct kvt_data *t, const struct kvt_case *c, uint64_t seed
     t->ud[i] = t->u[i] = (float)tc_int(&seed, 0, 4) * 0.5f;
   t->od = malloc((size_t)t->nq * sizeof(double));
   struct skrt_ref_shape s = {BATCH, c->Hq, c->Hkv, NSEQ, DIM, 0};
-  struct skrt_ref_config rc = {c->topk, c->window, c->gate, SKRT_SCORE_INPUT,
-                               1.0 / sqrt((double)DIM), 0.0};
-  assert_int_equal(skrt_ref_attention_forward(&s, &rc, t->qd, t->kd, t->vd, t->ud, t->od, NULL,
-                                              NULL, NULL),
-                   SKRT_OK);
+  struct skrt_ref_config rc = {
+      c->topk, c->window, c->gate, SKRT_SCORE_INPUT, 1.0 / sqrt((double)DIM), 0.0};
+  assert_int_equal(
+      skrt_ref_attention_forward(&s, &rc, t->qd, t->kd, t->vd, t->ud, t->od, NULL, NULL, NULL),
+      SKRT_OK);
 }
 
 static void kvt_free(struct kvt_data *t) {
@@ -77,8 +77,9 @@ static void kvt_free(struct kvt_data *t) {
 }
 
 static struct skrt_kv_cache *kvt_cache(const struct kvt_case *c) {
-  struct skrt_kv_cache_config cfg = {1, BATCH, c->Hq, c->Hkv, DIM, c->topk, c->window,
-                                     c->gate, 0.0, 0, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache_config cfg = {1,   BATCH,   c->Hq,       c->Hkv,
+                                     DIM, c->topk, c->window,   c->gate,
+                                     0.0, 0,       SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
   struct skrt_kv_cache *cache = NULL;
   assert_int_equal(skrt_kv_cache_create(&cfg, &cache), SKRT_OK);
   return cache;
@@ -101,8 +102,7 @@ static double kvt_error(const struct kvt_data *t, const float *o, int64_t from) 
 }
 
 /* Copies position n of x (B, H, NSEQ, D) into y (B, H, D) (D = 1 for u). */
-static void kvt_gather(float *y, const float *x, int64_t H, int64_t n0, int64_t len,
-                       int64_t D) {
+static void kvt_gather(float *y, const float *x, int64_t H, int64_t n0, int64_t len, int64_t D) {
   for (int64_t bh = 0; bh < BATCH * H; bh++)
     memcpy(y + bh * len * D, x + (bh * NSEQ + n0) * D, (size_t)(len * D) * sizeof(float));
 }
@@ -198,8 +198,8 @@ static DLTensor *kvt_dl(struct kvt_dl *d, float *base, int64_t H, int64_t D, int
   int64_t shape[4] = {BATCH, H, len, D}, strides[4] = {NSEQ * H * D, D, H * D, 1};
   memcpy(d->shape, shape, sizeof(shape));
   memcpy(d->strides, strides, sizeof(strides));
-  d->t = (DLTensor){base + n * H * D, {kDLCPU, 0}, D > 1 ? 4 : 3, {kDLFloat, 32, 1},
-                    d->shape, d->strides, 0};
+  d->t = (DLTensor){
+      base + n * H * D, {kDLCPU, 0}, D > 1 ? 4 : 3, {kDLFloat, 32, 1}, d->shape, d->strides, 0};
   return &d->t;
 }
 
@@ -241,9 +241,9 @@ static void kvt_run_case(const struct kvt_case *c, uint64_t seed) {
     for (int m = 0; m < 3; m++)
       if (!(e[m] <= 1e-5))
         fail_msg("Hq %lld Hkv %lld k %lld w %lld gate %d tied %d prefill %lld way %c: "
-                 "relative error %.3g", (long long)c->Hq, (long long)c->Hkv,
-                 (long long)c->topk, (long long)c->window, c->gate, c->tied,
-                 (long long)prefill[i], 'A' + m, e[m]);
+                 "relative error %.3g",
+                 (long long)c->Hq, (long long)c->Hkv, (long long)c->topk, (long long)c->window,
+                 c->gate, c->tied, (long long)prefill[i], 'A' + m, e[m]);
   }
   kvt_free(&t);
 }
@@ -283,7 +283,8 @@ static void test_scores_helper(void **state) {
   kvt_dim = SDIM;
   struct skrt_kv_cache *cache = kvt_cache(&c);
   uint64_t rng = 11;
-  float x[BATCH * F], kk[BATCH * 2 * SDIM], w[2 * SDIM], bs[2], u[BATCH * 2], zero[BATCH * 2 * SDIM];
+  float x[BATCH * F], kk[BATCH * 2 * SDIM], w[2 * SDIM], bs[2], u[BATCH * 2],
+      zero[BATCH * 2 * SDIM];
   double xd[BATCH * F], kd[BATCH * 2 * SDIM], wd[2 * SDIM], bd[2], ud[BATCH * 2];
   for (int i = 0; i < BATCH * F; i++)
     xd[i] = x[i] = (float)tc_normal(&rng);
@@ -317,8 +318,8 @@ static void test_scores_helper(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_mha_gate_kv),  cmocka_unit_test(test_mha_gate_v),
-      cmocka_unit_test(test_gqa_gate_kv),  cmocka_unit_test(test_gqa_gate_v),
+      cmocka_unit_test(test_mha_gate_kv),     cmocka_unit_test(test_mha_gate_v),
+      cmocka_unit_test(test_gqa_gate_kv),     cmocka_unit_test(test_gqa_gate_v),
       cmocka_unit_test(test_everything_fits), cmocka_unit_test(test_scores_helper),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,8 +21,8 @@ static void expect(int got, int status, const char *needle) {
 }
 
 static struct skrt_kv_cache_config base_config(void) {
-  return (struct skrt_kv_cache_config){1, NB, NHQ, NHKV, ND, 3, 2, SKRT_GATE_KV, 0.0, 0,
-                                       SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  return (struct skrt_kv_cache_config){1, NB,           NHQ, NHKV, ND,          3,
+                                       2, SKRT_GATE_KV, 0.0, 0,    SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
 }
 
 static struct skrt_kv_cache *make(int64_t max_positions) {
@@ -100,8 +100,7 @@ static void test_null_and_ranges(void **state) {
          "o is NULL but q is not");
   expect(skrt_kv_cache_decode(c, 1, s.q, s.k, s.v, s.u, s.o, NULL), SKRT_ERR_ARG,
          "layer = 1 is out of range [0, 1)");
-  expect(skrt_kv_cache_prefill(c, 0, 0, NULL, s.k, s.v, s.u, NULL, NULL), SKRT_ERR_ARG,
-         "N = 0");
+  expect(skrt_kv_cache_prefill(c, 0, 0, NULL, s.k, s.v, s.u, NULL, NULL), SKRT_ERR_ARG, "N = 0");
   int64_t pos;
   expect(skrt_kv_cache_position(c, 0, NB, &pos), SKRT_ERR_ARG, "b = 2 is out of range");
   expect(skrt_kv_cache_position(c, -1, 0, &pos), SKRT_ERR_ARG, "layer = -1");
@@ -193,11 +192,11 @@ static void test_dlpack_shapes(void **state) {
   dl(&u, buf, 2, NB, NHKV, 0, 0), dl(&o, buf + 2048, 3, NB, NHQ, ND, 0);
   assert_int_equal(skrt_kv_cache_forward_dl(c, 0, &q.t, &k.t, &v.t, &u.t, &o.t, NULL), SKRT_OK);
   struct dl bad;
-  expect(skrt_kv_cache_forward_dl(c, 0, &q.t, dl(&bad, buf, 3, NB, 3, ND, 0), &v.t, &u.t, &o.t,
+  expect(
+      skrt_kv_cache_forward_dl(c, 0, &q.t, dl(&bad, buf, 3, NB, 3, ND, 0), &v.t, &u.t, &o.t, NULL),
+      SKRT_ERR_SHAPE, "k shape[1] is 3, the cache has Hkv = 2");
+  expect(skrt_kv_cache_forward_dl(c, 0, &q.t, &k.t, dl(&bad, buf, 3, NB, NHKV, 5, 0), &u.t, &o.t,
                                   NULL),
-         SKRT_ERR_SHAPE, "k shape[1] is 3, the cache has Hkv = 2");
-  expect(skrt_kv_cache_forward_dl(c, 0, &q.t, &k.t, dl(&bad, buf, 3, NB, NHKV, 5, 0), &u.t,
-                                  &o.t, NULL),
          SKRT_ERR_SHAPE, "v shape[2] is 5, the cache has D = 4");
   expect(skrt_kv_cache_forward_dl(c, 0, dl(&bad, buf, 3, NB + 1, NHQ, ND, 0), &k.t, &v.t, &u.t,
                                   &o.t, NULL),
@@ -205,16 +204,17 @@ static void test_dlpack_shapes(void **state) {
   expect(skrt_kv_cache_forward_dl(c, 0, &q.t, &k.t, &v.t, &u.t, dl(&bad, buf, 3, NB, NHKV, ND, 0),
                                   NULL),
          SKRT_ERR_SHAPE, "o shape[1] is 2, the cache has Hq = 4");
-  expect(skrt_kv_cache_forward_dl(c, 0, &q.t, &k.t, &v.t, dl(&bad, buf, 1, NB, 0, 0, 0), &o.t,
-                                  NULL),
-         SKRT_ERR_SHAPE, "u has rank 1, expected 3");
+  expect(
+      skrt_kv_cache_forward_dl(c, 0, &q.t, &k.t, &v.t, dl(&bad, buf, 1, NB, 0, 0, 0), &o.t, NULL),
+      SKRT_ERR_SHAPE, "u has rank 1, expected 3");
   /* rank-4 k with N = 2 needs rank-4 everything with N = 2 */
   struct dl k4, v4, u3;
-  dl(&k4, buf, 4, NB, NHKV, 2, ND), dl(&v4, buf, 4, NB, NHKV, 2, ND), dl(&u3, buf, 3, NB, NHKV, 2, 0);
+  dl(&k4, buf, 4, NB, NHKV, 2, ND), dl(&v4, buf, 4, NB, NHKV, 2, ND),
+      dl(&u3, buf, 3, NB, NHKV, 2, 0);
   expect(skrt_kv_cache_forward_dl(c, 0, &q.t, &k4.t, &v4.t, &u3.t, &o.t, NULL), SKRT_ERR_SHAPE,
          "q has rank 3, expected 4");
-  expect(skrt_kv_cache_forward_dl(c, 0, NULL, &k4.t, &v4.t, dl(&bad, buf, 3, NB, NHKV, 3, 0),
-                                  NULL, NULL),
+  expect(skrt_kv_cache_forward_dl(c, 0, NULL, &k4.t, &v4.t, dl(&bad, buf, 3, NB, NHKV, 3, 0), NULL,
+                                  NULL),
          SKRT_ERR_SHAPE, "u shape[2] is 3, the cache has N (from k) = 2");
   expect(skrt_kv_cache_forward_dl(c, 0, &q.t, &k.t, &v.t, &u.t, NULL, NULL), SKRT_ERR_NULL,
          "o is NULL but q is not");
@@ -254,8 +254,8 @@ static void test_scores_errors(void **state) {
   struct skrt_kv_cache *c = make(0);
   float x[NB * NHKV * ND] = {0}, w[NHKV * ND] = {0}, u[NB * NHKV];
   expect(skrt_kv_cache_scores(c, 0, 9, x, ND, w, NULL, 0.0, u), SKRT_ERR_ARG, "mode = 9");
-  expect(skrt_kv_cache_scores(c, 0, SKRT_SCORE_KEYS, x, ND + 1, w, NULL, 0.0, u),
-         SKRT_ERR_SHAPE, "F = 5, keys mode needs F = D = 4");
+  expect(skrt_kv_cache_scores(c, 0, SKRT_SCORE_KEYS, x, ND + 1, w, NULL, 0.0, u), SKRT_ERR_SHAPE,
+         "F = 5, keys mode needs F = D = 4");
   expect(skrt_kv_cache_scores(c, 0, SKRT_SCORE_HIDDEN, x, 0, w, NULL, 0.0, u), SKRT_ERR_ARG,
          "F = 0");
   expect(skrt_kv_cache_scores(c, 0, SKRT_SCORE_HIDDEN, x, ND, NULL, NULL, 0.0, u), SKRT_ERR_NULL,
@@ -263,16 +263,19 @@ static void test_scores_errors(void **state) {
   expect(skrt_kv_cache_scores(c, 0, SKRT_SCORE_HIDDEN, x, ND, w, NULL, 0.0, NULL), SKRT_ERR_NULL,
          "u is NULL");
   w[ND + 1] = INFINITY, x[1] = 1.0f;
-  expect(skrt_kv_cache_scores(c, 0, SKRT_SCORE_HIDDEN, x, ND, w, NULL, 0.0, u),
-         SKRT_ERR_NONFINITE, "u[b=0, h=1] = inf is not finite");
+  expect(skrt_kv_cache_scores(c, 0, SKRT_SCORE_HIDDEN, x, ND, w, NULL, 0.0, u), SKRT_ERR_NONFINITE,
+         "u[b=0, h=1] = inf is not finite");
   skrt_kv_cache_destroy(c);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_create),           cmocka_unit_test(test_null_and_ranges),
-      cmocka_unit_test(test_position_overflow), cmocka_unit_test(test_nonfinite_scores),
-      cmocka_unit_test(test_dlpack_shapes),    cmocka_unit_test(test_dlpack_types),
+      cmocka_unit_test(test_create),
+      cmocka_unit_test(test_null_and_ranges),
+      cmocka_unit_test(test_position_overflow),
+      cmocka_unit_test(test_nonfinite_scores),
+      cmocka_unit_test(test_dlpack_shapes),
+      cmocka_unit_test(test_dlpack_types),
       cmocka_unit_test(test_scores_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,8 +130,8 @@ static void fill_to(struct skrt_kv_cache *c, int64_t pos, float *k, float *u, in
 
 static void test_footprint_constant(void **state) {
   (void)state;
-  struct skrt_kv_cache_config cfg = {1, 1, 1, 1, 4, 64, 32, SKRT_GATE_KV, 0.0, 0,
-                                     SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache_config cfg = {
+      1, 1, 1, 1, 4, 64, 32, SKRT_GATE_KV, 0.0, 0, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
   struct skrt_kv_cache *c = NULL;
   assert_int_equal(skrt_kv_cache_create(&cfg, &c), SKRT_OK);
   const int64_t chunk = 4096, at[] = {4096, 65536, 1048576};
@@ -161,8 +161,8 @@ static void test_footprint_constant(void **state) {
 /* Before the cache fills, used bytes track the tokens held; reset empties it. */
 static void test_footprint_counts(void **state) {
   (void)state;
-  struct skrt_kv_cache_config cfg = {2, 3, 4, 2, 8, 5, 3, SKRT_GATE_V, 0.0, 0,
-                                     SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache_config cfg = {2, 3,           4,   2, 8,           5,
+                                     3, SKRT_GATE_V, 0.0, 0, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
   struct skrt_kv_cache *c = NULL;
   assert_int_equal(skrt_kv_cache_create(&cfg, &c), SKRT_OK);
   float k[3 * 2 * 8] = {0}, u[3 * 2] = {0};
@@ -198,8 +198,8 @@ static void test_footprint_counts(void **state) {
 enum { IL = 2, IB = 2, IHQ = 4, IHKV = 2, ID = 16, ISTEPS = 60, IRESET = 30 };
 
 static struct skrt_kv_cache *indep_cache(int64_t layers, int64_t B) {
-  struct skrt_kv_cache_config cfg = {layers, B, IHQ, IHKV, ID, 4, 3, SKRT_GATE_KV, 0.0, 0,
-                                     SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache_config cfg = {
+      layers, B, IHQ, IHKV, ID, 4, 3, SKRT_GATE_KV, 0.0, 0, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
   struct skrt_kv_cache *c = NULL;
   assert_int_equal(skrt_kv_cache_create(&cfg, &c), SKRT_OK);
   return c;

@@ -40,9 +40,9 @@
 #ifndef SKRT_KV_CACHE_H
 #define SKRT_KV_CACHE_H
 
-#include <stdint.h>
-#include <dlpack/dlpack.h>
 #include "skrt/base.h"
+#include <dlpack/dlpack.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,8 +82,7 @@ int skrt_kv_cache_reset(struct skrt_kv_cache *cache);
 int skrt_kv_cache_reset_item(struct skrt_kv_cache *cache, int64_t b);
 
 /* The (normalized) configuration: scale and max_positions filled in. */
-int skrt_kv_cache_get_config(const struct skrt_kv_cache *cache,
-                             struct skrt_kv_cache_config *out);
+int skrt_kv_cache_get_config(const struct skrt_kv_cache *cache, struct skrt_kv_cache_config *out);
 /* Number of tokens sequence b holds in `layer` = the position its next token gets. */
 int skrt_kv_cache_position(const struct skrt_kv_cache *cache, int64_t layer, int64_t b,
                            int64_t *pos);
@@ -91,14 +90,14 @@ int skrt_kv_cache_position(const struct skrt_kv_cache *cache, int64_t layer, int
 /* Memory of the cache. Bytes are allocated capacities; counts are live entries summed over
  * all streams (layers x B x Hkv). */
 struct skrt_kv_footprint {
-  int64_t kv_bytes;         /* K and V storage: streams * (k + w) * D * 2 * sizeof(elem) */
-  int64_t kv_used_bytes;    /* of which rows currently holding a token */
-  int64_t scalar_bytes;     /* u, positions, slot heap, saturated heap, free heap, state */
-  int64_t scratch_bytes;    /* per-call work buffers (logits, accumulators) */
-  int64_t streams;          /* layers * B * Hkv */
-  int64_t selected_tokens;  /* tokens in selected sets */
-  int64_t window_tokens;    /* tokens in window rings */
-  int64_t active_scalars;   /* candidate scores kept for tau (saturated + free) */
+  int64_t kv_bytes;           /* K and V storage: streams * (k + w) * D * 2 * sizeof(elem) */
+  int64_t kv_used_bytes;      /* of which rows currently holding a token */
+  int64_t scalar_bytes;       /* u, positions, slot heap, saturated heap, free heap, state */
+  int64_t scratch_bytes;      /* per-call work buffers (logits, accumulators) */
+  int64_t streams;            /* layers * B * Hkv */
+  int64_t selected_tokens;    /* tokens in selected sets */
+  int64_t window_tokens;      /* tokens in window rings */
+  int64_t active_scalars;     /* candidate scores kept for tau (saturated + free) */
   int64_t max_active_scalars; /* largest per stream */
 };
 int skrt_kv_cache_footprint(const struct skrt_kv_cache *cache, struct skrt_kv_footprint *out);
@@ -123,14 +122,13 @@ int skrt_kv_cache_forward(struct skrt_kv_cache *cache, int64_t layer, int64_t N,
  * (then only the cache is filled, e.g. when the forward kernel already produced the outputs).
  * Append: one token, no outputs: k, v (B,Hkv,D), u (B,Hkv).
  * Decode: one token with outputs: q, o (B,Hq,D), k, v (B,Hkv,D), u (B,Hkv). */
-int skrt_kv_cache_prefill(struct skrt_kv_cache *cache, int64_t layer, int64_t N,
-                          const float *q, const float *k, const float *v, const float *u,
-                          float *o, struct skrt_context *ctx);
-int skrt_kv_cache_append(struct skrt_kv_cache *cache, int64_t layer, const float *k,
-                         const float *v, const float *u, struct skrt_context *ctx);
-int skrt_kv_cache_decode(struct skrt_kv_cache *cache, int64_t layer, const float *q,
-                         const float *k, const float *v, const float *u, float *o,
-                         struct skrt_context *ctx);
+int skrt_kv_cache_prefill(struct skrt_kv_cache *cache, int64_t layer, int64_t N, const float *q,
+                          const float *k, const float *v, const float *u, float *o,
+                          struct skrt_context *ctx);
+int skrt_kv_cache_append(struct skrt_kv_cache *cache, int64_t layer, const float *k, const float *v,
+                         const float *u, struct skrt_context *ctx);
+int skrt_kv_cache_decode(struct skrt_kv_cache *cache, int64_t layer, const float *q, const float *k,
+                         const float *v, const float *u, float *o, struct skrt_context *ctx);
 
 /* DLPack entry for generated code: the whole argument check against the cache's shapes.
  * q, o (B, Hq, N, D); k, v (B, Hkv, N, D); u (B, Hkv, N); fp32 on the CPU, any strides with
@@ -138,8 +136,8 @@ int skrt_kv_cache_decode(struct skrt_kv_cache *cache, int64_t layer, const float
  * ((B, H, D) and (B, Hkv)). q and o may both be NULL. Messages name the tensor, the axis,
  * expected and actual ("kv cache: k shape[1] is 4, the cache has Hkv = 8"). */
 int skrt_kv_cache_forward_dl(struct skrt_kv_cache *cache, int64_t layer, const DLTensor *q,
-                             const DLTensor *k, const DLTensor *v, const DLTensor *u,
-                             DLTensor *o, struct skrt_context *ctx);
+                             const DLTensor *k, const DLTensor *v, const DLTensor *u, DLTensor *o,
+                             struct skrt_context *ctx);
 
 /* S5 for the next token of every sequence of `layer` (it does not change the cache):
  *   u[b,h] = x[b,h,:] . w_score[h,:] + b_score[h] + slope * pos_b
@@ -148,9 +146,9 @@ int skrt_kv_cache_forward_dl(struct skrt_kv_cache *cache, int64_t layer, const D
  * mode SKRT_SCORE_INPUT:  x is u_in (B, Hkv); w_score, b_score unused (may be NULL), F ignored.
  * b_score may be NULL (zero). Dot products in fp32 with fp32 accumulation; u is (B, Hkv).
  * Errors: NULL, bad mode or F, non-finite results (message names b and h). */
-int skrt_kv_cache_scores(const struct skrt_kv_cache *cache, int64_t layer, int mode,
-                         const float *x, int64_t F, const float *w_score, const float *b_score,
-                         double slope, float *u);
+int skrt_kv_cache_scores(const struct skrt_kv_cache *cache, int64_t layer, int mode, const float *x,
+                         int64_t F, const float *w_score, const float *b_score, double slope,
+                         float *u);
 
 #ifdef __cplusplus
 }
