@@ -110,7 +110,11 @@ static void document_param(struct skc_emitter *e, const struct skc_cg_func *f,
 }
 
 static void document_func(struct skc_emitter *e, const struct skc_cg_func *f) {
-  skc_emit_line(e, "/* %s: SparseK attention (from @%s at %s).", f->name, f->name, f->loc);
+  int natt = 0;
+  for (int i = 0; i < f->nsteps; ++i)
+    natt += f->steps[i].kind == SKC_STEP_ATTENTION;
+  skc_emit_line(e, "/* %s: %s (from @%s at %s).", f->name,
+                natt ? "SparseK attention" : "pass-through of its arguments", f->name, f->loc);
   skc_emit_line(e, " *");
   if (f->nsyms) {
     char syms[256] = "";
