@@ -6,7 +6,8 @@
  *     from a continuous law, from 4 levels (many ties) and with a position slope;
  *   - K/V bytes from skrt_kv_cache_footprint are identical at positions 4k, 64k and 1M,
  *     while the window and selected counts are full and the tau state stays bounded;
- *   - layers and batch items are independent streams (reset_item restarts one item). */
+ *   - layers and batch items are independent streams (reset_item restarts one item);
+ *   - a prefill leaves exactly the state of token-by-token appends (bitwise next outputs). */
 #include "test_core_util.h"
 
 #include <stdlib.h>
@@ -249,12 +250,59 @@ static void test_layers_and_items_independent(void **state) {
       skrt_kv_cache_destroy(one[l][b]);
 }
 
+/* A prefill of P tokens leaves exactly the state of P single-token appends: the next decode
+ * steps agree bit for bit and so do the footprints. */
+static void test_prefill_equals_appends(void **state) {
+  (void)state;
+  enum { P = 100, S = 50, TOK = IB * IHKV * ID };
+  struct skrt_kv_cache *a = indep_cache(1, IB), *b = indep_cache(1, IB);
+  uint64_t rng = 9;
+  float *k = malloc(sizeof(float) * IB * IHKV * P * ID),
+        *v = malloc(sizeof(float) * IB * IHKV * P * ID);
+  float *u = malloc(sizeof(float) * IB * IHKV * P), kt[TOK], vt[TOK], ut[IB * IHKV];
+  for (int i = 0; i < IB * IHKV * P * ID; i++)
+    k[i] = (float)tc_normal(&rng), v[i] = (float)tc_normal(&rng);
+  for (int i = 0; i < IB * IHKV * P; i++)
+    u[i] = (float)tc_int(&rng, 0, 6) * 0.25f; /* ties too */
+  assert_int_equal(skrt_kv_cache_prefill(a, 0, P, NULL, k, v, u, NULL, NULL), SKRT_OK);
+  for (int n = 0; n < P; n++) {
+    for (int bh = 0; bh < IB * IHKV; bh++) {
+      memcpy(kt + bh * ID, k + (bh * P + n) * ID, sizeof(float) * ID);
+      memcpy(vt + bh * ID, v + (bh * P + n) * ID, sizeof(float) * ID);
+      ut[bh] = u[bh * P + n];
+    }
+    assert_int_equal(skrt_kv_cache_append(b, 0, kt, vt, ut, NULL), SKRT_OK);
+  }
+  float q[IB * IHQ * ID], oa[IB * IHQ * ID], ob[IB * IHQ * ID];
+  struct skrt_kv_footprint fa, fb;
+  for (int t = 0; t < S; t++) {
+    for (int i = 0; i < IB * IHQ * ID; i++)
+      q[i] = (float)tc_normal(&rng);
+    for (int i = 0; i < TOK; i++)
+      kt[i] = (float)tc_normal(&rng), vt[i] = (float)tc_normal(&rng);
+    for (int i = 0; i < IB * IHKV; i++)
+      ut[i] = (float)tc_int(&rng, 0, 6) * 0.25f;
+    assert_int_equal(skrt_kv_cache_decode(a, 0, q, kt, vt, ut, oa, NULL), SKRT_OK);
+    assert_int_equal(skrt_kv_cache_decode(b, 0, q, kt, vt, ut, ob, NULL), SKRT_OK);
+    assert_memory_equal(oa, ob, sizeof(oa));
+  }
+  assert_int_equal(skrt_kv_cache_footprint(a, &fa), SKRT_OK);
+  assert_int_equal(skrt_kv_cache_footprint(b, &fb), SKRT_OK);
+  assert_int_equal(fa.active_scalars, fb.active_scalars);
+  assert_int_equal(fa.selected_tokens, fb.selected_tokens);
+  assert_int_equal(fa.kv_used_bytes, fb.kv_used_bytes);
+  free(k), free(v), free(u);
+  skrt_kv_cache_destroy(a);
+  skrt_kv_cache_destroy(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stream_gates_and_selection),
       cmocka_unit_test(test_footprint_constant),
       cmocka_unit_test(test_footprint_counts),
       cmocka_unit_test(test_layers_and_items_independent),
+      cmocka_unit_test(test_prefill_equals_appends),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
