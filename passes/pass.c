@@ -61,6 +61,22 @@ MlirPass skc_pass_make(void *id, const char *flag, const char *summary, skc_pass
                                 skc_str(summary), skc_str("builtin.module"), 0, NULL, cb, s);
 }
 
+MlirOperation skc_op_create_before(MlirOperation before, const char *name, intptr_t nops,
+                                   const MlirValue *ops, MlirType result, intptr_t nattrs,
+                                   const MlirNamedAttribute *attrs) {
+  MlirOperationState st = mlirOperationStateGet(skc_str(name), mlirOperationGetLocation(before));
+  mlirOperationStateAddOperands(&st, nops, ops);
+  mlirOperationStateAddResults(&st, 1, &result);
+  mlirOperationStateAddAttributes(&st, nattrs, attrs);
+  MlirOperation op = mlirOperationCreate(&st);
+  mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(before), before, op);
+  return op;
+}
+
+MlirNamedAttribute skc_named_attr(MlirContext ctx, const char *name, MlirAttribute a) {
+  return mlirNamedAttributeGet(mlirIdentifierGet(ctx, skc_str(name)), a);
+}
+
 struct collect {
   const char *name;
   MlirOperation *ops;

@@ -63,6 +63,14 @@ typedef void (*skc_pass_run_fn)(MlirOperation module, MlirExternalPass pass,
 MlirPass skc_pass_make(void *id, const char *flag, const char *summary, skc_pass_run_fn run,
                        const struct skc_sparsek_options *o);
 
+/* Creates op `name` (one result of type `result`) at `before`'s location, inserted before it. */
+MlirOperation skc_op_create_before(MlirOperation before, const char *name, intptr_t nops,
+                                   const MlirValue *ops, MlirType result, intptr_t nattrs,
+                                   const MlirNamedAttribute *attrs);
+
+/* The named attribute `name` = a. */
+MlirNamedAttribute skc_named_attr(MlirContext ctx, const char *name, MlirAttribute a);
+
 /* Collects every op of the given kind under `root` (pre-order) into a growable array the
  * caller frees with free(). */
 MlirOperation *skc_collect_ops(MlirOperation root, const char *name, int *count);

@@ -733,21 +733,6 @@ static bool shapes_ok(const struct match *m) {
 
 /* ---- rewrite ------------------------------------------------------------------------------ */
 
-static MlirNamedAttribute named(MlirContext ctx, const char *name, MlirAttribute a) {
-  return mlirNamedAttributeGet(mlirIdentifierGet(ctx, skc_str(name)), a);
-}
-
-static MlirValue create_before(MlirOperation at, const char *name, int n, MlirValue *operands,
-                               MlirType type, int nattrs, MlirNamedAttribute *attrs) {
-  MlirOperationState st = mlirOperationStateGet(skc_str(name), mlirOperationGetLocation(at));
-  mlirOperationStateAddOperands(&st, n, operands);
-  mlirOperationStateAddResults(&st, 1, &type);
-  mlirOperationStateAddAttributes(&st, nattrs, attrs);
-  MlirOperation op = mlirOperationCreate(&st);
-  mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(at), at, op);
-  return mlirOperationGetResult(op, 0);
-}
-
 static void note_erased(struct raise *R, MlirOperation op) {
   if (R->nerased == R->caperased) {
     int cap = R->caperased ? 2 * R->caperased : 64;
@@ -815,12 +800,13 @@ static void rewrite(struct raise *R, const struct match *m) {
   MlirOperation at = mlirOpResultGetOwner(m->out);
   MlirValue qkv[3] = {m->q.value, m->k.value, m->v.value};
   MlirNamedAttribute attrs[2] = {
-      named(ctx, "scale", mlirFloatAttrDoubleGet(ctx, mlirF64TypeGet(ctx), m->scale)),
-      named(ctx, "causal", mlirBoolAttrGet(ctx, 1))};
+      skc_named_attr(ctx, "scale", mlirFloatAttrDoubleGet(ctx, mlirF64TypeGet(ctx), m->scale)),
+      skc_named_attr(ctx, "causal", mlirBoolAttrGet(ctx, 1))};
   MlirType qt = mlirValueGetType(m->q.value), ot = mlirValueGetType(m->out);
-  MlirValue att = create_before(at, skc_op_name(SKC_OP_DENSE_ATTENTION), 3, qkv, qt, 2, attrs);
+  MlirValue att = mlirOperationGetResult(
+      skc_op_create_before(at, skc_op_name(SKC_OP_DENSE_ATTENTION), 3, qkv, qt, 2, attrs), 0);
   if (!mlirTypeEqual(qt, ot))
-    att = create_before(at, "tensor.cast", 1, &att, ot, 0, NULL);
+    att = mlirOperationGetResult(skc_op_create_before(at, "tensor.cast", 1, &att, ot, 0, NULL), 0);
   mlirValueReplaceAllUsesOfWith(m->out, att);
   skc_eval_see(&R->e, at);
   skc_eval_see(&R->e, m->pv);

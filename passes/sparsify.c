@@ -145,23 +145,6 @@ static MlirType tensor_f32(MlirContext ctx, int rank, const int64_t *shape) {
   return mlirRankedTensorTypeGet(rank, shape, mlirF32TypeGet(ctx), mlirAttributeGetNull());
 }
 
-static MlirNamedAttribute named(MlirContext ctx, const char *name, MlirAttribute a) {
-  return mlirNamedAttributeGet(mlirIdentifierGet(ctx, skc_str(name)), a);
-}
-
-/* Creates op `name` before `before`. */
-static MlirOperation create_before(MlirOperation before, const char *name, intptr_t nops,
-                                   const MlirValue *ops, MlirType result, intptr_t nattrs,
-                                   const MlirNamedAttribute *attrs) {
-  MlirOperationState st = mlirOperationStateGet(skc_str(name), mlirOperationGetLocation(before));
-  mlirOperationStateAddOperands(&st, nops, ops);
-  mlirOperationStateAddResults(&st, 1, &result);
-  mlirOperationStateAddAttributes(&st, nattrs, attrs);
-  MlirOperation op = mlirOperationCreate(&st);
-  mlirBlockInsertOwnedOperationBefore(mlirOperationGetBlock(before), before, op);
-  return op;
-}
-
 /* Builds the sparsek.score op for `dense` per c->mode; null op after an error. */
 static MlirOperation build_score(MlirOperation dense, MlirOperation func, const struct config *c) {
   MlirContext ctx = mlirOperationGetContext(dense);
@@ -193,10 +176,10 @@ static MlirOperation build_score(MlirOperation dense, MlirOperation func, const 
   }
   int32_t seg[3] = {1, nops == 3, nops == 3};
   MlirNamedAttribute attrs[3] = {
-      named(ctx, "mode", mlirStringAttrGet(ctx, skc_str(skc_score_mode_name(c->mode)))),
-      named(ctx, "slope", mlirFloatAttrDoubleGet(ctx, mlirF64TypeGet(ctx), c->slope)),
-      named(ctx, "operandSegmentSizes", mlirDenseI32ArrayGet(ctx, 3, seg))};
-  return create_before(dense, "sparsek.score", nops, ops, ut, 3, attrs);
+      skc_named_attr(ctx, "mode", mlirStringAttrGet(ctx, skc_str(skc_score_mode_name(c->mode)))),
+      skc_named_attr(ctx, "slope", mlirFloatAttrDoubleGet(ctx, mlirF64TypeGet(ctx), c->slope)),
+      skc_named_attr(ctx, "operandSegmentSizes", mlirDenseI32ArrayGet(ctx, 3, seg))};
+  return skc_op_create_before(dense, "sparsek.score", nops, ops, ut, 3, attrs);
 }
 
 static bool sparsify_one(MlirOperation dense, MlirOperation func,
@@ -212,13 +195,13 @@ static bool sparsify_one(MlirOperation dense, MlirOperation func,
   MlirValue ops[4] = {mlirOperationGetOperand(dense, 0), mlirOperationGetOperand(dense, 1),
                       mlirOperationGetOperand(dense, 2), mlirOperationGetResult(score, 0)};
   MlirNamedAttribute attrs[5] = {
-      named(ctx, "k", mlirIntegerAttrGet(i64, c.k)),
-      named(ctx, "window", mlirIntegerAttrGet(i64, c.window)),
-      named(ctx, "gate", mlirStringAttrGet(ctx, skc_str(skc_gate_name(c.gate)))),
-      named(ctx, "scale", mlirOperationGetAttributeByName(dense, skc_str("scale"))),
-      named(ctx, "causal", mlirOperationGetAttributeByName(dense, skc_str("causal")))};
+      skc_named_attr(ctx, "k", mlirIntegerAttrGet(i64, c.k)),
+      skc_named_attr(ctx, "window", mlirIntegerAttrGet(i64, c.window)),
+      skc_named_attr(ctx, "gate", mlirStringAttrGet(ctx, skc_str(skc_gate_name(c.gate)))),
+      skc_named_attr(ctx, "scale", mlirOperationGetAttributeByName(dense, skc_str("scale"))),
+      skc_named_attr(ctx, "causal", mlirOperationGetAttributeByName(dense, skc_str("causal")))};
   MlirType rt = mlirValueGetType(mlirOperationGetResult(dense, 0));
-  MlirOperation att = create_before(dense, "sparsek.attention", 4, ops, rt, 5, attrs);
+  MlirOperation att = skc_op_create_before(dense, "sparsek.attention", 4, ops, rt, 5, attrs);
   mlirValueReplaceAllUsesOfWith(mlirOperationGetResult(dense, 0), mlirOperationGetResult(att, 0));
   mlirOperationDestroy(dense);
   return true;
