@@ -12,8 +12,6 @@
 #ifndef SKK_CPU_ATTENTION_BWD_H
 #define SKK_CPU_ATTENTION_BWD_H
 
-#include <omp.h>
-
 #include "kernels/cpu_common.h"
 #include "kernels/cpu_thresholds.h"
 #include "kernels/cpu_tile.h"

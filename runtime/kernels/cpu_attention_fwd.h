@@ -11,8 +11,6 @@
 #ifndef SKK_CPU_ATTENTION_FWD_H
 #define SKK_CPU_ATTENTION_FWD_H
 
-#include <omp.h>
-
 #include "kernels/cpu_common.h"
 #include "kernels/cpu_thresholds.h"
 #include "kernels/cpu_tile.h"
