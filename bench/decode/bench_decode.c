@@ -7,7 +7,8 @@
  *   3. speed-up: at 128k positions, skc decode vs a dense decode baseline in C over a full KV
  *      cache (one query per head over all cached keys, OpenMP over (b, KV head), GQA-aware,
  *      `omp simd` dot products and axpys like the skc kernel, same compiler flags), batch 1
- *      and 16 (goal >= 10x).
+ *      and 16 (goal >= 10x); skc and dense steps are interleaved (reps/5 skc steps, then one
+ *      dense step, 5 rounds after a warm-up round) so both see the same machine load.
  * Shapes: Hq 32, Hkv 8, D 128, k 1024, w 512, gate kv, fp32. Caches are filled cheaply with
  * append-only prefill calls (no outputs); positions are then those of real decode steps.
  *
@@ -196,32 +197,18 @@ static void io_destroy(struct step_io *s) {
   free(s->q), free(s->k), free(s->v), free(s->u), free(s->o);
 }
 
-/* Median seconds of `reps` skc decode steps after 2 warm-up steps; *best gets the minimum. */
-static double skc_time(struct skrt_kv_cache *c, const struct step_io *s, int64_t reps,
-                       double *best) {
-  double t[64];
-  for (int64_t r = -2; r < reps; r++) {
-    double t0 = now_s();
-    if (check(skrt_kv_cache_decode(c, 0, s->q, s->k, s->v, s->u, s->o, NULL), "decode"))
-      return NAN;
-    if (r >= 0)
-      t[r] = now_s() - t0;
-  }
-  *best = minimum(t, reps);
-  return median(t, reps);
+/* Seconds of one skc decode step (NAN on failure). */
+static double skc_step_s(struct skrt_kv_cache *c, const struct step_io *s) {
+  double t0 = now_s();
+  if (check(skrt_kv_cache_decode(c, 0, s->q, s->k, s->v, s->u, s->o, NULL), "decode"))
+    return NAN;
+  return now_s() - t0;
 }
 
-static double dense_time(struct dense_cache *d, const struct step_io *s, int64_t reps,
-                         double *best) {
-  double t[64];
-  for (int64_t r = -1; r < reps; r++) {
-    double t0 = now_s();
-    dense_step(d, s->q, s->k, s->v, s->o);
-    if (r >= 0)
-      t[r] = now_s() - t0;
-  }
-  *best = minimum(t, reps);
-  return median(t, reps);
+static double dense_step_s(struct dense_cache *d, const struct step_io *s) {
+  double t0 = now_s();
+  dense_step(d, s->q, s->k, s->v, s->o);
+  return now_s() - t0;
 }
 
 /* ---- the three parts ---------------------------------------------------------------------- */
@@ -305,8 +292,22 @@ static int part_dense(const struct bench_opts *o, int64_t B) {
   if (st)
     return st;
   d.pos = o->dense_n; /* the dense cache holds dense_n random tokens */
-  double bs = NAN, bd = NAN, ts = skc_time(c, &s, o->reps, &bs);
-  double td = dense_time(&d, &s, o->reps < 5 ? o->reps : 5, &bd);
+  /* rounds of (reps / 5 skc steps, one dense step) share the machine's load; round 0 warms */
+  enum { DENSE_REPS = 5 };
+  int64_t per = o->reps / DENSE_REPS > 0 ? o->reps / DENSE_REPS : 1, n = 0;
+  double tsk[64], tde[DENSE_REPS];
+  for (int r = 0; r <= DENSE_REPS; r++) {
+    for (int64_t i = 0; i < per; i++) {
+      double t = skc_step_s(c, &s);
+      if (r > 0)
+        tsk[n++] = t;
+    }
+    double t = dense_step_s(&d, &s);
+    if (r > 0)
+      tde[r - 1] = t;
+  }
+  double ts = median(tsk, n), bs = minimum(tsk, n);
+  double td = median(tde, DENSE_REPS), bd = minimum(tde, DENSE_REPS);
   printf("speed: batch %2lld, position %lld: skc %8.3f ms/token (min %.3f), dense %9.3f "
          "ms/token (min %.3f), speed-up %.1fx (of minima %.1fx) (goal >= 10)\n",
          (long long)B, (long long)o->dense_n, 1e3 * ts, 1e3 * bs, 1e3 * td, 1e3 * bd, td / ts,
@@ -318,7 +319,7 @@ static int part_dense(const struct bench_opts *o, int64_t B) {
 }
 
 static int parse(int argc, char **argv, struct bench_opts *o) {
-  *o = (struct bench_opts){1 << 20, 0, 1 << 17, 15};
+  *o = (struct bench_opts){1 << 20, 0, 1 << 17, 31};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) {
       *o = (struct bench_opts){1 << 15, 0, 1 << 13, 5};
