@@ -132,64 +132,99 @@ static void dense_attention(const float *q, const float *k, const float *v, floa
 /* ---- Dense causal attention with the kernels' own register-blocked loops ------------- */
 
 /* Same tile machinery as skc (queries as vector lanes, K/V rows as broadcasts, online
- * softmax over 64-key blocks) over every key j <= i: the strongest dense loop we have. */
+ * softmax over 64-key blocks) over every key j <= i, with DG_TILES query tiles sharing each
+ * K/V block while it is in L1 (the strongest dense loop we have). */
+#define DG_TILES 4
+
 struct dense_scratch {
-  float *qt, *ot, *st, *pt, *g, *ones, m[SKK_T], l[SKK_T];
+  float *qt, *ot, *st, *pt, *g, *ones, *m, *l; /* qt, ot, m, l: per tile of the group */
   const float **kp, **vp;
 };
 
-static void dense_own_tile(const float *q, const float *k, const float *v, float *o, int64_t N,
-                           int64_t D, int64_t i0, struct dense_scratch *s, const float *zero) {
-  const int64_t nq = skk_min64(SKK_T, N - i0), i1 = i0 + nq;
-  skk_load_rows_t(q + i0 * D, D, nq, D, 1.0f / sqrtf((float)D), s->pt, s->qt);
-  memset(s->ot, 0, sizeof(float) * (size_t)(D * SKK_T));
-  for (int t = 0; t < SKK_T; ++t)
-    s->m[t] = -1e30f, s->l[t] = 0;
-  for (int64_t k0 = 0; k0 < i1; k0 += SKK_KB) {
-    const int64_t nk = skk_min64(SKK_KB, i1 - k0), nc = (nk + SKK_KG - 1) / SKK_KG * SKK_KG;
-    for (int64_t c = 0; c < nc; ++c) {
-      s->kp[c] = c < nk ? k + (k0 + c) * D : zero;
-      s->vp[c] = c < nk ? v + (k0 + c) * D : zero;
-    }
-    const float *g = s->ones;
-    if (k0 + nc > i0) { /* causal mask: key j attended by query i iff j <= i */
-      for (int64_t c = 0; c < nc; ++c)
-        for (int t = 0; t < SKK_T; ++t)
-          s->g[c * SKK_T + t] = (c < nk && k0 + c <= i0 + t) ? 1.0f : -1.0f;
-      g = s->g;
-    }
-    for (int64_t cg = 0; cg < nc; cg += SKK_KG)
-      skk_rows_dot_t(s->kp + cg, s->qt, D, s->st + cg * SKK_T);
-    skk_softmax_block(s->st, g, nc, 0, s->m, s->l, s->ot, D, s->pt);
-    skk_acc_t(s->pt, s->vp, nc, D, s->ot);
+/* Pointers of key block [k0, k0 + nk) padded to whole key groups; returns the padded count. */
+static int64_t dense_block_ptrs(const float *k, const float *v, int64_t D, int64_t k0,
+                                int64_t nk, const float *zero, struct dense_scratch *s) {
+  const int64_t nc = (nk + SKK_KG - 1) / SKK_KG * SKK_KG;
+  for (int64_t c = 0; c < nc; ++c) {
+    s->kp[c] = c < nk ? k + (k0 + c) * D : zero;
+    s->vp[c] = c < nk ? v + (k0 + c) * D : zero;
   }
-  for (int64_t t = 0; t < nq; ++t)
-    for (int64_t d = 0; d < D; ++d)
-      o[(i0 + t) * D + d] = s->ot[d * SKK_T + t] / s->l[t];
+  return nc;
+}
+
+/* One key block for tile i0 (x = tile index in the group): mask on the diagonal only. */
+static void dense_tile_block(int64_t D, int64_t i0, int64_t k0, int64_t nk, int64_t nc,
+                             struct dense_scratch *s, int64_t x) {
+  const float *g = s->ones;
+  if (k0 + nc > i0) { /* causal mask: key j attended by query i iff j <= i */
+    for (int64_t c = 0; c < nc; ++c)
+      for (int t = 0; t < SKK_T; ++t)
+        s->g[c * SKK_T + t] = (c < nk && k0 + c <= i0 + t) ? 1.0f : -1.0f;
+    g = s->g;
+  }
+  float *qt = s->qt + x * D * SKK_T, *ot = s->ot + x * D * SKK_T;
+  for (int64_t cg = 0; cg < nc; cg += SKK_KG)
+    skk_rows_dot_t(s->kp + cg, qt, D, s->st + cg * SKK_T);
+  skk_softmax_block(s->st, g, nc, 0, s->m + x * SKK_T, s->l + x * SKK_T, ot, D, s->pt);
+  skk_acc_t(s->pt, s->vp, nc, D, ot);
+}
+
+/* Query tiles [t0, t1) of one head. */
+static void dense_own_group(const float *q, const float *k, const float *v, float *o, int64_t N,
+                            int64_t D, int64_t t0, int64_t t1, struct dense_scratch *s,
+                            const float *zero) {
+  const int64_t iend = skk_min64(N, t1 * SKK_T);
+  for (int64_t x = 0; x < t1 - t0; ++x) {
+    const int64_t i0 = (t0 + x) * SKK_T, nq = skk_min64(SKK_T, N - i0);
+    skk_load_rows_t(q + i0 * D, D, nq, D, 1.0f / sqrtf((float)D), s->pt,
+                    s->qt + x * D * SKK_T);
+    memset(s->ot + x * D * SKK_T, 0, sizeof(float) * (size_t)(D * SKK_T));
+    for (int t = 0; t < SKK_T; ++t)
+      s->m[x * SKK_T + t] = -1e30f, s->l[x * SKK_T + t] = 0;
+  }
+  for (int64_t k0 = 0; k0 < iend; k0 += SKK_KB) {
+    const int64_t nk = skk_min64(SKK_KB, iend - k0);
+    const int64_t nc = dense_block_ptrs(k, v, D, k0, nk, zero, s);
+    for (int64_t x = 0; x < t1 - t0; ++x) {
+      const int64_t i0 = (t0 + x) * SKK_T, i1 = skk_min64(N, i0 + SKK_T);
+      if (k0 < i1)
+        dense_tile_block(D, i0, k0, skk_min64(nk, i1 - k0), nc, s, x);
+    }
+  }
+  for (int64_t x = 0; x < t1 - t0; ++x) {
+    const int64_t i0 = (t0 + x) * SKK_T, nq = skk_min64(SKK_T, N - i0);
+    float inv[SKK_T];
+    for (int t = 0; t < SKK_T; ++t)
+      inv[t] = 1.0f / s->l[x * SKK_T + t];
+    skk_store_rows_t(s->ot + x * D * SKK_T, inv, nq, D, s->pt, o + i0 * D, D);
+  }
 }
 
 static void dense_own(const float *q, const float *k, const float *v, float *o, int64_t H,
                       int64_t N, int64_t D, int threads) {
-  const int64_t nt = (N + SKK_T - 1) / SKK_T;
+  const int64_t nt = (N + SKK_T - 1) / SKK_T, ng = (nt + DG_TILES - 1) / DG_TILES;
 #pragma omp parallel num_threads(threads)
   {
     struct dense_scratch s;
-    s.qt = malloc(sizeof(float) * (size_t)(D * SKK_T));
-    s.ot = malloc(sizeof(float) * (size_t)(D * SKK_T));
-    s.st = malloc(sizeof(float) * SKK_KB * SKK_T), s.pt = malloc(sizeof(float) * SKK_KB * SKK_T);
+    const size_t tile = sizeof(float) * (size_t)(D * SKK_T * DG_TILES);
+    s.qt = malloc(tile), s.ot = malloc(tile);
+    s.m = malloc(sizeof(float) * SKK_T * DG_TILES), s.l = malloc(sizeof(float) * SKK_T * DG_TILES);
+    s.st = malloc(sizeof(float) * SKK_KB * SKK_T);
+    s.pt = malloc(sizeof(float) * (size_t)(skk_max64(SKK_KB, D) * SKK_T));
     s.g = malloc(sizeof(float) * SKK_KB * SKK_T), s.ones = malloc(sizeof(float) * SKK_KB * SKK_T);
     s.kp = malloc(sizeof(float *) * SKK_KB), s.vp = malloc(sizeof(float *) * SKK_KB);
     float *zero = calloc((size_t)D, sizeof(float));
     for (int i = 0; i < SKK_KB * SKK_T; ++i)
       s.ones[i] = 1.0f;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t task = 0; task < H * nt; ++task) {
-      const int64_t h = task % H, tile = nt - 1 - task / H; /* longest tiles first */
-      dense_own_tile(q + h * N * D, k + h * N * D, v + h * N * D, o + h * N * D, N, D,
-                     tile * SKK_T, &s, zero);
+    for (int64_t task = 0; task < H * ng; ++task) {
+      const int64_t h = task % H, grp = ng - 1 - task / H; /* longest groups first */
+      const int64_t t0 = grp * DG_TILES, t1 = skk_min64(nt, t0 + DG_TILES);
+      dense_own_group(q + h * N * D, k + h * N * D, v + h * N * D, o + h * N * D, N, D, t0, t1,
+                      &s, zero);
     }
-    free(s.qt), free(s.ot), free(s.st), free(s.pt), free(s.g), free(s.ones), free(s.kp);
-    free(s.vp), free(zero);
+    free(s.qt), free(s.ot), free(s.m), free(s.l), free(s.st), free(s.pt), free(s.g);
+    free(s.ones), free(s.kp), free(s.vp), free(zero);
   }
 }
 

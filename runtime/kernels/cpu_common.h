@@ -32,8 +32,11 @@
 _Static_assert(SKK_TILE_Q >= 8 && SKK_TILE_Q <= 256 && SKK_TILE_Q % 8 == 0,
                "SKK_TILE_Q must be a multiple of 8 in [8, 256]");
 /* Keys per block of the online softmax, keys per register group of the logits kernel. */
+#ifndef SKK_KB
 #define SKK_KB 64
+#endif
 #define SKK_KG 8
+_Static_assert(SKK_KB % SKK_KG == 0, "SKK_KB must be a multiple of SKK_KG");
 /* Head-dim columns per register group of the P.V kernel. */
 #define SKK_DG 8
 /* Stand-in for -inf in the online softmax (keeps exp() arguments finite). */
