@@ -33,6 +33,46 @@ static void emit_sym_helper(struct skc_emitter *e) {
   skc_emit_blank(e);
 }
 
+/* The projection kernels (codegen/aux_ops.h), static inline: no warning when unused. */
+static void emit_aux_helpers(struct skc_emitter *e) {
+  skc_emit_line(e, "/* linalg.matmul: c (M, N) = a (M, K) b (K, N), rows in parallel. */");
+  skc_emit_open(e, "static inline void skc_matmul(const float *a, const float *b, float *c, "
+                   "int64_t M, int64_t N, int64_t K,\n                              int nt)");
+  skc_emit_line(e, "#pragma omp parallel for schedule(static) num_threads(nt)");
+  skc_emit_open(e, "for (int64_t i = 0; i < M; ++i)");
+  skc_emit_line(e, "float *ci = c + i * N;");
+  skc_emit_line(e, "memset(ci, 0, (size_t)N * sizeof(float));");
+  skc_emit_open(e, "for (int64_t kk = 0; kk < K; ++kk)");
+  skc_emit_line(e, "const float aik = a[i * K + kk], *bk = b + kk * N;");
+  skc_emit_line(e, "#pragma omp simd");
+  skc_emit_line(e, "for (int64_t j = 0; j < N; ++j)");
+  skc_emit_line(e, "  ci[j] += aik * bk[j];");
+  skc_emit_close(e, NULL);
+  skc_emit_close(e, NULL);
+  skc_emit_close(e, NULL);
+  skc_emit_blank(e);
+  skc_emit_line(e, "/* linalg.transpose: out axis i reads in axis perm[i]; out row-major. */");
+  skc_emit_open(e, "static inline void skc_transpose(const float *in, float *out, int rank, "
+                   "const int64_t *in_shape,\n                                 const int64_t "
+                   "*perm)");
+  skc_emit_line(e, "int64_t in_stride[8], count = 1;");
+  skc_emit_line(e, "for (int i = rank - 1, s = 1; i >= 0; s *= (int)in_shape[i], --i)");
+  skc_emit_line(e, "  in_stride[i] = s;");
+  skc_emit_line(e, "for (int i = 0; i < rank; ++i)");
+  skc_emit_line(e, "  count *= in_shape[i];");
+  skc_emit_open(e, "for (int64_t o = 0; o < count; ++o)");
+  skc_emit_line(e, "int64_t rest = o, src = 0;");
+  skc_emit_open(e, "for (int i = rank - 1; i >= 0; --i)");
+  skc_emit_line(e, "int64_t n = in_shape[perm[i]];");
+  skc_emit_line(e, "src += (rest %% n) * in_stride[perm[i]];");
+  skc_emit_line(e, "rest /= n;");
+  skc_emit_close(e, NULL);
+  skc_emit_line(e, "out[o] = in[src];");
+  skc_emit_close(e, NULL);
+  skc_emit_close(e, NULL);
+  skc_emit_blank(e);
+}
+
 static void emit_score_helper(struct skc_emitter *e) {
   skc_emit_line(e, "/* Scores u (S5) and their finiteness check (spec section 5); a failure's "
                    "message is prefixed");
@@ -86,6 +126,7 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_blank(e);
   emit_sym_helper(e); /* static inline: no warning when unused */
   emit_score_helper(e);
+  emit_aux_helpers(e);
 }
 
 /* #defines of every kernel instance's specialization constants. */
@@ -169,7 +210,7 @@ void skc_cg_ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, con
 /* The (b, h, n) element strides of an attention operand into p.<field>. */
 static void emit_strides(struct skc_emitter *e, const struct skc_cg_func *f,
                          const struct skc_cg_ref *r, const char *field) {
-  if (r->where == SKC_AT_PARAM) {
+  if (r->where == SKC_AT_PARAM && !r->view) {
     skc_emit_line(e, "skrt_dl_strides(%s, s);", f->params[r->index].name);
     if (r->rank == 4)
       skc_emit_line(e, "%s[0] = s[0], %s[1] = s[1], %s[2] = s[2];", field, field, field);
@@ -284,6 +325,39 @@ static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
   skc_emit_close(e, NULL);
 }
 
+static void emit_matmul(struct skc_emitter *e, const struct skc_cg_func *f,
+                        const struct skc_cg_step *st) {
+  char a[160], b[160], c[160];
+  skc_cg_ref_ptr(f, &st->in[0], "float", a, sizeof a);
+  skc_cg_ref_ptr(f, &st->in[1], "float", b, sizeof b);
+  skc_cg_ref_ptr(f, &st->out, "float", c, sizeof c);
+  skc_emit_line(e, "/* linalg.matmul (%s) */", st->loc);
+  skc_emit_line(e, "if (st == SKRT_OK)");
+  skc_emit_line(e, "  skc_matmul(%s, %s, %s, %lld, %lld, %lld,", a, b, c,
+                (long long)st->out.dims[0].value, (long long)st->out.dims[1].value,
+                (long long)st->in[0].dims[1].value);
+  skc_emit_line(e, "             skrt_context_num_threads(ctx));");
+}
+
+static void emit_transpose(struct skc_emitter *e, const struct skc_cg_func *f,
+                           const struct skc_cg_step *st) {
+  char in[160], out[160], shape[256] = "", perm[256] = "";
+  skc_cg_ref_ptr(f, &st->in[0], "float", in, sizeof in);
+  skc_cg_ref_ptr(f, &st->out, "float", out, sizeof out);
+  for (int i = 0; i < st->in[0].rank; ++i) {
+    snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", i ? ", " : "",
+             (long long)st->in[0].dims[i].value);
+    snprintf(perm + strlen(perm), sizeof perm - strlen(perm), "%s%lld", i ? ", " : "",
+             (long long)st->perm[i]);
+  }
+  skc_emit_line(e, "/* linalg.transpose (%s) */", st->loc);
+  skc_emit_open(e, "if (st == SKRT_OK)");
+  skc_emit_line(e, "static const int64_t shape[%d] = {%s}, perm[%d] = {%s};", st->in[0].rank,
+                shape, st->in[0].rank, perm);
+  skc_emit_line(e, "skc_transpose(%s, %s, %d, shape, perm);", in, out, st->in[0].rank);
+  skc_emit_close(e, NULL);
+}
+
 static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
                       const struct skc_cg_step *st) {
   const struct skc_cg_param *src = &f->params[st->in[0].index], *dst = &f->params[st->out.index];
@@ -344,6 +418,10 @@ static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *
       emit_attention(e, f, st, (*a)++);
     else if (st->kind == SKC_STEP_SCORE)
       emit_score(e, f, st, (*s)++);
+    else if (st->kind == SKC_STEP_MATMUL)
+      emit_matmul(e, f, st);
+    else if (st->kind == SKC_STEP_TRANSPOSE)
+      emit_transpose(e, f, st);
     else
       emit_copy(e, f, st);
   }

@@ -96,7 +96,7 @@ static const char *grad_of(const struct skc_cg_func *g, enum skc_cg_role r, char
   int nargs = g->nargs - 1;
   for (int i = 0; i < nargs; ++i)
     if (g->params[i].role == r) {
-      struct skc_cg_ref ref = {SKC_AT_PARAM, g->nargs + i, g->params[i].rank, {{0, -1}}};
+      struct skc_cg_ref ref = {SKC_AT_PARAM, g->nargs + i, false, g->params[i].rank, {{0, -1}}};
       skc_cg_ref_ptr(g, &ref, "float", buf, n);
       return buf;
     }
@@ -118,7 +118,7 @@ static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_f
   skc_emit_open(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "struct skrt_attn_grads gr;");
   skc_emit_line(e, "memset(&gr, 0, sizeof gr);");
-  struct skc_cg_ref dout = {SKC_AT_PARAM, g->nargs - 1, 0, {{0, -1}}};
+  struct skc_cg_ref dout = {SKC_AT_PARAM, g->nargs - 1, false, 0, {{0, -1}}};
   skc_cg_ref_ptr(g, &dout, "float", ptr, sizeof ptr);
   skc_emit_line(e, "gr.dout = %s;", ptr);
   skc_emit_line(e, "gr.dq = %s;", grad_of(g, SKC_ROLE_Q, ptr, sizeof ptr));

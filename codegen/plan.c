@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/aux_ops.h"
 #include "compiler/diag.h"
 #include "dialect/sparsek.h"
 #include "mlir-c/BuiltinAttributes.h"
@@ -314,6 +315,26 @@ static bool unsupported(MlirOperation op) {
   return false;
 }
 
+/* Results may not return a view or an init (they have no storage of their own). */
+static bool check_returned(MlirOperation *ops, int nops) {
+  MlirOperation ret = ops[nops - 1];
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(ret); ++i) {
+    MlirValue v = operand(ret, (int)i);
+    if (!mlirValueIsAOpResult(v))
+      continue;
+    MlirOperation op = mlirOpResultGetOwner(v);
+    enum skc_aux_kind k = skc_aux_kind_of(op);
+    if (skc_aux_is_view(k) || skc_aux_is_init(k)) {
+      char name[96];
+      skc_error_at(mlirOperationGetLocation(op), "unsupported op '%s': its result is returned; "
+                   "codegen returns only results computed by a kernel or arguments",
+                   op_name(op, name, sizeof name));
+      return false;
+    }
+  }
+  return true;
+}
+
 /* Collects the entry block's ops; false after an error on an unsupported op. */
 static bool collect_ops(MlirOperation func, MlirOperation **ops, int *nops, MlirBlock *body) {
   *body = mlirRegionGetFirstBlock(mlirOperationGetRegion(func, 0));
@@ -325,9 +346,11 @@ static bool collect_ops(MlirOperation func, MlirOperation **ops, int *nops, Mlir
        op = mlirOperationGetNextInBlock(op)) {
     bool ret = skc_str_eq(mlirIdentifierStr(mlirOperationGetName(op)), "func.return");
     enum skc_op_kind kind = skc_op_kind_of(op);
-    if (!ret && kind != SKC_OP_SCORE && kind != SKC_OP_ATTENTION) {
+    enum skc_aux_kind aux = skc_aux_kind_of(op);
+    bool ok = ret || kind == SKC_OP_SCORE || kind == SKC_OP_ATTENTION;
+    if (!ok && (aux == SKC_AUX_NONE || !skc_aux_check(op))) {
       free(*ops);
-      return unsupported(op);
+      return aux == SKC_AUX_NONE ? unsupported(op) : false;
     }
     if (*nops == cap) {
       MlirOperation *g = realloc(*ops, sizeof(MlirOperation) * (size_t)(cap *= 2));
@@ -336,7 +359,7 @@ static bool collect_ops(MlirOperation func, MlirOperation **ops, int *nops, Mlir
     }
     (*ops)[(*nops)++] = op;
   }
-  return true;
+  return check_returned(*ops, *nops) || (free(*ops), false);
 }
 
 /* Checks every value's type is a ranked tensor of a known dtype with rank <= MAX_RANK. */
@@ -407,7 +430,13 @@ static int returned_as(struct skc_cg_func *f, MlirValue v) {
 
 static struct skc_cg_ref ref_of(struct skc_cg_func *f, MlirValue v, MlirOperation *ops,
                                 int nops) {
-  struct skc_cg_ref r = {SKC_AT_PARAM, -1, rank_of(v), {{0, -1}}};
+  struct skc_cg_ref r = {SKC_AT_PARAM, -1, false, rank_of(v), {{0, -1}}};
+  if (mlirValueIsAOpResult(v) && skc_aux_is_view(skc_aux_kind_of(mlirOpResultGetOwner(v)))) {
+    r = ref_of(f, operand(mlirOpResultGetOwner(v), 0), ops, nops);
+    r.view = true;
+    r.rank = rank_of(v);
+    return r;
+  }
   if (mlirValueIsABlockArgument(v))
     r.index = (int)mlirBlockArgumentGetArgNumber(v);
   else if ((r.index = returned_as(f, v)) < 0) {
@@ -458,7 +487,8 @@ static void plan_params(struct scan *s, struct skc_cg_func *f, MlirBlock body,
     p->role_op = -1;
     if (mlirValueIsAOpResult(v)) {
       enum skc_op_kind k = skc_op_kind_of(mlirOpResultGetOwner(v));
-      p->role = k == SKC_OP_ATTENTION ? SKC_ROLE_OUT : SKC_ROLE_U;
+      p->role = k == SKC_OP_ATTENTION ? SKC_ROLE_OUT : k == SKC_OP_SCORE ? SKC_ROLE_U
+                                                                         : SKC_ROLE_OTHER;
       p->strided = k == SKC_OP_ATTENTION && returned_as(f, v) == i;
     }
     snprintf(p->name, sizeof p->name, "%s", p->role == SKC_ROLE_OTHER ? "res" : role_name(p->role));
@@ -481,19 +511,40 @@ static void plan_copies(struct skc_cg_func *f) {
     struct skc_cg_step *st = &f->steps[f->nsteps++];
     memset(st, 0, sizeof *st);
     st->kind = SKC_STEP_COPY;
-    st->in[0] = (struct skc_cg_ref){SKC_AT_PARAM, src, f->params[i].rank, {{0, -1}}};
+    st->in[0] = (struct skc_cg_ref){SKC_AT_PARAM, src, false, f->params[i].rank, {{0, -1}}};
     st->nin = 1;
-    st->out = (struct skc_cg_ref){SKC_AT_PARAM, i, f->params[i].rank, {{0, -1}}};
+    st->out = (struct skc_cg_ref){SKC_AT_PARAM, i, false, f->params[i].rank, {{0, -1}}};
     f->params[i].strided = f->params[src].strided = false;
   }
+}
+
+/* A matmul (C = A B; the init operand is not read) or transpose step. */
+static void aux_step_of(struct skc_cg_func *f, MlirOperation *ops, int nops, MlirOperation op,
+                        struct skc_cg_step *st) {
+  bool mm = skc_aux_kind_of(op) == SKC_AUX_MATMUL;
+  memset(st, 0, sizeof *st);
+  st->kind = mm ? SKC_STEP_MATMUL : SKC_STEP_TRANSPOSE;
+  st->op = op;
+  loc_str(mlirOperationGetLocation(op), st->loc, sizeof st->loc);
+  st->nin = mm ? 2 : 1;
+  for (int i = 0; i < st->nin; ++i)
+    st->in[i] = ref_of(f, operand(op, i), ops, nops);
+  st->out = ref_of(f, result0(op), ops, nops);
+  if (!mm)
+    skc_aux_permutation(op, st->perm, rank_of(result0(op)));
 }
 
 static bool plan_steps(struct scan *s, struct skc_cg_func *f, MlirOperation *ops, int nops) {
   int natt = 0, nsc = 0;
   for (int i = 0; i + 1 < nops; ++i) {
+    enum skc_aux_kind aux = skc_aux_kind_of(ops[i]);
+    if (aux != SKC_AUX_NONE && !skc_aux_is_kernel(aux))
+      continue; /* views and inits: no code */
     bool att = skc_op_kind_of(ops[i]) == SKC_OP_ATTENTION;
     struct skc_cg_step *st = &f->steps[f->nsteps];
-    if (!step_of(f, ops, nops, ops[i], att ? natt : nsc, st))
+    if (aux != SKC_AUX_NONE)
+      aux_step_of(f, ops, nops, ops[i], st);
+    else if (!step_of(f, ops, nops, ops[i], att ? natt : nsc, st))
       return false;
     for (int j = 0; j < st->nin; ++j)
       ref_dims(s, f, operand(ops[i], j), &st->in[j]);
@@ -501,7 +552,7 @@ static bool plan_steps(struct scan *s, struct skc_cg_func *f, MlirOperation *ops
     if (st->out.where == SKC_AT_BUFFER)
       f->buffers[st->out.index] = st->out;
     f->nsteps++;
-    natt += att, nsc += !att;
+    natt += att, nsc += aux == SKC_AUX_NONE && !att;
   }
   plan_copies(f);
   return true;

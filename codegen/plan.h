@@ -62,11 +62,14 @@ enum skc_cg_where { SKC_AT_PARAM, SKC_AT_BUFFER };
 struct skc_cg_ref {
   enum skc_cg_where where;
   int index; /* parameter index or workspace buffer index */
+  bool view; /* a reshaped view of the (contiguous) storage: strides from dims */
   int rank;
   struct skc_cg_dim dims[SKC_CG_MAX_RANK];
 };
 
-enum skc_cg_step_kind { SKC_STEP_SCORE, SKC_STEP_ATTENTION, SKC_STEP_COPY };
+enum skc_cg_step_kind {
+  SKC_STEP_SCORE, SKC_STEP_ATTENTION, SKC_STEP_COPY, SKC_STEP_MATMUL, SKC_STEP_TRANSPOSE
+};
 
 struct skc_cg_step {
   enum skc_cg_step_kind kind;
@@ -81,6 +84,7 @@ struct skc_cg_step {
   int gate, mode;
   double scale, slope;
   int64_t feat; /* score F (hidden/keys) */
+  int64_t perm[SKC_CG_MAX_RANK]; /* transpose: out axis i reads in axis perm[i] */
 };
 
 struct skc_cg_func {

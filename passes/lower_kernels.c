@@ -16,7 +16,8 @@
  *
  * Buffer rule: every op result that the function does not return directly gets the next
  * buffer index (program order); returned results are written into the caller's result
- * tensor. Buffer i starts at byte offset sum_{j < i} round_up(bytes(j), align), with bytes
+ * tensor. The projection kernels around attention (linalg.matmul, linalg.transpose) get
+ * buffers by the same rule. Buffer i starts at byte offset sum_{j < i} round_up(bytes(j), align), with bytes
  * from the run-time extents (B, N are dynamic). All ops of a module share one SKK_TILE_Q
  * (one kernel instance per translation unit): the first attention op's tile wins.
  *
@@ -157,6 +158,18 @@ static void lower_attention(struct lowering *l, MlirOperation op, int64_t *buffe
     skc_attr_set_int(op, "buffer", (*buffers)++);
 }
 
+/* The projection-path kernels codegen supports around attention (codegen/aux_ops.h):
+ * linalg.matmul and linalg.transpose write a buffer unless their result is returned. */
+static void lower_aux(MlirOperation op, int64_t *buffers) {
+  MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
+  bool mm = skc_str_eq(n, "linalg.matmul");
+  if (!mm && !skc_str_eq(n, "linalg.transpose"))
+    return;
+  skc_attr_set_str(op, "kernel", mm ? "skc_matmul" : "skc_transpose");
+  if (!returned(op))
+    skc_attr_set_int(op, "buffer", (*buffers)++);
+}
+
 static void lower_func(struct lowering *l, MlirOperation func) {
   int64_t buffers = 0;
   MlirRegion r = mlirOperationGetRegion(func, 0);
@@ -169,6 +182,8 @@ static void lower_func(struct lowering *l, MlirOperation func) {
         lower_score(l, op, &buffers);
       else if (kind == SKC_OP_ATTENTION)
         lower_attention(l, op, &buffers);
+      else
+        lower_aux(op, &buffers);
     }
   skc_attr_set_int(func, "sparsek.workspace_buffers", buffers);
   skc_attr_set_int(func, "sparsek.workspace_align", WORKSPACE_ALIGN);

@@ -41,3 +41,24 @@ func.func @two_layers(%a: tensor<1x2x8x4xf32>, %w0: tensor<2x4xf32>, %b0: tensor
   %o1 = "sparsek.attention"(%o0, %o0, %o0, %u1) {k = 2 : i64, window = 2 : i64, gate = "kv", scale = 0.5 : f64, causal = true, tile_q = 64 : i64} : (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8xf32>) -> tensor<1x2x8x4xf32>
   return %o1 : tensor<1x2x8x4xf32>
 }
+
+// -----
+// Projection kernels around the attention get buffers by the same rule; views and inits none.
+// CHECK-LABEL: func.func @projection
+// CHECK-SAME: sparsek.workspace_buffers = 3 : i64
+// CHECK: tensor.collapse_shape
+// CHECK-NOT: buffer
+// CHECK: linalg.matmul {buffer = 0 : i64, kernel = "skc_matmul"}
+// CHECK: linalg.transpose {{.*}} {buffer = 1 : i64, kernel = "skc_transpose"}
+// CHECK: "sparsek.score"({{.*}}) {buffer = 2 : i64,
+func.func @projection(%x: tensor<2x8x4xf32>, %wk: tensor<4x8xf32>, %q: tensor<2x2x8x4xf32>, %w: tensor<2x4xf32>, %b: tensor<2xf32>) -> tensor<2x2x8x4xf32> {
+  %xf = tensor.collapse_shape %x [[0, 1], [2]] : tensor<2x8x4xf32> into tensor<16x4xf32>
+  %e = tensor.empty() : tensor<16x8xf32>
+  %kf = linalg.matmul ins(%xf, %wk : tensor<16x4xf32>, tensor<4x8xf32>) outs(%e : tensor<16x8xf32>) -> tensor<16x8xf32>
+  %k4 = tensor.expand_shape %kf [[0, 1], [2, 3]] output_shape [2, 8, 2, 4] : tensor<16x8xf32> into tensor<2x8x2x4xf32>
+  %ke = tensor.empty() : tensor<2x2x8x4xf32>
+  %k = linalg.transpose ins(%k4 : tensor<2x8x2x4xf32>) outs(%ke : tensor<2x2x8x4xf32>) permutation = [0, 2, 1, 3]
+  %u = "sparsek.score"(%x, %w, %b) {mode = "hidden", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<2x8x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<2x2x8xf32>
+  %o = "sparsek.attention"(%q, %k, %q, %u) {k = 2 : i64, window = 2 : i64, gate = "kv", scale = 0.5 : f64, causal = true} : (tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8x4xf32>, tensor<2x2x8xf32>) -> tensor<2x2x8x4xf32>
+  return %o : tensor<2x2x8x4xf32>
+}

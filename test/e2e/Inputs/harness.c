@@ -9,6 +9,9 @@
  * Run:   harness B Hq Hkv N D F k w gate(0 kv|1 v) slope scale [seed]
  * Rank 3 runs B*H sequences of one head: pass Hq = Hkv = 1 and B = B*H. STRIDED passes q
  * with a padded N stride (the entry must honour strides with a contiguous last axis).
+ * PROJ (mode hidden): the entry is (x, wk, q, v, w_score, b_score, out) and computes
+ * k = transpose(reshape(x wk)) itself (linalg.matmul / expand_shape / transpose in the graph);
+ * the reference gets the same k in double.
  * LAYERS=2 (keys scores, Hq = Hkv): two chained layers, the second reading the first's output
  * as q, k and v with its own score weights and the scale given as a 13th argument.
  * GRAD (one layer) also calls <ENTRY>_backward with a random dout and compares every gradient
@@ -243,7 +246,22 @@ int main(int argc, char **argv) {
   tq.strides = qst;
 #endif
 
-#if LAYERS == 2
+#if defined(PROJ)
+  double *dwk;
+  float *wk = rand_tensor(s.F * s.Hkv * s.D, 1.0 / sqrt((double)s.F), &dwk);
+  int64_t swk[2] = {s.F, s.Hkv * s.D};
+  DLTensor twk = tensor(wk, 2, swk);
+  for (int64_t bb = 0; bb < s.B; ++bb)
+    for (int64_t h = 0; h < s.Hkv; ++h)
+      for (int64_t n = 0; n < s.N; ++n)
+        for (int64_t d = 0; d < s.D; ++d) {
+          double acc = 0;
+          for (int64_t f = 0; f < s.F; ++f)
+            acc += dx[(bb * s.N + n) * s.F + f] * dwk[f * s.Hkv * s.D + h * s.D + d];
+          dk[((bb * s.Hkv + h) * s.N + n) * s.D + d] = acc;
+        }
+  int st = ENTRY(&tx, &twk, &tq, &tv, &tw, &tb, &to, NULL);
+#elif LAYERS == 2
   double *dw2, *db2;
   float *w2 = rand_tensor(s.Hkv * F, 3.0 / sqrt((double)F), &dw2), *b2 = rand_tensor(s.Hkv, 1.0, &db2);
   DLTensor tw2 = tensor(w2, 2, sw), tb2 = tensor(b2, 1, sb);
