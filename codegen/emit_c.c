@@ -360,13 +360,14 @@ static void emit_transpose(struct skc_emitter *e, const struct skc_cg_func *f,
 
 static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
                       const struct skc_cg_step *st) {
-  const struct skc_cg_param *src = &f->params[st->in[0].index], *dst = &f->params[st->out.index];
-  char numel[256];
+  const struct skc_cg_param *dst = &f->params[st->out.index];
+  char numel[256], src[160];
   skc_cg_numel_str(f, dst->dims, 0, dst->rank, numel, sizeof numel);
-  skc_emit_line(e, "/* result %d returns %s */", dst->index, src->name);
+  skc_cg_ref_ptr(f, &st->in[0], "char", src, sizeof src);
+  skc_emit_line(e, "/* result %d is a copy */", dst->index);
   skc_emit_line(e, "if (st == SKRT_OK)");
-  skc_emit_line(e, "  memmove(skrt_dl_data(%s), skrt_dl_data(%s), (size_t)%s * %d);", dst->name,
-                src->name, numel, dst->dtype.bits / 8);
+  skc_emit_line(e, "  memmove(skrt_dl_data(%s), %s, (size_t)%s * %d);", dst->name, src, numel,
+                dst->dtype.bits / 8);
 }
 
 void skc_cg_emit_entry_open(struct skc_emitter *e, const struct skc_cg_func *f) {

@@ -315,7 +315,7 @@ static bool unsupported(MlirOperation op) {
   return false;
 }
 
-/* Results may not return a view or an init (they have no storage of their own). */
+/* Results may not return an init (it has no storage; a returned view is copied). */
 static bool check_returned(MlirOperation *ops, int nops) {
   MlirOperation ret = ops[nops - 1];
   for (intptr_t i = 0; i < mlirOperationGetNumOperands(ret); ++i) {
@@ -324,11 +324,11 @@ static bool check_returned(MlirOperation *ops, int nops) {
       continue;
     MlirOperation op = mlirOpResultGetOwner(v);
     enum skc_aux_kind k = skc_aux_kind_of(op);
-    if (skc_aux_is_view(k) || skc_aux_is_init(k)) {
+    if (skc_aux_is_init(k)) {
       char name[96];
       skc_error_at(mlirOperationGetLocation(op), "unsupported op '%s': its result is returned; "
-                   "codegen returns only results computed by a kernel or arguments",
-                   op_name(op, name, sizeof name));
+                   "codegen returns only results computed by a kernel, views of them, or "
+                   "arguments", op_name(op, name, sizeof name));
       return false;
     }
   }
@@ -501,20 +501,28 @@ static void plan_params(struct scan *s, struct skc_cg_func *f, MlirBlock body,
 }
 
 /* Copies for results that return an argument or a value already returned earlier. */
-static void plan_copies(struct skc_cg_func *f) {
+static void plan_copies(struct skc_cg_func *f, MlirOperation *ops, int nops) {
   for (int i = f->nargs; i < f->nparams; ++i) {
     MlirValue v = f->params[i].value;
-    int src = mlirValueIsABlockArgument(v) ? (int)mlirBlockArgumentGetArgNumber(v)
-                                           : returned_as(f, v);
-    if (src == i)
+    bool view = mlirValueIsAOpResult(v) &&
+                skc_aux_is_view(skc_aux_kind_of(mlirOpResultGetOwner(v)));
+    struct skc_cg_ref src = {SKC_AT_PARAM, -1, false, f->params[i].rank, {{0, -1}}};
+    if (view)
+      src = ref_of(f, v, ops, nops); /* a reshaped kernel output or argument */
+    else
+      src.index = mlirValueIsABlockArgument(v) ? (int)mlirBlockArgumentGetArgNumber(v)
+                                               : returned_as(f, v);
+    if (src.where == SKC_AT_PARAM && src.index == i)
       continue;
     struct skc_cg_step *st = &f->steps[f->nsteps++];
     memset(st, 0, sizeof *st);
     st->kind = SKC_STEP_COPY;
-    st->in[0] = (struct skc_cg_ref){SKC_AT_PARAM, src, false, f->params[i].rank, {{0, -1}}};
+    st->in[0] = src;
     st->nin = 1;
     st->out = (struct skc_cg_ref){SKC_AT_PARAM, i, false, f->params[i].rank, {{0, -1}}};
-    f->params[i].strided = f->params[src].strided = false;
+    f->params[i].strided = false;
+    if (src.where == SKC_AT_PARAM)
+      f->params[src.index].strided = false;
   }
 }
 
@@ -554,7 +562,7 @@ static bool plan_steps(struct scan *s, struct skc_cg_func *f, MlirOperation *ops
     f->nsteps++;
     natt += att, nsc += aux == SKC_AUX_NONE && !att;
   }
-  plan_copies(f);
+  plan_copies(f, ops, nops);
   return true;
 }
 

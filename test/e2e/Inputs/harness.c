@@ -12,6 +12,8 @@
  * PROJ (mode hidden): the entry is (x, wk, q, v, w_score, b_score, out) and computes
  * k = transpose(reshape(x wk)) itself (linalg.matmul / expand_shape / transpose in the graph);
  * the reference gets the same k in double.
+ * BLOCK (mode hidden): a whole block (x, wq, wk, wv, wo, w_score, b_score, out): q, k, v
+ * are projections of x (B, N, F), out (B, N, F) = o (as B, N, Hq*D) wo; same in double.
  * LAYERS=2 (keys scores, Hq = Hkv): two chained layers, the second reading the first's output
  * as q, k and v with its own score weights and the scale given as a 13th argument.
  * GRAD (one layer) also calls <ENTRY>_backward with a random dout and compares every gradient
@@ -202,6 +204,22 @@ static int check_decode(const struct skrt_ref_shape *s, DLTensor *tq, DLTensor *
 }
 #endif
 
+#if defined(BLOCK) || defined(PROJ)
+/* out (B, H, N, D) = transpose(reshape(x w)) for x (B, N, F), w (F, H * D), in double. */
+static void project(const struct skrt_ref_shape *s, const double *x, const double *w, int64_t H,
+                    double *out) {
+  for (int64_t b = 0; b < s->B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t n = 0; n < s->N; ++n)
+        for (int64_t d = 0; d < s->D; ++d) {
+          double acc = 0;
+          for (int64_t f = 0; f < s->F; ++f)
+            acc += x[(b * s->N + n) * s->F + f] * w[f * H * s->D + h * s->D + d];
+          out[((b * H + h) * s->N + n) * s->D + d] = acc;
+        }
+}
+#endif
+
 int main(int argc, char **argv) {
   if (argc < 12) {
     fprintf(stderr, "usage: harness B Hq Hkv N D F k w gate slope scale [seed]\n");
@@ -246,20 +264,28 @@ int main(int argc, char **argv) {
   tq.strides = qst;
 #endif
 
-#if defined(PROJ)
+#if defined(BLOCK)
+  double *dwq, *dwk, *dwv, *dwo;
+  float *wq = rand_tensor(s.F * s.Hq * s.D, 1.0 / sqrt((double)s.F), &dwq);
+  float *wk = rand_tensor(s.F * s.Hkv * s.D, 1.0 / sqrt((double)s.F), &dwk);
+  float *wv = rand_tensor(s.F * s.Hkv * s.D, 1.0 / sqrt((double)s.F), &dwv);
+  float *wo = rand_tensor(s.Hq * s.D * s.F, 1.0 / sqrt((double)(s.Hq * s.D)), &dwo);
+  int64_t swq[2] = {s.F, s.Hq * s.D}, swk[2] = {s.F, s.Hkv * s.D}, swo[2] = {s.Hq * s.D, s.F};
+  int64_t sy[3] = {s.B, s.N, s.F};
+  DLTensor twq = tensor(wq, 2, swq), twk = tensor(wk, 2, swk), twv = tensor(wv, 2, swk);
+  DLTensor two = tensor(wo, 2, swo);
+  project(&s, dx, dwq, s.Hq, dq);
+  project(&s, dx, dwk, s.Hkv, dk);
+  project(&s, dx, dwv, s.Hkv, dv);
+  float *y = calloc((size_t)(s.B * s.N * s.F), sizeof *y);
+  DLTensor ty = tensor(y, 3, sy);
+  int st = ENTRY(&tx, &twq, &twk, &twv, &two, &tw, &tb, &ty, NULL);
+#elif defined(PROJ)
   double *dwk;
   float *wk = rand_tensor(s.F * s.Hkv * s.D, 1.0 / sqrt((double)s.F), &dwk);
   int64_t swk[2] = {s.F, s.Hkv * s.D};
   DLTensor twk = tensor(wk, 2, swk);
-  for (int64_t bb = 0; bb < s.B; ++bb)
-    for (int64_t h = 0; h < s.Hkv; ++h)
-      for (int64_t n = 0; n < s.N; ++n)
-        for (int64_t d = 0; d < s.D; ++d) {
-          double acc = 0;
-          for (int64_t f = 0; f < s.F; ++f)
-            acc += dx[(bb * s.N + n) * s.F + f] * dwk[f * s.Hkv * s.D + h * s.D + d];
-          dk[((bb * s.Hkv + h) * s.N + n) * s.D + d] = acc;
-        }
+  project(&s, dx, dwk, s.Hkv, dk);
   int st = ENTRY(&tx, &twk, &tq, &tv, &tw, &tb, &to, NULL);
 #elif LAYERS == 2
   double *dw2, *db2;
@@ -292,6 +318,20 @@ int main(int argc, char **argv) {
     printf("reference failed: %s\n", skrt_last_error());
     return 1;
   }
+#endif
+#ifdef BLOCK
+  /* out[b, n, :] = sum_{h, d} o[b, h, n, d] wo[h * D + d, :]; compared instead of o */
+  int64_t ny = s.B * s.N * s.F;
+  double *yref = calloc((size_t)ny, sizeof *yref);
+  for (int64_t bb = 0; bb < s.B; ++bb)
+    for (int64_t h = 0; h < s.Hq; ++h)
+      for (int64_t n = 0; n < s.N; ++n)
+        for (int64_t d = 0; d < s.D; ++d)
+          for (int64_t f = 0; f < s.F; ++f)
+            yref[(bb * s.N + n) * s.F + f] += ref[((bb * s.Hq + h) * s.N + n) * s.D + d] *
+                                               dwo[(h * s.D + d) * s.F + f];
+  free(ref), free(o);
+  ref = yref, o = y, nq = ny;
 #endif
   double err = 0, mag = 0;
   for (int64_t i = 0; i < nq; ++i) {
