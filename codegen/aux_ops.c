@@ -9,11 +9,11 @@
 #include "mlir-c/BuiltinTypes.h"
 
 /* X(kind, op name) */
-#define SKC_AUX_LIST(X)                                                                      \
-  X(SKC_AUX_CONST, "arith.constant") X(SKC_AUX_EMPTY, "tensor.empty")                        \
-  X(SKC_AUX_FILL, "linalg.fill") X(SKC_AUX_MATMUL, "linalg.matmul")                          \
-  X(SKC_AUX_TRANSPOSE, "linalg.transpose") X(SKC_AUX_EXPAND, "tensor.expand_shape")          \
-  X(SKC_AUX_COLLAPSE, "tensor.collapse_shape")
+#define SKC_AUX_LIST(X)                                                                            \
+  X(SKC_AUX_CONST, "arith.constant")                                                               \
+  X(SKC_AUX_EMPTY, "tensor.empty") X(SKC_AUX_FILL, "linalg.fill")                                  \
+      X(SKC_AUX_MATMUL, "linalg.matmul") X(SKC_AUX_TRANSPOSE, "linalg.transpose")                  \
+          X(SKC_AUX_EXPAND, "tensor.expand_shape") X(SKC_AUX_COLLAPSE, "tensor.collapse_shape")
 
 static const struct {
   enum skc_aux_kind kind;
@@ -130,8 +130,7 @@ bool skc_aux_check(MlirOperation op) {
       return fail(op, "only the plain form C = A B with a zero (or empty) init is supported");
     return true;
   case SKC_AUX_TRANSPOSE:
-    return zero_init(mlirOperationGetOperand(op, 1)) ||
-           fail(op, "the init must be a tensor.empty");
+    return zero_init(mlirOperationGetOperand(op, 1)) || fail(op, "the init must be a tensor.empty");
   default:
     return true;
   }

@@ -54,8 +54,10 @@ static int run_in(const char *dir, char *const argv[], const char *log) {
 }
 
 static void print_failure(char *const argv[], int status, const char *log) {
-  fprintf(stderr, "skc: error: the C build of the generated library failed (%s exited with "
-                  "status %d)\n  command:", argv[0], status);
+  fprintf(stderr,
+          "skc: error: the C build of the generated library failed (%s exited with "
+          "status %d)\n  command:",
+          argv[0], status);
   for (int i = 0; argv[i]; ++i)
     fprintf(stderr, " %s", argv[i]);
   fputc('\n', stderr);
@@ -88,11 +90,21 @@ bool skc_build_library(const struct skc_build_paths *p, const char *dir, const c
   snprintf(inc[2], sizeof inc[2], "-I%s", p->runtime_dir);
   snprintf(inc[3], sizeof inc[3], "-I%s", p->dlpack_include);
   snprintf(whole, sizeof whole, "%s", p->skrt_lib);
-  char *cc[] = {(char *)p->cc, "-std=c11", "-O3", "-march=native", "-fopenmp", "-fPIC",
-                inc[0], inc[1], inc[2], inc[3], "-c", src, "-o", obj, NULL};
+  char *cc[] = {(char *)p->cc, "-std=c11", "-O3",  "-march=native", "-fopenmp", "-fPIC",
+                inc[0],        inc[1],     inc[2], inc[3],          "-c",       src,
+                "-o",          obj,        NULL};
   char *ar[] = {(char *)p->ar, "rcsD", a, obj, NULL};
-  char *ld[] = {(char *)p->cc, "-shared", "-fopenmp", "-o", so, obj, "-Wl,--whole-archive",
-                whole, "-Wl,--no-whole-archive", "-lm", NULL};
+  char *ld[] = {(char *)p->cc,
+                "-shared",
+                "-fopenmp",
+                "-o",
+                so,
+                obj,
+                "-Wl,--whole-archive",
+                whole,
+                "-Wl,--no-whole-archive",
+                "-lm",
+                NULL};
   if (access(p->skrt_lib, R_OK) != 0) {
     skc_error("cannot read the runtime library '%s' (set SKC_SKRT_LIB to override): %s",
               p->skrt_lib, strerror(errno));

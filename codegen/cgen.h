@@ -16,7 +16,7 @@ struct skc_target_info {
   const char *source_ext;  /* ".c" */
   const char *kernel_header;
   const char *score_header;
-  bool available;          /* false: the writer is not implemented in this build */
+  bool available; /* false: the writer is not implemented in this build */
 };
 const struct skc_target_info *skc_target_get(int target);
 
@@ -34,11 +34,11 @@ void skc_cg_provenance(struct skc_emitter *e, const struct skc_cg_context *c);
 /* An extent as C: a constant or its symbol's name. */
 void skc_cg_dim_str(const struct skc_cg_func *f, struct skc_cg_dim d, char *buf, size_t n);
 /* "[B, 4, N, 16]" */
-void skc_cg_shape_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, int rank,
-                      char *buf, size_t n);
+void skc_cg_shape_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, int rank, char *buf,
+                      size_t n);
 /* "(B * 4 * N * 16)" over axes [from, rank) */
-void skc_cg_numel_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, int from,
-                      int rank, char *buf, size_t n);
+void skc_cg_numel_str(const struct skc_cg_func *f, const struct skc_cg_dim *d, int from, int rank,
+                      char *buf, size_t n);
 
 /* The entry's prototype (without ';'), one parameter per line group. */
 void skc_cg_prototype(struct skc_emitter *e, const struct skc_cg_func *f);

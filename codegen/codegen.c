@@ -25,7 +25,8 @@ static void default_name(const char *input, char *buf, size_t n) {
     buf[o++] = 'm';
   for (size_t i = 0; i < len && o + 1 < n; ++i) {
     char c = base[i];
-    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    bool ok =
+        c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     buf[o++] = ok ? c : '_';
   }
   buf[o] = 0;

@@ -92,8 +92,10 @@ static void emit_score_helper(struct skc_emitter *e) {
 static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
                           const struct skc_cg_context *c) {
   skc_cg_provenance(e, c);
-  skc_emit_line(e, "/* %s.c: the entry points of lib%s (see %s.h). Each checks its DLPack "
-                   "tensors, lays out", c->name, c->name, c->name);
+  skc_emit_line(e,
+                "/* %s.c: the entry points of lib%s (see %s.h). Each checks its DLPack "
+                "tensors, lays out",
+                c->name, c->name, c->name);
   skc_emit_line(e, " * the workspace, computes the scores u (S5), checks them and runs the "
                    "fused SparseK kernel");
   skc_emit_line(e, " * (runtime/kernels/cpu_attention_fwd.h) specialized by the constants "
@@ -136,8 +138,8 @@ static void emit_constants(struct skc_emitter *e, const struct skc_cg_module *m)
     for (int j = 0; j < m->funcs[i].nsteps; ++j) {
       const struct skc_cg_step *st = &m->funcs[i].steps[j];
       if (st->kind == SKC_STEP_SCORE) {
-        skc_emit_line(e, "/* score %d of @%s (%s): mode %s */", st->inst, m->funcs[i].name,
-                      st->loc, skc_score_mode_name(st->mode));
+        skc_emit_line(e, "/* score %d of @%s (%s): mode %s */", st->inst, m->funcs[i].name, st->loc,
+                      skc_score_mode_name(st->mode));
         skc_emit_line(e, "#define SKC_S%d_SLOPE %.17g", s, st->slope);
         if (st->mode != SKC_SCORE_INPUT)
           skc_emit_line(e, "#define SKC_S%d_F %lld", s, (long long)st->feat);
@@ -174,11 +176,11 @@ void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f,
   }
   skc_emit_line(e, "{");
   e->indent++;
-  skc_emit_line(e, "const int64_t shape[%d] = {%s};", p->rank ? p->rank : 1,
-                p->rank ? shape : "0");
-  skc_emit_line(e, "if ((st = skrt_dl_check(%s, \"%s\", %d, shape, %s, %d, kDLCPU, %d)) != "
-                   "SKRT_OK)", p->name, p->name, p->rank, p->dtype.dl_code, p->dtype.bits,
-                p->strided);
+  skc_emit_line(e, "const int64_t shape[%d] = {%s};", p->rank ? p->rank : 1, p->rank ? shape : "0");
+  skc_emit_line(e,
+                "if ((st = skrt_dl_check(%s, \"%s\", %d, shape, %s, %d, kDLCPU, %d)) != "
+                "SKRT_OK)",
+                p->name, p->name, p->rank, p->dtype.dl_code, p->dtype.bits, p->strided);
   skc_emit_line(e, "  return st;");
   for (int a = 0; a < p->rank; ++a) {
     int y = p->dims[a].sym;
@@ -201,8 +203,8 @@ void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f,
 void skc_cg_ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
                     char *buf, size_t n) {
   if (r->where == SKC_AT_PARAM)
-    snprintf(buf, n, "(%s%s *)skrt_dl_data(%s)", f->params[r->index].result ? "" : "const ",
-             type, f->params[r->index].name);
+    snprintf(buf, n, "(%s%s *)skrt_dl_data(%s)", f->params[r->index].result ? "" : "const ", type,
+             f->params[r->index].name);
   else
     snprintf(buf, n, "(%s *)(ws + ws_off[%d])", type, r->index);
 }
@@ -222,8 +224,8 @@ static void emit_strides(struct skc_emitter *e, const struct skc_cg_func *f,
   skc_cg_numel_str(f, r->dims, 1, r->rank, s0, sizeof s0);
   skc_cg_numel_str(f, r->dims, r->rank == 4 ? 2 : 3, r->rank, s1, sizeof s1);
   skc_cg_numel_str(f, r->dims, r->rank - 1, r->rank, s2, sizeof s2);
-  skc_emit_line(e, "%s[0] = %s, %s[1] = %s, %s[2] = %s;", field, s0, field,
-                r->rank == 4 ? s1 : "0", field, s2);
+  skc_emit_line(e, "%s[0] = %s, %s[1] = %s, %s[2] = %s;", field, s0, field, r->rank == 4 ? s1 : "0",
+                field, s2);
 }
 
 void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_func *f,
@@ -242,8 +244,8 @@ void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_fun
   skc_emit_line(e, "int64_t s[4];");
   skc_emit_line(e, "memset(&p, 0, sizeof p);");
   skc_emit_line(e, "p.B = %s, p.Hq = %s, p.Hkv = %s, p.N = %s, p.D = SKC_A%d_D;", B, Hq, Hkv, N, a);
-  skc_emit_line(e, "p.topk = SKC_A%d_TOPK, p.window = SKC_A%d_WINDOW, p.gate = SKC_A%d_GATE;", a,
-                a, a);
+  skc_emit_line(e, "p.topk = SKC_A%d_TOPK, p.window = SKC_A%d_WINDOW, p.gate = SKC_A%d_GATE;", a, a,
+                a);
   skc_emit_line(e, "p.real_bits = 32, p.scale = SKC_A%d_SCALE, p.tile_q = SKK_TILE_Q;", a);
   static const char *const fields[] = {"q", "k", "v", "u"};
   for (int i = 0; i < 4; ++i) {
@@ -320,8 +322,7 @@ static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
                 skc_score_mode_name(st->mode));
   skc_emit_open(e, "if (st == SKRT_OK)");
   skc_cg_emit_score_params(e, f, st, s);
-  skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", f->name, st->inst,
-                st->loc);
+  skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", f->name, st->inst, st->loc);
   skc_emit_close(e, NULL);
 }
 
@@ -352,8 +353,8 @@ static void emit_transpose(struct skc_emitter *e, const struct skc_cg_func *f,
   }
   skc_emit_line(e, "/* linalg.transpose (%s) */", st->loc);
   skc_emit_open(e, "if (st == SKRT_OK)");
-  skc_emit_line(e, "static const int64_t shape[%d] = {%s}, perm[%d] = {%s};", st->in[0].rank,
-                shape, st->in[0].rank, perm);
+  skc_emit_line(e, "static const int64_t shape[%d] = {%s}, perm[%d] = {%s};", st->in[0].rank, shape,
+                st->in[0].rank, perm);
   skc_emit_line(e, "skc_transpose(%s, %s, %d, shape, perm);", in, out, st->in[0].rank);
   skc_emit_close(e, NULL);
 }
@@ -405,8 +406,10 @@ void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_line(e, "char *ws = (char *)aligned_alloc(SKC_WS_ALIGN, ws_size ? ws_size : "
                    "SKC_WS_ALIGN);");
   skc_emit_line(e, "if (!ws)");
-  skc_emit_line(e, "  return skrt_error(SKRT_ERR_NOMEM, \"%s: out of memory for the workspace "
-                   "(%%zu bytes)\", ws_size);", f->name);
+  skc_emit_line(e,
+                "  return skrt_error(SKRT_ERR_NOMEM, \"%s: out of memory for the workspace "
+                "(%%zu bytes)\", ws_size);",
+                f->name);
 }
 
 static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *a, int *s) {

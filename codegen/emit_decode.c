@@ -23,7 +23,10 @@
 /* The sequence axis of parameter p (by role), or -1. */
 static int seq_axis(const struct skc_cg_param *p, int mode) {
   switch (p->role) {
-  case SKC_ROLE_Q: case SKC_ROLE_K: case SKC_ROLE_V: case SKC_ROLE_OUT:
+  case SKC_ROLE_Q:
+  case SKC_ROLE_K:
+  case SKC_ROLE_V:
+  case SKC_ROLE_OUT:
     return p->rank - 2;
   case SKC_ROLE_X:
     return mode == SKC_SCORE_HIDDEN ? 1 : p->rank - 2;
@@ -111,8 +114,9 @@ static void heads(const struct skc_cg_func *d, char *B, char *Hq, char *Hkv, cha
 static void emit_cache_create(struct skc_emitter *e, const struct skc_cg_func *d, int a) {
   char B[64], Hq[64], Hkv[64], D[64];
   heads(d, B, Hq, Hkv, D, sizeof B);
-  skc_emit_open(e, "int %.*s_kv_cache_create(int64_t layers, int64_t B, int64_t max_positions,\n"
-                   "%*sstruct skrt_kv_cache **out)",
+  skc_emit_open(e,
+                "int %.*s_kv_cache_create(int64_t layers, int64_t B, int64_t max_positions,\n"
+                "%*sstruct skrt_kv_cache **out)",
                 (int)(strlen(d->name) - 7), d->name, (int)strlen(d->name) + 12, "");
   skc_emit_line(e, "struct skrt_kv_cache_config cfg;");
   skc_emit_line(e, "memset(&cfg, 0, sizeof cfg);");
@@ -136,22 +140,29 @@ static void emit_cache_check(struct skc_emitter *e, const struct skc_cg_func *d,
   skc_emit_line(e, "  return skrt_error(SKRT_ERR_NULL, \"%s: cache is NULL\");", d->name);
   skc_emit_line(e, "if ((st = skrt_kv_cache_get_config(cache, &cfg)) != SKRT_OK)");
   skc_emit_line(e, "  return st;");
-  skc_emit_line(e, "if (cfg.B != %s || cfg.Hq != %s || cfg.Hkv != %s || cfg.D != %s ||", B, Hq,
-                Hkv, D);
-  skc_emit_line(e, "    cfg.topk != SKC_A%d_TOPK || cfg.window != SKC_A%d_WINDOW || cfg.gate != "
-                   "SKC_A%d_GATE ||", a, a, a);
+  skc_emit_line(e, "if (cfg.B != %s || cfg.Hq != %s || cfg.Hkv != %s || cfg.D != %s ||", B, Hq, Hkv,
+                D);
+  skc_emit_line(e,
+                "    cfg.topk != SKC_A%d_TOPK || cfg.window != SKC_A%d_WINDOW || cfg.gate != "
+                "SKC_A%d_GATE ||",
+                a, a, a);
   skc_emit_line(e, "    cfg.scale != (double)SKC_A%d_SCALE)", a);
-  skc_emit_line(e, "  return skrt_error(SKRT_ERR_ARG, \"%s: the cache (B %%lld, Hq %%lld, Hkv "
-                   "%%lld, D %%lld, k %%lld, window %%lld, gate %%d, scale %%g) was not made for "
-                   "this layer (B %%lld, Hq %%lld, Hkv %%lld, D %%lld, k %%lld, window %%lld, gate "
-                   "%%d, scale %%g); use %.*s_kv_cache_create\",", d->name,
-                (int)(strlen(d->name) - 7), d->name);
+  skc_emit_line(e,
+                "  return skrt_error(SKRT_ERR_ARG, \"%s: the cache (B %%lld, Hq %%lld, Hkv "
+                "%%lld, D %%lld, k %%lld, window %%lld, gate %%d, scale %%g) was not made for "
+                "this layer (B %%lld, Hq %%lld, Hkv %%lld, D %%lld, k %%lld, window %%lld, gate "
+                "%%d, scale %%g); use %.*s_kv_cache_create\",",
+                d->name, (int)(strlen(d->name) - 7), d->name);
   skc_emit_line(e, "                    (long long)cfg.B, (long long)cfg.Hq, (long long)cfg.Hkv, "
                    "(long long)cfg.D, (long long)cfg.topk,");
-  skc_emit_line(e, "                    (long long)cfg.window, cfg.gate, cfg.scale, (long long)%s, "
-                   "(long long)%s, (long long)%s,", B, Hq, Hkv);
-  skc_emit_line(e, "                    (long long)%s, (long long)SKC_A%d_TOPK, (long long)"
-                   "SKC_A%d_WINDOW, SKC_A%d_GATE, SKC_A%d_SCALE);", D, a, a, a, a);
+  skc_emit_line(e,
+                "                    (long long)cfg.window, cfg.gate, cfg.scale, (long long)%s, "
+                "(long long)%s, (long long)%s,",
+                B, Hq, Hkv);
+  skc_emit_line(e,
+                "                    (long long)%s, (long long)SKC_A%d_TOPK, (long long)"
+                "SKC_A%d_WINDOW, SKC_A%d_GATE, SKC_A%d_SCALE);",
+                D, a, a, a, a);
 }
 
 /* Element pointer of token t of parameter i: data + t * stride(seq axis). */
@@ -183,8 +194,10 @@ static void emit_gather(struct skc_emitter *e, const struct skc_cg_func *d, int 
   if (mode == SKC_SCORE_INPUT)
     skc_emit_line(e, "    xs[b * %s + h] = xt[b * st_%s[0]%s];", Hkv, x->name, hterm);
   else
-    skc_emit_line(e, "    memcpy(xs + (b * %s + h) * SKC_S%d_F, xt + b * st_%s[0]%s, SKC_S%d_F * "
-                     "sizeof(float));", Hkv, s, x->name, hterm, s);
+    skc_emit_line(e,
+                  "    memcpy(xs + (b * %s + h) * SKC_S%d_F, xt + b * st_%s[0]%s, SKC_S%d_F * "
+                  "sizeof(float));",
+                  Hkv, s, x->name, hterm, s);
 }
 
 /* The (b, h, n) element strides of a rank-4 or rank-3 tensor parameter into io.<field>. */
@@ -263,24 +276,30 @@ void skc_cg_write_decode(struct skc_emitter *e, const struct skc_cg_func *d, int
 
 void skc_cg_document_decode(struct skc_emitter *e, const struct skc_cg_func *d) {
   int n = (int)(strlen(d->name) - 7);
-  skc_emit_line(e, "/* %.*s_kv_cache_create: a KV cache (skrt/kv_cache.h) for `layers` layers "
-                   "like @%.*s and", n, d->name, n, d->name);
+  skc_emit_line(e,
+                "/* %.*s_kv_cache_create: a KV cache (skrt/kv_cache.h) for `layers` layers "
+                "like @%.*s and",
+                n, d->name, n, d->name);
   skc_emit_line(e, " * B sequences; max_positions 0 means SKRT_KV_MAX_POSITIONS. Free it with "
                    "skrt_kv_cache_destroy. */");
-  skc_emit_line(e, "int %.*s_kv_cache_create(int64_t layers, int64_t B, int64_t max_positions,",
-                n, d->name);
+  skc_emit_line(e, "int %.*s_kv_cache_create(int64_t layers, int64_t B, int64_t max_positions,", n,
+                d->name);
   skc_emit_line(e, "%*sstruct skrt_kv_cache **out);", n + 22, "");
   skc_emit_blank(e);
-  skc_emit_line(e, "/* %s: appends T new tokens to every sequence of `layer` of the cache "
-                   "(S12) and writes", d->name);
+  skc_emit_line(e,
+                "/* %s: appends T new tokens to every sequence of `layer` of the cache "
+                "(S12) and writes",
+                d->name);
   skc_emit_line(e, " * the outputs of their queries: the forward's tensors with T in place of N "
                    "(any strides");
   skc_emit_line(e, " * with a contiguous last axis, so chunks of a longer sequence can be "
                    "passed as views).");
   skc_emit_line(e, " * Token by token or in chunks, the outputs equal the full forward's. The "
                    "cache must come");
-  skc_emit_line(e, " * from %.*s_kv_cache_create (checked). Same status codes as the forward; "
-                   "ctx may be NULL. */", n, d->name);
+  skc_emit_line(e,
+                " * from %.*s_kv_cache_create (checked). Same status codes as the forward; "
+                "ctx may be NULL. */",
+                n, d->name);
   skc_cg_prototype(e, d);
   skc_emit_raw(e, ";\n\n");
 }

@@ -161,8 +161,7 @@ void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, i
   skc_emit_line(e, "/* score %d (%s): S5 */", sc->inst, sc->loc);
   skc_emit_open(e, "if (st == SKRT_OK)");
   skc_cg_emit_score_params(e, g, sc, s);
-  skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", g->name, sc->inst,
-                sc->loc);
+  skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", g->name, sc->inst, sc->loc);
   skc_emit_close(e, NULL);
   emit_attention_backward(e, g, a);
   if (sc->mode != SKC_SCORE_INPUT)

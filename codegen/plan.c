@@ -29,7 +29,7 @@ enum { MAX_VALUES = 4096 };
 struct scan {
   MlirValue *vals;
   int nvals;
-  int *parent;      /* [nvals * MAX_RANK] */
+  int *parent;       /* [nvals * MAX_RANK] */
   const char **hint; /* a symbol name for the axis ("B", "N"), or NULL */
   const char *src;
   const char *input;
@@ -110,18 +110,19 @@ static void tie_score(struct scan *s, MlirOperation op, int mode) {
 /* ---- names ------------------------------------------------------------------------------ */
 
 static const char *const reserved[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
-    "typedef", "union", "unsigned", "void", "volatile", "while", "ctx", "st", "ws", "ws_size",
-    "p", "B", "N", "D", "F"};
+    "auto",     "break",  "case",   "char",     "const",    "continue", "default",  "do",
+    "double",   "else",   "enum",   "extern",   "float",    "for",      "goto",     "if",
+    "inline",   "int",    "long",   "register", "restrict", "return",   "short",    "signed",
+    "sizeof",   "static", "struct", "switch",   "typedef",  "union",    "unsigned", "void",
+    "volatile", "while",  "ctx",    "st",       "ws",       "ws_size",  "p",        "B",
+    "N",        "D",      "F"};
 
 static bool is_reserved(const char *s) {
   for (size_t i = 0; i < sizeof reserved / sizeof *reserved; ++i)
     if (strcmp(reserved[i], s) == 0)
       return true;
-  return strncmp(s, "skc_", 4) == 0 || strncmp(s, "skk_", 4) == 0 ||
-         strncmp(s, "skrt_", 5) == 0 || strncmp(s, "SKC_", 4) == 0;
+  return strncmp(s, "skc_", 4) == 0 || strncmp(s, "skk_", 4) == 0 || strncmp(s, "skrt_", 5) == 0 ||
+         strncmp(s, "SKC_", 4) == 0;
 }
 
 /* The `%name:` of an argument declaration at (line, col) of src, as a C identifier. */
@@ -137,7 +138,9 @@ static bool source_name(const char *src, int line, int col, char *out, size_t n)
   if (*p >= '0' && *p <= '9')
     buf[len++] = 't';
   for (; (*p == '_' || *p == '$' || *p == '.' || *p == '-' || (*p >= '0' && *p <= '9') ||
-          (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) && len + 2 < sizeof buf; ++p)
+          (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) &&
+         len + 2 < sizeof buf;
+       ++p)
     buf[len++] = (*p == '$' || *p == '.' || *p == '-') ? '_' : *p;
   buf[len] = 0;
   while (*p == ' ')
@@ -302,8 +305,8 @@ static void arg_role(MlirOperation *ops, int nops, MlirValue v, struct skc_cg_pa
 }
 
 static const char *role_name(enum skc_cg_role r) {
-  static const char *const names[] = {"arg", "q", "k", "v", "x", "w_score", "b_score", "u_in",
-                                      "out", "u"};
+  static const char *const names[] = {"arg",     "q",       "k",    "v",   "x",
+                                      "w_score", "b_score", "u_in", "out", "u"};
   return names[r];
 }
 
@@ -326,9 +329,11 @@ static bool check_returned(MlirOperation *ops, int nops) {
     enum skc_aux_kind k = skc_aux_kind_of(op);
     if (skc_aux_is_init(k)) {
       char name[96];
-      skc_error_at(mlirOperationGetLocation(op), "unsupported op '%s': its result is returned; "
+      skc_error_at(mlirOperationGetLocation(op),
+                   "unsupported op '%s': its result is returned; "
                    "codegen returns only results computed by a kernel, views of them, or "
-                   "arguments", op_name(op, name, sizeof name));
+                   "arguments",
+                   op_name(op, name, sizeof name));
       return false;
     }
   }
@@ -369,24 +374,27 @@ static bool check_type(MlirValue v, MlirLocation loc, const char *what) {
   if (mlirTypeIsARankedTensor(t) && mlirShapedTypeGetRank(t) <= SKC_CG_MAX_RANK &&
       dtype_of(mlirShapedTypeGetElementType(t), &d))
     return true;
-  skc_error_at(loc, "unsupported %s type: expected a ranked tensor of f32, f64, f16, bf16 or "
-                    "i8..i64 with rank <= %d", what, SKC_CG_MAX_RANK);
+  skc_error_at(loc,
+               "unsupported %s type: expected a ranked tensor of f32, f64, f16, bf16 or "
+               "i8..i64 with rank <= %d",
+               what, SKC_CG_MAX_RANK);
   return false;
 }
 
-static struct skc_cg_ref ref_of(struct skc_cg_func *f, MlirValue v, MlirOperation *ops,
-                                int nops);
+static struct skc_cg_ref ref_of(struct skc_cg_func *f, MlirValue v, MlirOperation *ops, int nops);
 
 static bool lowered_int(MlirOperation op, const char *attr, int64_t *v) {
   if (skc_attr_get_int(op, attr, v))
     return true;
-  skc_error_at(mlirOperationGetLocation(op), "%s: attribute '%s' is missing; run lower-kernels "
-               "before code generation", skc_op_name(skc_op_kind_of(op)), attr);
+  skc_error_at(mlirOperationGetLocation(op),
+               "%s: attribute '%s' is missing; run lower-kernels "
+               "before code generation",
+               skc_op_name(skc_op_kind_of(op)), attr);
   return false;
 }
 
-static bool step_of(struct skc_cg_func *f, MlirOperation *ops, int nops, MlirOperation op,
-                    int inst, struct skc_cg_step *st) {
+static bool step_of(struct skc_cg_func *f, MlirOperation *ops, int nops, MlirOperation op, int inst,
+                    struct skc_cg_step *st) {
   enum skc_op_kind kind = skc_op_kind_of(op);
   memset(st, 0, sizeof *st);
   st->kind = kind == SKC_OP_SCORE ? SKC_STEP_SCORE : SKC_STEP_ATTENTION;
@@ -428,8 +436,7 @@ static int returned_as(struct skc_cg_func *f, MlirValue v) {
   return -1;
 }
 
-static struct skc_cg_ref ref_of(struct skc_cg_func *f, MlirValue v, MlirOperation *ops,
-                                int nops) {
+static struct skc_cg_ref ref_of(struct skc_cg_func *f, MlirValue v, MlirOperation *ops, int nops) {
   struct skc_cg_ref r = {SKC_AT_PARAM, -1, false, rank_of(v), {{0, -1}}};
   if (mlirValueIsAOpResult(v) && skc_aux_is_view(skc_aux_kind_of(mlirOpResultGetOwner(v)))) {
     r = ref_of(f, operand(mlirOpResultGetOwner(v), 0), ops, nops);
@@ -457,12 +464,13 @@ static void ref_dims(struct scan *s, struct skc_cg_func *f, MlirValue v, struct 
   memcpy(r->dims, tmp.dims, sizeof r->dims);
 }
 
-static void plan_params(struct scan *s, struct skc_cg_func *f, MlirBlock body,
-                        MlirOperation *ops, int nops) {
+static void plan_params(struct scan *s, struct skc_cg_func *f, MlirBlock body, MlirOperation *ops,
+                        int nops) {
   MlirOperation ret = ops[nops - 1];
   int nres = (int)mlirOperationGetNumOperands(ret), natt = 0, nsc = 0;
   for (int i = 0; i < nops; ++i)
-    natt += skc_op_kind_of(ops[i]) == SKC_OP_ATTENTION, nsc += skc_op_kind_of(ops[i]) == SKC_OP_SCORE;
+    natt += skc_op_kind_of(ops[i]) == SKC_OP_ATTENTION,
+        nsc += skc_op_kind_of(ops[i]) == SKC_OP_SCORE;
   f->nparams = f->nargs + nres;
   for (int i = 0; i < f->nparams; ++i) {
     struct skc_cg_param *p = &f->params[i];
@@ -487,8 +495,9 @@ static void plan_params(struct scan *s, struct skc_cg_func *f, MlirBlock body,
     p->role_op = -1;
     if (mlirValueIsAOpResult(v)) {
       enum skc_op_kind k = skc_op_kind_of(mlirOpResultGetOwner(v));
-      p->role = k == SKC_OP_ATTENTION ? SKC_ROLE_OUT : k == SKC_OP_SCORE ? SKC_ROLE_U
-                                                                         : SKC_ROLE_OTHER;
+      p->role = k == SKC_OP_ATTENTION ? SKC_ROLE_OUT
+                : k == SKC_OP_SCORE   ? SKC_ROLE_U
+                                      : SKC_ROLE_OTHER;
       p->strided = k == SKC_OP_ATTENTION && returned_as(f, v) == i;
     }
     snprintf(p->name, sizeof p->name, "%s", p->role == SKC_ROLE_OTHER ? "res" : role_name(p->role));
@@ -504,14 +513,14 @@ static void plan_params(struct scan *s, struct skc_cg_func *f, MlirBlock body,
 static void plan_copies(struct skc_cg_func *f, MlirOperation *ops, int nops) {
   for (int i = f->nargs; i < f->nparams; ++i) {
     MlirValue v = f->params[i].value;
-    bool view = mlirValueIsAOpResult(v) &&
-                skc_aux_is_view(skc_aux_kind_of(mlirOpResultGetOwner(v)));
+    bool view =
+        mlirValueIsAOpResult(v) && skc_aux_is_view(skc_aux_kind_of(mlirOpResultGetOwner(v)));
     struct skc_cg_ref src = {SKC_AT_PARAM, -1, false, f->params[i].rank, {{0, -1}}};
     if (view)
       src = ref_of(f, v, ops, nops); /* a reshaped kernel output or argument */
     else
-      src.index = mlirValueIsABlockArgument(v) ? (int)mlirBlockArgumentGetArgNumber(v)
-                                               : returned_as(f, v);
+      src.index =
+          mlirValueIsABlockArgument(v) ? (int)mlirBlockArgumentGetArgNumber(v) : returned_as(f, v);
     if (src.where == SKC_AT_PARAM && src.index == i)
       continue;
     struct skc_cg_step *st = &f->steps[f->nsteps++];
@@ -595,8 +604,8 @@ static bool scan_values(struct scan *s, MlirBlock body, int nargs, MlirOperation
 }
 
 static bool plan_func(MlirOperation func, struct scan *s, struct skc_cg_func *f) {
-  MlirStringRef name = mlirStringAttrGetValue(
-      mlirOperationGetAttributeByName(func, skc_str("sym_name")));
+  MlirStringRef name =
+      mlirStringAttrGetValue(mlirOperationGetAttributeByName(func, skc_str("sym_name")));
   snprintf(f->name, sizeof f->name, "%.*s", (int)name.length, name.data);
   loc_str(mlirOperationGetLocation(func), f->loc, sizeof f->loc);
   MlirOperation *ops;

@@ -27,28 +27,36 @@ struct skc_cg_dim {
 
 /* DLPack element kinds the ABI knows. */
 struct skc_cg_dtype {
-  const char *c_type;   /* "float" */
-  const char *dl_code;  /* "kDLFloat" */
-  const char *name;     /* "float32" */
+  const char *c_type;  /* "float" */
+  const char *dl_code; /* "kDLFloat" */
+  const char *name;    /* "float32" */
   int bits;
 };
 
 /* Role of a parameter in the kernels (documentation and stride rules). */
 enum skc_cg_role {
-  SKC_ROLE_OTHER, SKC_ROLE_Q, SKC_ROLE_K, SKC_ROLE_V, SKC_ROLE_X, SKC_ROLE_W, SKC_ROLE_B,
-  SKC_ROLE_UIN, SKC_ROLE_OUT, SKC_ROLE_U
+  SKC_ROLE_OTHER,
+  SKC_ROLE_Q,
+  SKC_ROLE_K,
+  SKC_ROLE_V,
+  SKC_ROLE_X,
+  SKC_ROLE_W,
+  SKC_ROLE_B,
+  SKC_ROLE_UIN,
+  SKC_ROLE_OUT,
+  SKC_ROLE_U
 };
 
 struct skc_cg_param {
   char name[SKC_CG_NAME];
   bool result;
-  int index;      /* argument or result position */
+  int index; /* argument or result position */
   int rank;
   struct skc_cg_dim dims[SKC_CG_MAX_RANK];
   struct skc_cg_dtype dtype;
   enum skc_cg_role role;
-  int role_op;    /* the attention instance the role belongs to, -1 */
-  bool strided;   /* any strides with a contiguous last axis accepted */
+  int role_op;  /* the attention instance the role belongs to, -1 */
+  bool strided; /* any strides with a contiguous last axis accepted */
   MlirValue value;
 };
 
@@ -68,7 +76,11 @@ struct skc_cg_ref {
 };
 
 enum skc_cg_step_kind {
-  SKC_STEP_SCORE, SKC_STEP_ATTENTION, SKC_STEP_COPY, SKC_STEP_MATMUL, SKC_STEP_TRANSPOSE
+  SKC_STEP_SCORE,
+  SKC_STEP_ATTENTION,
+  SKC_STEP_COPY,
+  SKC_STEP_MATMUL,
+  SKC_STEP_TRANSPOSE
 };
 
 struct skc_cg_step {
@@ -83,7 +95,7 @@ struct skc_cg_step {
   int64_t topk, window, tile_q, head_dim;
   int gate, mode;
   double scale, slope;
-  int64_t feat; /* score F (hidden/keys) */
+  int64_t feat;                  /* score F (hidden/keys) */
   int64_t perm[SKC_CG_MAX_RANK]; /* transpose: out axis i reads in axis perm[i] */
 };
 
@@ -105,10 +117,10 @@ struct skc_cg_func {
 struct skc_cg_module {
   struct skc_cg_func *funcs;
   int nfuncs;
-  struct skc_cg_func *grads; /* --grad: the backward plan of each function, else NULL */
+  struct skc_cg_func *grads;   /* --grad: the backward plan of each function, else NULL */
   struct skc_cg_func *decodes; /* --decode: the decode-step plan of each function, else NULL */
-  int64_t head_dim; /* SKK_HEAD_DIM: shared D, or 0 when attention ops differ */
-  int64_t tile_q;   /* SKK_TILE_Q */
+  int64_t head_dim;            /* SKK_HEAD_DIM: shared D, or 0 when attention ops differ */
+  int64_t tile_q;              /* SKK_TILE_Q */
   int nattention;
 };
 

@@ -7,12 +7,12 @@
 
 /* X(target enum, name, description, source extension, kernel header, score header,
  *   available) */
-#define SKC_TARGET_LIST(X)                                                                   \
-  X(SKC_TARGET_CPU, "cpu", "C11 + OpenMP", ".c", "kernels/cpu_attention_fwd.h",              \
-    "kernels/cpu_scores.h", true)                                                            \
+#define SKC_TARGET_LIST(X)                                                                         \
+  X(SKC_TARGET_CPU, "cpu", "C11 + OpenMP", ".c", "kernels/cpu_attention_fwd.h",                    \
+    "kernels/cpu_scores.h", true)                                                                  \
   X(SKC_TARGET_CUDA, "cuda", "CUDA", ".cu", "kernels/cuda_attn_mma.cuh", "", false)
 
-#define SKC_X_ROW(kind, name, desc, ext, header, scores, avail)                              \
+#define SKC_X_ROW(kind, name, desc, ext, header, scores, avail)                                    \
   [kind] = {name, desc, ext, header, scores, avail},
 static const struct skc_target_info targets[] = {SKC_TARGET_LIST(SKC_X_ROW)};
 #undef SKC_X_ROW

@@ -17,8 +17,8 @@
  * Buffer rule: every op result that the function does not return directly gets the next
  * buffer index (program order); returned results are written into the caller's result
  * tensor. The projection kernels around attention (linalg.matmul, linalg.transpose) get
- * buffers by the same rule. Buffer i starts at byte offset sum_{j < i} round_up(bytes(j), align), with bytes
- * from the run-time extents (B, N are dynamic). All ops of a module share one SKK_TILE_Q
+ * buffers by the same rule. Buffer i starts at byte offset sum_{j < i} round_up(bytes(j), align),
+ * with bytes from the run-time extents (B, N are dynamic). All ops of a module share one SKK_TILE_Q
  * (one kernel instance per translation unit): the first attention op's tile wins.
  *
  * Errors, at the op's location: a dynamic head dim D, head counts or score feature width
@@ -38,7 +38,7 @@ enum { DEFAULT_TILE_Q = 32, WORKSPACE_ALIGN = 64 };
 struct lowering {
   const struct skc_sparsek_options *o;
   int errors;
-  int attention; /* instances so far (module-wide) */
+  int attention;  /* instances so far (module-wide) */
   int64_t tile_q; /* the module's tile, 0 until the first attention op */
 };
 
@@ -56,9 +56,10 @@ static int64_t static_dim(struct lowering *l, MlirOperation op, int i, const cha
   int64_t d = mlirShapedTypeGetDimSize(t, a);
   if (!mlirShapedTypeIsDynamicSize(d))
     return d;
-  skc_error_at(mlirOperationGetLocation(op), "%s: %s of operand '%s' (dimension %d) is dynamic; "
-               "the kernels are specialized on a static %s", skc_op_name(skc_op_kind_of(op)),
-               what, operand, a, what);
+  skc_error_at(mlirOperationGetLocation(op),
+               "%s: %s of operand '%s' (dimension %d) is dynamic; "
+               "the kernels are specialized on a static %s",
+               skc_op_name(skc_op_kind_of(op)), what, operand, a, what);
   l->errors++;
   return -1;
 }
@@ -66,12 +67,14 @@ static int64_t static_dim(struct lowering *l, MlirOperation op, int i, const cha
 /* The element type of operand i must be one the target's kernels take (CPU: f32). */
 static bool check_dtype(struct lowering *l, MlirOperation op, int i, const char *operand) {
   MlirType e = mlirShapedTypeGetElementType(operand_type(op, i));
-  if (mlirTypeIsAF32(e) || (l->o->target == SKC_TARGET_CUDA && (mlirTypeIsABF16(e) ||
-                                                                 mlirTypeIsAF16(e))))
+  if (mlirTypeIsAF32(e) ||
+      (l->o->target == SKC_TARGET_CUDA && (mlirTypeIsABF16(e) || mlirTypeIsAF16(e))))
     return true;
-  skc_error_at(mlirOperationGetLocation(op), "%s: operand '%s' has an element type the %s "
-               "kernels do not support (expected f32%s)", skc_op_name(skc_op_kind_of(op)),
-               operand, l->o->target == SKC_TARGET_CUDA ? "cuda" : "cpu",
+  skc_error_at(mlirOperationGetLocation(op),
+               "%s: operand '%s' has an element type the %s "
+               "kernels do not support (expected f32%s)",
+               skc_op_name(skc_op_kind_of(op)), operand,
+               l->o->target == SKC_TARGET_CUDA ? "cuda" : "cpu",
                l->o->target == SKC_TARGET_CUDA ? ", bf16 or f16" : "");
   l->errors++;
   return false;
@@ -91,8 +94,7 @@ static void lower_score(struct lowering *l, MlirOperation op, int64_t *buffers) 
   MlirStringRef m;
   SKC_ASSERT(skc_attr_get_str(op, "mode", &m)); /* verify ran */
   int mode = skc_score_mode_parse(m.data, m.length);
-  static const char *const kernels[] = {"skc_scores_hidden", "skc_scores_keys",
-                                        "skc_scores_input"};
+  static const char *const kernels[] = {"skc_scores_hidden", "skc_scores_keys", "skc_scores_input"};
   bool ok = check_dtype(l, op, 0, mode == SKC_SCORE_INPUT ? "u_in" : "x");
   if (mode != SKC_SCORE_INPUT) {
     ok = check_dtype(l, op, 1, "w_score") && check_dtype(l, op, 2, "b_score") && ok;
@@ -114,8 +116,10 @@ static void lower_tile(struct lowering *l, MlirOperation op) {
   if (!skc_attr_get_int(op, "tile_q", &t))
     t = DEFAULT_TILE_Q;
   if (t < 8 || t > 256 || t % 8 != 0) {
-    skc_error_at(mlirOperationGetLocation(op), "sparsek.attention: attribute 'tile_q' must be a "
-                 "multiple of 8 in [8, 256], got %lld", (long long)t);
+    skc_error_at(mlirOperationGetLocation(op),
+                 "sparsek.attention: attribute 'tile_q' must be a "
+                 "multiple of 8 in [8, 256], got %lld",
+                 (long long)t);
     l->errors++;
     return;
   }
@@ -136,7 +140,7 @@ static void lower_attention(struct lowering *l, MlirOperation op, int64_t *buffe
   MlirValue u = mlirOperationGetOperand(op, 3);
   if (!mlirValueIsAOpResult(u) || skc_op_kind_of(mlirOpResultGetOwner(u)) != SKC_OP_SCORE) {
     skc_error_at(mlirOperationGetLocation(op), "sparsek.attention: operand 'u' must be produced "
-                 "by sparsek.score");
+                                               "by sparsek.score");
     l->errors++;
     return;
   }
@@ -204,6 +208,8 @@ static void lower_kernels_run(MlirOperation module, MlirExternalPass pass,
 
 MlirPass skc_lower_kernels_pass_create(const struct skc_sparsek_options *o) {
   static char id;
-  return skc_pass_make(&id, "lower-kernels", "turn sparsek ops into kernel instances and plan "
-                       "the workspace", lower_kernels_run, o);
+  return skc_pass_make(&id, "lower-kernels",
+                       "turn sparsek ops into kernel instances and plan "
+                       "the workspace",
+                       lower_kernels_run, o);
 }

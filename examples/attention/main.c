@@ -94,8 +94,8 @@ int main(void) {
     return 1;
   }
   double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) * 1e-6;
-  printf("SparseK attention, B = 1, Hq = %d, Hkv = %d, N = %lld, D = %d, k = %d, window = %d\n",
-         HQ, HKV, (long long)N, D, TOPK, WINDOW);
+  printf("SparseK attention, B = 1, Hq = %d, Hkv = %d, N = %lld, D = %d, k = %d, window = %d\n", HQ,
+         HKV, (long long)N, D, TOPK, WINDOW);
   printf("out[0, 0, 0, 0:4]     = %+.5f %+.5f %+.5f %+.5f\n", o[0], o[1], o[2], o[3]);
   int64_t last = ((int64_t)(HQ - 1) * N + N - 1) * D;
   printf("out[0, %d, %lld, 0:4] = %+.5f %+.5f %+.5f %+.5f\n", HQ - 1, (long long)N - 1, o[last],

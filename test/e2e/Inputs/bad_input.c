@@ -35,8 +35,14 @@ struct args {
 };
 
 static struct args good(void) {
-  struct args a = {tensor(q, 4, sq), tensor(k, 4, sk), tensor(v, 4, sk), tensor(w, 2, sw),
-                   tensor(bias, 1, sb), tensor(o, 4, sq), NULL, NULL};
+  struct args a = {tensor(q, 4, sq),
+                   tensor(k, 4, sk),
+                   tensor(v, 4, sk),
+                   tensor(w, 2, sw),
+                   tensor(bias, 1, sb),
+                   tensor(o, 4, sq),
+                   NULL,
+                   NULL};
   return a;
 }
 
@@ -103,8 +109,8 @@ int main(void) {
   a = good();
   st = gqa_decode(NULL, 0, &a.q, &a.k, &a.v, &a.w, &a.b, &a.o, NULL);
   printf("decode_null: status=%d (%s) msg=%s\n", st, skrt_status_string(st), skrt_last_error());
-  struct skrt_kv_cache_config cfg = {1, B, HQ, HKV, D, 9, 3, SKRT_GATE_KV, 0.3, 0, SKRT_KV_F32,
-                                     SKRT_KV_DEVICE_CPU};
+  struct skrt_kv_cache_config cfg = {
+      1, B, HQ, HKV, D, 9, 3, SKRT_GATE_KV, 0.3, 0, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
   struct skrt_kv_cache *cache = NULL;
   skrt_kv_cache_create(&cfg, &cache);
   st = gqa_decode(cache, 0, &a.q, &a.k, &a.v, &a.w, &a.b, &a.o, NULL);

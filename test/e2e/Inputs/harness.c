@@ -84,9 +84,9 @@ static double grad_error(const char *name, const float *a, const double *ref, in
 /* Runs the backward entry and compares it with the reference gradients. */
 static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_config *c,
                        const double *dq, const double *dk, const double *dv, const double *dx,
-                       const double *dw, const double *db, const double *du_in,
-                       const double *u, DLTensor *tq, DLTensor *tk, DLTensor *tv, DLTensor *tx,
-                       DLTensor *tw, DLTensor *tb, DLTensor *tu) {
+                       const double *dw, const double *db, const double *du_in, const double *u,
+                       DLTensor *tq, DLTensor *tk, DLTensor *tv, DLTensor *tx, DLTensor *tw,
+                       DLTensor *tb, DLTensor *tu) {
   int64_t nq = s->B * s->Hq * s->N * s->D, nk = s->B * s->Hkv * s->N * s->D;
   int64_t nu = s->B * s->Hkv * s->N, F = c->score_mode == 1 ? s->D : s->F;
   int64_t nx = s->B * s->N * (s->F ? s->F : 1);
@@ -161,8 +161,8 @@ static DLTensor view(const DLTensor *full, int ax, int64_t t0, int64_t len, int6
   return v;
 }
 
-static int check_decode(const struct skrt_ref_shape *s, DLTensor *tq, DLTensor *tk,
-                        DLTensor *tv, DLTensor *tx, DLTensor *tw, DLTensor *tb, DLTensor *tu,
+static int check_decode(const struct skrt_ref_shape *s, DLTensor *tq, DLTensor *tk, DLTensor *tv,
+                        DLTensor *tx, DLTensor *tw, DLTensor *tb, DLTensor *tu,
                         const float *o_full) {
   struct skrt_kv_cache *cache = NULL;
   int64_t nq = s->B * s->Hq * s->N * s->D;
@@ -172,7 +172,8 @@ static int check_decode(const struct skrt_ref_shape *s, DLTensor *tq, DLTensor *
   to.data = o;
   int rc = SKC_DCAT(ENTRY, _kv_cache_create)(1, s->B, 0, &cache);
   (void)so, (void)tx, (void)tw, (void)tb, (void)tu;
-  for (int64_t t0 = 0, len = s->N / 3 > 0 ? s->N / 3 : 1; rc == 0 && t0 < s->N; t0 += len, len = 1) {
+  for (int64_t t0 = 0, len = s->N / 3 > 0 ? s->N / 3 : 1; rc == 0 && t0 < s->N;
+       t0 += len, len = 1) {
     DLTensor vq = view(tq, (int)ax, t0, len, sh[0], st[0]);
     DLTensor vk = view(tk, (int)ax, t0, len, sh[1], st[1]);
     DLTensor vv = view(tv, (int)ax, t0, len, sh[2], st[2]);
@@ -225,10 +226,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: harness B Hq Hkv N D F k w gate slope scale [seed]\n");
     return 2;
   }
-  struct skrt_ref_shape s = {atoll(argv[1]), atoll(argv[2]), atoll(argv[3]), atoll(argv[4]),
-                             atoll(argv[5]), atoll(argv[6])};
-  struct skrt_ref_config c = {atoll(argv[7]), atoll(argv[8]), atoi(argv[9]), MODE,
-                              atof(argv[11]), atof(argv[10])};
+  struct skrt_ref_shape s = {atoll(argv[1]), atoll(argv[2]), atoll(argv[3]),
+                             atoll(argv[4]), atoll(argv[5]), atoll(argv[6])};
+  struct skrt_ref_config c = {atoll(argv[7]), atoll(argv[8]), atoi(argv[9]),
+                              MODE,           atof(argv[11]), atof(argv[10])};
   rng += argc > 12 ? (uint64_t)atoll(argv[12]) : 0;
   int64_t nq = s.B * s.Hq * s.N * s.D, nk = s.B * s.Hkv * s.N * s.D, nu = s.B * s.Hkv * s.N;
   double *dq, *dk, *dv, *dx, *dw, *db, *du;
@@ -289,7 +290,8 @@ int main(int argc, char **argv) {
   int st = ENTRY(&tx, &twk, &tq, &tv, &tw, &tb, &to, NULL);
 #elif LAYERS == 2
   double *dw2, *db2;
-  float *w2 = rand_tensor(s.Hkv * F, 3.0 / sqrt((double)F), &dw2), *b2 = rand_tensor(s.Hkv, 1.0, &db2);
+  float *w2 = rand_tensor(s.Hkv * F, 3.0 / sqrt((double)F), &dw2),
+        *b2 = rand_tensor(s.Hkv, 1.0, &db2);
   DLTensor tw2 = tensor(w2, 2, sw), tb2 = tensor(b2, 1, sb);
   int st = ENTRY(&tq, &tk, &tv, &tw, &tb, &tw2, &tb2, &to, NULL);
 #elif MODE == 0
@@ -328,8 +330,8 @@ int main(int argc, char **argv) {
       for (int64_t n = 0; n < s.N; ++n)
         for (int64_t d = 0; d < s.D; ++d)
           for (int64_t f = 0; f < s.F; ++f)
-            yref[(bb * s.N + n) * s.F + f] += ref[((bb * s.Hq + h) * s.N + n) * s.D + d] *
-                                               dwo[(h * s.D + d) * s.F + f];
+            yref[(bb * s.N + n) * s.F + f] +=
+                ref[((bb * s.Hq + h) * s.N + n) * s.D + d] * dwo[(h * s.D + d) * s.F + f];
   free(ref), free(o);
   ref = yref, o = y, nq = ny;
 #endif
@@ -348,8 +350,9 @@ int main(int argc, char **argv) {
     return 1;
 #endif
   printf("B=%lld Hq=%lld Hkv=%lld N=%lld D=%lld k=%lld w=%lld gate=%d mode=%d: max_rel_err=%.3g "
-         "%s\n", (long long)s.B, (long long)s.Hq, (long long)s.Hkv, (long long)s.N,
-         (long long)s.D, (long long)c.topk, (long long)c.window, c.gate, c.score_mode, rel,
+         "%s\n",
+         (long long)s.B, (long long)s.Hq, (long long)s.Hkv, (long long)s.N, (long long)s.D,
+         (long long)c.topk, (long long)c.window, c.gate, c.score_mode, rel,
          rel <= 1e-5 ? "PASS" : "FAIL");
   return rel <= 1e-5 ? 0 : 1;
 }
