@@ -21,9 +21,22 @@
 
 #include "skrt/sparsek.h"
 
+/* The state updates (heaps, tau, window, selected set) are shared with a CUDA decode: under
+ * nvcc they are __host__ __device__; the attention part below is CPU-only. */
+#if defined(__CUDACC__)
+#define SKRT_KV_FN static inline __host__ __device__
+#else
+#define SKRT_KV_FN static inline
+#endif
+#if defined(_OPENMP)
+#define SKRT_KV_PRAGMA(x) _Pragma(#x)
+#else
+#define SKRT_KV_PRAGMA(x)
+#endif
+
 /* ---- min-heap of floats ---------------------------------------------------------------- */
 
-static inline void skrt_kv_fheap_push(float *h, int64_t *n, float x) {
+SKRT_KV_FN void skrt_kv_fheap_push(float *h, int64_t *n, float x) {
   int64_t i = (*n)++;
   while (i > 0) {
     int64_t p = (i - 1) / 2;
@@ -35,7 +48,7 @@ static inline void skrt_kv_fheap_push(float *h, int64_t *n, float x) {
   h[i] = x;
 }
 
-static inline float skrt_kv_fheap_pop(float *h, int64_t *n) {
+SKRT_KV_FN float skrt_kv_fheap_pop(float *h, int64_t *n) {
   float top = h[0], x = h[--(*n)];
   int64_t i = 0, m = *n;
   for (;;) {
@@ -68,7 +81,7 @@ struct skrt_kv_tau {
   double tau, sum_free;
 };
 
-static inline void skrt_kv_tau_clear(struct skrt_kv_tau *t) {
+SKRT_KV_FN void skrt_kv_tau_clear(struct skrt_kv_tau *t) {
   t->n_sat = t->n_free = t->n_cand = t->since_resum = 0;
   t->tau = -INFINITY;
   t->sum_free = 0.0;
@@ -90,7 +103,7 @@ static inline int skrt_kv_tau_reserve(struct skrt_kv_tau *t, int64_t extra) {
   return 0;
 }
 
-static inline void skrt_kv_tau_resum(struct skrt_kv_tau *t) {
+SKRT_KV_FN void skrt_kv_tau_resum(struct skrt_kv_tau *t) {
   double s = 0.0;
   for (int64_t i = 0; i < t->n_free; i++)
     s += t->fr[i];
@@ -101,7 +114,7 @@ static inline void skrt_kv_tau_resum(struct skrt_kv_tau *t) {
 /* Moves tau right until g(tau) = sum clip(u - tau, 0, 1) = k again (S3). g is piecewise
  * linear; its breakpoints are u - 1 (saturated -> free) and u (free -> gone). On each piece
  * the root candidate is (sum_free + #sat - k) / #free; past the next breakpoint, cross it. */
-static inline void skrt_kv_tau_solve(struct skrt_kv_tau *t, int64_t k) {
+SKRT_KV_FN void skrt_kv_tau_solve(struct skrt_kv_tau *t, int64_t k) {
   double lo = t->tau;
   for (;;) {
     double ev_sat = t->n_sat ? (double)t->sat[0] - 1.0 : INFINITY;
@@ -130,7 +143,7 @@ static inline void skrt_kv_tau_solve(struct skrt_kv_tau *t, int64_t k) {
 }
 
 /* A new candidate score z (S7). Needs one reserved slot. */
-static inline void skrt_kv_tau_insert(struct skrt_kv_tau *t, float z, int64_t k) {
+SKRT_KV_FN void skrt_kv_tau_insert(struct skrt_kv_tau *t, float z, int64_t k) {
   t->n_cand++;
   if ((double)z <= t->tau)
     return; /* gate 0 now and forever */
@@ -148,7 +161,7 @@ static inline void skrt_kv_tau_insert(struct skrt_kv_tau *t, float z, int64_t k)
 }
 
 /* Gate of a candidate with score u (S7); 1 while tau = -inf. */
-static inline float skrt_kv_gate(double tau, float u) {
+SKRT_KV_FN float skrt_kv_gate(double tau, float u) {
   double m = (double)u - tau;
   return m <= 0.0 ? 0.0f : m >= 1.0 ? 1.0f : (float)m;
 }
@@ -176,11 +189,11 @@ struct skrt_kv_stream {
   int64_t pos; /* tokens appended so far */
 };
 
-static inline int skrt_kv_sel_less(const struct skrt_kv_stream *s, int32_t a, int32_t b) {
+SKRT_KV_FN int skrt_kv_sel_less(const struct skrt_kv_stream *s, int32_t a, int32_t b) {
   return s->sel_u[a] < s->sel_u[b] || (s->sel_u[a] == s->sel_u[b] && s->sel_pos[a] < s->sel_pos[b]);
 }
 
-static inline void skrt_kv_sel_sift_up(struct skrt_kv_stream *s, int64_t i) {
+SKRT_KV_FN void skrt_kv_sel_sift_up(struct skrt_kv_stream *s, int64_t i) {
   int32_t x = s->heap[i];
   while (i > 0) {
     int64_t p = (i - 1) / 2;
@@ -192,7 +205,7 @@ static inline void skrt_kv_sel_sift_up(struct skrt_kv_stream *s, int64_t i) {
   s->heap[i] = x;
 }
 
-static inline void skrt_kv_sel_sift_down(struct skrt_kv_stream *s, int64_t i) {
+SKRT_KV_FN void skrt_kv_sel_sift_down(struct skrt_kv_stream *s, int64_t i) {
   int32_t x = s->heap[i];
   for (;;) {
     int64_t c = 2 * i + 1;
@@ -208,9 +221,9 @@ static inline void skrt_kv_sel_sift_down(struct skrt_kv_stream *s, int64_t i) {
   s->heap[i] = x;
 }
 
-static inline void skrt_kv_sel_store(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
-                                     int32_t slot, const float *kr, const float *vr, float u,
-                                     int64_t pos) {
+SKRT_KV_FN void skrt_kv_sel_store(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
+                                  int32_t slot, const float *kr, const float *vr, float u,
+                                  int64_t pos) {
   memcpy(s->k + slot * d->D, kr, (size_t)d->D * sizeof(float));
   memcpy(s->v + slot * d->D, vr, (size_t)d->D * sizeof(float));
   s->sel_u[slot] = u;
@@ -219,9 +232,8 @@ static inline void skrt_kv_sel_store(struct skrt_kv_stream *s, const struct skrt
 
 /* Token `pos` becomes a candidate (S6-S8): tau state, then the selected set. Candidates
  * arrive in position order, so a newcomer equal to the minimum wins the tie. */
-static inline void skrt_kv_stream_candidate(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
-                                            const float *kr, const float *vr, float u,
-                                            int64_t pos) {
+SKRT_KV_FN void skrt_kv_stream_candidate(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
+                                         const float *kr, const float *vr, float u, int64_t pos) {
   skrt_kv_tau_insert(&s->tau, u, d->topk);
   if (s->n_sel < d->topk) {
     int32_t slot = (int32_t)s->n_sel;
@@ -235,8 +247,8 @@ static inline void skrt_kv_stream_candidate(struct skrt_kv_stream *s, const stru
 }
 
 /* Appends token t = s->pos (ref: S6, S12). The caller reserved one tau slot. */
-static inline void skrt_kv_stream_append(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
-                                         const float *kr, const float *vr, float u) {
+SKRT_KV_FN void skrt_kv_stream_append(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
+                                      const float *kr, const float *vr, float u) {
   int64_t t = s->pos;
   if (d->window == 0) {
     skrt_kv_stream_candidate(s, d, kr, vr, u, t);
@@ -252,30 +264,32 @@ static inline void skrt_kv_stream_append(struct skrt_kv_stream *s, const struct 
   s->pos = t + 1;
 }
 
+/* Number of live rows and the row index of live row r (selected slots, then the window). */
+SKRT_KV_FN int64_t skrt_kv_stream_rows(const struct skrt_kv_stream *s,
+                                       const struct skrt_kv_dims *d) {
+  return s->n_sel + (s->pos < d->window ? s->pos : d->window);
+}
+SKRT_KV_FN int64_t skrt_kv_row(const struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
+                               int64_t r) {
+  return r < s->n_sel ? r : d->topk + (r - s->n_sel);
+}
+
+#if !defined(__CUDACC__) /* the CPU attention; a CUDA decode has its own */
+
 /* ---- attention of the group's query heads over S_t u W_t (S9-S10) ---------------------- */
 
 static inline float skrt_kv_dot(const float *a, const float *b, int64_t D) {
   float s = 0.0f;
-#pragma omp simd reduction(+ : s)
+  SKRT_KV_PRAGMA(omp simd reduction(+ : s))
   for (int64_t i = 0; i < D; i++)
     s += a[i] * b[i];
   return s;
 }
 
 static inline void skrt_kv_axpy(float *y, float a, const float *x, int64_t D) {
-#pragma omp simd
+  SKRT_KV_PRAGMA(omp simd)
   for (int64_t i = 0; i < D; i++)
     y[i] += a * x[i];
-}
-
-/* Number of live rows and the row index of live row r (selected slots, then the window). */
-static inline int64_t skrt_kv_stream_rows(const struct skrt_kv_stream *s,
-                                          const struct skrt_kv_dims *d) {
-  return s->n_sel + (s->pos < d->window ? s->pos : d->window);
-}
-static inline int64_t skrt_kv_row(const struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
-                                  int64_t r) {
-  return r < s->n_sel ? r : d->topk + (r - s->n_sel);
 }
 
 /* Scratch the caller provides per call: gates (topk + window), logits g * (topk + window),
@@ -288,7 +302,7 @@ static inline int64_t skrt_kv_scratch_floats(const struct skrt_kv_dims *d) {
 static inline void skrt_kv_dot4(const float *q, int64_t qs, const float *k, int64_t D, float *out) {
   float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
   const float *q1 = q + qs, *q2 = q1 + qs, *q3 = q2 + qs;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
+  SKRT_KV_PRAGMA(omp simd reduction(+ : s0, s1, s2, s3))
   for (int64_t i = 0; i < D; i++) {
     s0 += q[i] * k[i];
     s1 += q1[i] * k[i];
@@ -319,12 +333,12 @@ static inline void skrt_kv_logits(const struct skrt_kv_stream *s, const struct s
 /* Softmax of one head's logits in place (S10); returns the normalizer. */
 static inline float skrt_kv_softmax(float *x, int64_t n) {
   float mx = -INFINITY, sum = 0.0f;
-#pragma omp simd reduction(max : mx)
+  SKRT_KV_PRAGMA(omp simd reduction(max : mx))
   for (int64_t r = 0; r < n; r++)
     mx = x[r] > mx ? x[r] : mx;
   for (int64_t r = 0; r < n; r++)
     x[r] = expf(x[r] - mx);
-#pragma omp simd reduction(+ : sum)
+  SKRT_KV_PRAGMA(omp simd reduction(+ : sum))
   for (int64_t r = 0; r < n; r++)
     sum += x[r];
   return sum;
@@ -398,5 +412,7 @@ static inline void skrt_kv_stream_attend(const struct skrt_kv_stream *s,
   for (int64_t h = 0; h < d->g; h++)
     memcpy(o + h * o_head_stride, acc + h * d->D, (size_t)d->D * sizeof(float));
 }
+
+#endif /* !__CUDACC__ */
 
 #endif
