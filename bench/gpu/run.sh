@@ -4,6 +4,8 @@
 # checks correctness first and times skc vs torch SDPA vs FlexAttention (bf16, k=1024,
 # w=512). Extra arguments go to bench.py (e.g. --n 65536 --engines skc,sdpa).
 #   bench/gpu/run.sh [bench.py args]     (results: $OUT/bench_gpu.json, or ./bench_gpu.json)
+# SKRT_NVFLAGS adds nvcc flags (the tuning knobs of kernels/cuda_attn_mma.cuh, e.g.
+# -DSKRT_BWD_NB=1); give each variant its own BUILD directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${BUILD:-/tmp/skrt_cuda_bench}
@@ -15,6 +17,7 @@ if [ ! -f "$B/libskrt_cuda.so" ]; then
     gcc -std=c11 -O2 -fPIC -fopenmp $INC -c runtime/src/$f.c -o "$B/$f.o"
   done
   nvcc -std=c++17 -O3 -lineinfo -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fPIC \
+    ${SKRT_NVFLAGS:-} \
     -shared $INC runtime/cuda/attention.cu runtime/cuda/scores.cu "$B/status.o" \
     "$B/context.o" -o "$B/libskrt_cuda.so" -lgomp
 fi

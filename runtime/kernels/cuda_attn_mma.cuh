@@ -101,28 +101,62 @@ __device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[8][4]
 /* Shared-memory layout of one block (row stride D + 8 elements against bank conflicts). */
 template <typename T, int D> struct skrt_mma_smem {
   static constexpr int SD = D + 8, BN = SKRT_MMA_BN, QT = SKRT_CUDA_QTILE;
-  T *Q, *K, *V;   /* QT x SD, 2 x BN x SD, 2 x BN x SD */
-  int32_t *J, *E; /* 2 x BN: key position (-1 = padding), sel_end */
-  float *U;       /* 2 x BN: score */
+  T *Q, *K, *V;   /* QT x SD, nb x BN x SD, nb x BN x SD (nb = 1 or 2 key buffers) */
+  int32_t *J, *E; /* nb x BN: key position (-2^30 = padding), sel_end */
+  float *U;       /* nb x BN: score */
   __device__ T *k(int buf) const { return K + buf * BN * SD; }
   __device__ T *v(int buf) const { return V + buf * BN * SD; }
-  static constexpr size_t bytes(int extra_rows_t) {
-    return sizeof(T) * (size_t)(QT * SD + 4 * BN * SD + extra_rows_t) + 2 * BN * 12;
+  static constexpr size_t bytes(int extra_rows_t, int nb) {
+    return sizeof(T) * (size_t)(QT * SD + 2 * nb * BN * SD + extra_rows_t) + nb * BN * 12;
   }
 };
 
 template <typename T, int D>
 __device__ __forceinline__ skrt_mma_smem<T, D> skrt_mma_smem_at(unsigned char *base,
-                                                                int extra_rows_t) {
+                                                                int extra_rows_t, int nb) {
   skrt_mma_smem<T, D> m;
   using S = skrt_mma_smem<T, D>;
   m.Q = (T *)base;
   m.K = m.Q + S::QT * S::SD + extra_rows_t;
-  m.V = m.K + 2 * S::BN * S::SD;
-  m.J = (int32_t *)(m.V + 2 * S::BN * S::SD);
-  m.E = m.J + 2 * S::BN;
-  m.U = (float *)(m.E + 2 * S::BN);
+  m.V = m.K + nb * S::BN * S::SD;
+  m.J = (int32_t *)(m.V + nb * S::BN * S::SD);
+  m.E = m.J + nb * S::BN;
+  m.U = (float *)(m.E + nb * S::BN);
   return m;
+}
+
+/* Tuning knobs (compile-time): key buffers and minimum resident blocks per kernel. The
+ * defaults were the fastest of bench/gpu/variants.sh on the H100 (2 blocks per SM beat the
+ * register spills they cost; the backward trades its key double buffer for the 2nd block). */
+#ifndef SKRT_FWD_NB
+#define SKRT_FWD_NB 2
+#endif
+#ifndef SKRT_BWD_NB
+#define SKRT_BWD_NB 1
+#endif
+#ifndef SKRT_FWD_MINB128
+#define SKRT_FWD_MINB128 2
+#endif
+#ifndef SKRT_BWD_MINB64
+#define SKRT_BWD_MINB64 2
+#endif
+
+/* Waits for key block kb in buffer kb % NB, prefetching block kb + 1 when NB == 2. */
+template <int NB, typename F>
+__device__ __forceinline__ int skrt_key_pipeline(int kb, int nblk, F load) {
+  if (NB == 2) {
+    if (kb + 1 < nblk)
+      load((kb + 1) & 1, kb + 1);
+    skrt_cp_commit();
+    skrt_cp_wait<1>();
+  } else {
+    if (kb > 0)
+      load(0, kb);
+    skrt_cp_commit();
+    skrt_cp_wait<0>();
+  }
+  __syncthreads();
+  return NB == 2 ? (kb & 1) : 0;
 }
 
 /* Issues the cp.async loads of QT rows of a (B,H,N,D)-strided tensor into dst (rows past N
@@ -352,10 +386,10 @@ __device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[8][4]
 
 /* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
 template <typename T, int D>
-__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : 1)
+__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
     skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel) {
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
-  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, 0);
+  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, 0, SKRT_FWD_NB);
   int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
   skrt_block_seq<T> q = skrt_block_seq_of<T>(L, sel);
   skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, t);
@@ -366,13 +400,9 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : 1)
   skrt_cp_commit();
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, i0, r0);
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+  auto load = [&](int b, int k) { skrt_load_keys<T, D>(m, b, k, tk, q, L); };
   for (int kb = 0; kb < nblk; ++kb) {
-    int buf = kb & 1;
-    if (kb + 1 < nblk)
-      skrt_load_keys<T, D>(m, buf ^ 1, kb + 1, tk, q, L);
-    skrt_cp_commit();
-    skrt_cp_wait<1>();
-    __syncthreads();
+    int buf = skrt_key_pipeline<SKRT_FWD_NB>(kb, nblk, load);
     float s[8][4], g[8][4];
     int wc = (int)min(sel.w, sel.N);
     int kind = skrt_block_kind<T, D>(m, buf, kb, tk, i0, sel.N, wc);
@@ -531,19 +561,19 @@ __device__ __forceinline__ void skrt_flush_colsum(float *colsum, const int32_t *
 /* ref: S11. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_bwd_bytes<T, D>(). */
 template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
   using S = skrt_mma_smem<T, D>;
-  return S::bytes(S::QT * S::SD + 2 * S::QT * (SKRT_MMA_BN + 8)) + SKRT_MMA_BN * 4;
+  return S::bytes(S::QT * S::SD + 2 * S::QT * (SKRT_MMA_BN + 8), SKRT_BWD_NB) + SKRT_MMA_BN * 4;
 }
 
 template <typename T, int D>
-__global__ void __launch_bounds__(SKRT_MMA_NT, 1)
+__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
     skrt_attn_bwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G) {
   using S = skrt_mma_smem<T, D>;
   constexpr int XS = SKRT_MMA_BN + 8;
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
   /* layout: Q | dO | K x2 | V x2 | meta | dS | Pm | colsum */
-  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, S::QT * S::SD);
+  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, S::QT * S::SD, SKRT_BWD_NB);
   T *dOs = m.Q + S::QT * S::SD;
-  T *dSs = (T *)(m.U + 2 * S::BN), *Pms = dSs + S::QT * XS;
+  T *dSs = (T *)(m.U + SKRT_BWD_NB * S::BN), *Pms = dSs + S::QT * XS;
   float *colsum = (float *)(Pms + S::QT * XS);
   int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
   skrt_block_seq<T> q = skrt_block_seq_of<T>(L, sel);
@@ -560,13 +590,9 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, 1)
   float lse2[2], di[2], rowdm[2] = {0.0f, 0.0f}, dq[D / 8][4] = {};
   skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, N);
   float *dk = G.dk32 + q.s * N * D, *dvg = G.dv32 + q.s * N * D;
+  auto load = [&](int b, int k) { skrt_load_keys<T, D>(m, b, k, tk, q, L); };
   for (int kb = 0; kb < nblk; ++kb) {
-    int buf = kb & 1;
-    if (kb + 1 < nblk)
-      skrt_load_keys<T, D>(m, buf ^ 1, kb + 1, tk, q, L);
-    skrt_cp_commit();
-    skrt_cp_wait<1>();
-    __syncthreads();
+    int buf = skrt_key_pipeline<SKRT_BWD_NB>(kb, nblk, load);
     float s[8][4], g[8][4], dov[8][4];
     int wc = (int)min(sel.w, sel.N);
     int kind = skrt_block_kind<T, D>(m, buf, kb, tk, i0, N, wc);
@@ -617,7 +643,7 @@ inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
 template <typename T, int D>
 cudaError_t skrt_attn_fwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                      cudaStream_t st) {
-  size_t smem = skrt_mma_smem<T, D>::bytes(0);
+  size_t smem = skrt_mma_smem<T, D>::bytes(0, SKRT_FWD_NB);
   cudaError_t e = cudaFuncSetAttribute(skrt_attn_fwd_mma<T, D>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
   if (e != cudaSuccess)

@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 #define SKRT_CUDA_QTILE 128 /* queries per attention tile (tile lists are per tile) */
+#ifndef SKRT_CUDA_CHUNK
 #define SKRT_CUDA_CHUNK 512 /* queries per selection chunk (multiple of QTILE) */
+#endif
 
 static_assert(SKRT_CUDA_CHUNK % SKRT_CUDA_QTILE == 0, "chunk must hold whole tiles");
 
