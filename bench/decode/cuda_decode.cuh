@@ -88,15 +88,18 @@ __device__ static void skrt_kvc_logits(const struct skrt_kv_stream *s, const str
   for (int64_t r = warp; r < nr; r += SKRT_KVC_WARPS) {
     const float *kr = s->k + skrt_kv_row(s, d, r) * d->D;
     float kv[4];
+#pragma unroll
     for (int i = 0; i < 4; i++)
       kv[i] = lane + 32 * i < d->D ? kr[lane + 32 * i] : 0.0f;
     float gs = d->gate == SKRT_GATE_KV ? d->scale * gate[r] : d->scale;
-    for (int h = 0; h < d->g; h++) {
-      float a = qr[h][0] * kv[0] + qr[h][1] * kv[1] + qr[h][2] * kv[2] + qr[h][3] * kv[3];
-      a = skrt_kvc_warp_sum(a);
-      if (lane == 0)
-        logit[h * ld + r] = gs * a;
-    }
+#pragma unroll
+    for (int h = 0; h < SKRT_KVC_GMAX; h++) /* unrolled: registers, not stack */
+      if (h < d->g) {
+        float a = qr[h][0] * kv[0] + qr[h][1] * kv[1] + qr[h][2] * kv[2] + qr[h][3] * kv[3];
+        a = skrt_kvc_warp_sum(a);
+        if (lane == 0)
+          logit[h * ld + r] = gs * a;
+      }
   }
 }
 
@@ -126,16 +129,26 @@ __device__ static void skrt_kvc_accumulate(const struct skrt_kv_stream *s,
   for (int64_t r = warp; r < nr; r += SKRT_KVC_WARPS) {
     const float *vr = s->v + skrt_kv_row(s, d, r) * d->D;
     float vv[4];
+#pragma unroll
     for (int i = 0; i < 4; i++)
       vv[i] = lane + 32 * i < d->D ? vr[lane + 32 * i] : 0.0f;
-    for (int h = 0; h < d->g; h++)
-      for (int i = 0; i < 4; i++)
-        acc[h][i] += w[h * ld + r] * vv[i];
+#pragma unroll
+    for (int h = 0; h < SKRT_KVC_GMAX; h++) /* unrolled: registers, not stack */
+      if (h < d->g) {
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+          acc[h][i] += w[h * ld + r] * vv[i];
+      }
   }
-  for (int h = 0; h < d->g; h++)
-    for (int i = 0; i < 4; i++)
-      if (lane + 32 * i < d->D)
-        red[(warp * d->g + h) * d->D + lane + 32 * i] = acc[h][i];
+#pragma unroll
+  for (int h = 0; h < SKRT_KVC_GMAX; h++) { /* unrolled: registers, not stack */
+    if (h < d->g) {
+#pragma unroll
+      for (int i = 0; i < 4; i++)
+        if (lane + 32 * i < d->D)
+          red[(warp * d->g + h) * d->D + lane + 32 * i] = acc[h][i];
+    }
+  }
 }
 
 /* Dynamic shared memory of the step kernel: gates and logits (g + 1) x (topk + window), the
@@ -163,9 +176,12 @@ __global__ static void __launch_bounds__(SKRT_KVC_THREADS)
     gate[r] = r < s->n_sel ? skrt_kv_gate(s->tau.tau, s->sel_u[r]) : 1.0f;
   float qr[SKRT_KVC_GMAX][4];
   const float *q = p.q + b * p.q_stride[0] + h * d->g * p.q_stride[1];
-  for (int j = 0; j < d->g; j++)
+#pragma unroll
+  for (int j = 0; j < SKRT_KVC_GMAX; j++) {
+#pragma unroll
     for (int i = 0; i < 4; i++)
-      qr[j][i] = lane + 32 * i < d->D ? q[j * p.q_stride[1] + lane + 32 * i] : 0.0f;
+      qr[j][i] = j < d->g && lane + 32 * i < d->D ? q[j * p.q_stride[1] + lane + 32 * i] : 0.0f;
+  }
   __syncthreads();
   skrt_kvc_logits(s, d, qr, gate, logit, nr, ld, warp, lane);
   __syncthreads();
