@@ -2,7 +2,8 @@
  *
  *   1. correctness first: a device cache (cuda_decode.cuh) and the CPU cache (libskrt) get the
  *      same random tokens; every step's outputs must agree within 1e-4 absolute (fp32), for
- *      MHA and GQA, both gates, w in {0, 16}, k in {1, 64}; a non-finite score must be refused;
+ *      MHA and GQA, both gates, w in {0, 16}, k in {1, 64}, with the rows of a stream split
+ *      over blocks (cooperative launch) and not; a non-finite score must be refused;
  *   2. flat latency: decode step time at 4k and at 1M positions (median of 31 steps, CUDA
  *      events), batch 1 and 16, Hq 32, Hkv 8, D 128, k 1024, w 512, gate kv, fp32 K/V;
  *   3. the step time at 128k positions for batch 1 and 16 (the dense side, torch SDPA over a
@@ -31,9 +32,9 @@
 
 struct kvc_cache {
   struct skrt_kv_dims dims;
-  int64_t B, Hq, Hkv, streams, cap_free;
+  int64_t B, Hq, Hkv, streams, cap_free, splits;
   struct skrt_kv_stream *d_st;
-  float *d_kv, *d_sf, *d_fr;
+  float *d_kv, *d_sf, *d_fr, *d_part;
   int32_t *d_si;
   int *d_err;
 };
@@ -57,8 +58,28 @@ static void kvc_wire(struct kvc_cache *c, struct skrt_kv_stream *st) {
   }
 }
 
+/* Blocks per stream for decode steps: 1 when the streams alone fill the GPU, else the largest
+ * S in {16, 8, 4, 2} whose streams * S blocks are all resident (a cooperative launch). */
+static int64_t kvc_pick_splits(const struct kvc_cache *c) {
+  int dev = 0, sms = 0, coop = 0;
+  CK(cudaGetDevice(&dev));
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  CK(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev));
+  if (!coop || c->streams >= sms)
+    return 1;
+  for (int64_t S = 16; S > 1; S /= 2) {
+    int bps = 0;
+    CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+        &bps, skrt_kvc_step_kernel<true>, SKRT_KVC_THREADS, skrt_kvc_smem_bytes(&c->dims, S)));
+    if (c->streams * S <= (int64_t)sms * bps)
+      return S;
+  }
+  return 1;
+}
+
+/* splits: 0 picks (kvc_pick_splits), >= 1 forces that many blocks per stream. */
 static void kvc_create(struct kvc_cache *c, int64_t B, int64_t Hq, int64_t Hkv, int64_t D,
-                       int64_t topk, int64_t window, int gate, int64_t cap_free) {
+                       int64_t topk, int64_t window, int gate, int64_t cap_free, int64_t splits) {
   memset(c, 0, sizeof(*c));
   c->dims = (struct skrt_kv_dims){D, topk, window, Hq / Hkv, gate, 1.0f / sqrtf((float)D)};
   c->B = B, c->Hq = Hq, c->Hkv = Hkv, c->streams = B * Hkv, c->cap_free = cap_free;
@@ -67,12 +88,20 @@ static void kvc_create(struct kvc_cache *c, int64_t B, int64_t Hq, int64_t Hkv, 
             (long long)c->dims.g);
     exit(1);
   }
+  size_t smem = skrt_kvc_smem_bytes(&c->dims, 1); /* the largest */
+  CK(cudaFuncSetAttribute(skrt_kvc_step_kernel<false>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                          (int)smem));
+  CK(cudaFuncSetAttribute(skrt_kvc_step_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                          (int)smem));
+  c->splits = splits > 0 ? splits : kvc_pick_splits(c);
   int64_t rows = topk + window;
   CK(cudaMalloc(&c->d_kv, sizeof(float) * c->streams * 2 * rows * D));
   CK(cudaMemset(c->d_kv, 0, sizeof(float) * c->streams * 2 * rows * D));
   CK(cudaMalloc(&c->d_sf, sizeof(float) * c->streams * (2 * topk + window + 1)));
   CK(cudaMalloc(&c->d_si, sizeof(int32_t) * c->streams * 2 * topk));
   CK(cudaMalloc(&c->d_fr, sizeof(float) * c->streams * cap_free));
+  CK(cudaMalloc(&c->d_part,
+                sizeof(float) * c->streams * c->splits * skrt_kvc_part_floats(&c->dims)));
   CK(cudaMalloc(&c->d_st, sizeof(struct skrt_kv_stream) * c->streams));
   CK(cudaMalloc(&c->d_err, sizeof(int)));
   CK(cudaMemset(c->d_err, 0, sizeof(int)));
@@ -80,14 +109,11 @@ static void kvc_create(struct kvc_cache *c, int64_t B, int64_t Hq, int64_t Hkv, 
   kvc_wire(c, st);
   CK(cudaMemcpy(c->d_st, st, sizeof(*st) * c->streams, cudaMemcpyHostToDevice));
   free(st);
-  size_t smem = skrt_kvc_smem_bytes(&c->dims);
-  CK(cudaFuncSetAttribute(skrt_kvc_step_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                          (int)smem));
 }
 
 static void kvc_destroy(struct kvc_cache *c) {
   cudaFree(c->d_kv), cudaFree(c->d_sf), cudaFree(c->d_si), cudaFree(c->d_fr);
-  cudaFree(c->d_st), cudaFree(c->d_err);
+  cudaFree(c->d_st), cudaFree(c->d_err), cudaFree(c->d_part);
 }
 
 /* One launch: N tokens per sequence (contiguous device tensors); outputs when q is set. */
@@ -102,8 +128,16 @@ static void kvc_step(struct kvc_cache *c, int64_t N, const float *q, const float
   p.k_stride[0] = p.v_stride[0] = c->Hkv * N * D, p.k_stride[1] = p.v_stride[1] = N * D;
   p.k_stride[2] = p.v_stride[2] = D;
   p.u_stride[0] = c->Hkv * N, p.u_stride[1] = N, p.u_stride[2] = 1;
-  skrt_kvc_step_kernel<<<(unsigned)c->streams, SKRT_KVC_THREADS, skrt_kvc_smem_bytes(&c->dims)>>>(
-      p);
+  p.splits = q ? c->splits : 1, p.part = c->d_part;
+  size_t smem = skrt_kvc_smem_bytes(&c->dims, p.splits);
+  if (p.splits > 1) {
+    void *args[] = {&p};
+    CK(cudaLaunchCooperativeKernel((const void *)skrt_kvc_step_kernel<true>,
+                                   dim3((unsigned)(c->streams * p.splits)), dim3(SKRT_KVC_THREADS),
+                                   args, smem, 0));
+  } else {
+    skrt_kvc_step_kernel<false><<<(unsigned)c->streams, SKRT_KVC_THREADS, smem>>>(p);
+  }
   CK(cudaGetLastError());
 }
 
@@ -138,7 +172,7 @@ static int cmp_float(const void *a, const void *b) {
 
 /* ---- 1. correctness against the CPU cache -------------------------------------------------- */
 
-static int check_case(int64_t Hq, int64_t Hkv, int64_t k, int64_t w, int gate) {
+static int check_case(int64_t Hq, int64_t Hkv, int64_t k, int64_t w, int gate, int64_t splits) {
   const int64_t B = 2, D = 128, steps = 300;
   struct skrt_kv_cache_config cfg = {1, B,    Hq,  Hkv, D,           k,
                                      w, gate, 0.0, 0,   SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
@@ -146,7 +180,7 @@ static int check_case(int64_t Hq, int64_t Hkv, int64_t k, int64_t w, int gate) {
   if (skrt_kv_cache_create(&cfg, &cpu))
     return fprintf(stderr, "cpu cache: %s\n", skrt_last_error()), 1;
   struct kvc_cache gpu;
-  kvc_create(&gpu, B, Hq, Hkv, D, k, w, gate, 4 * steps);
+  kvc_create(&gpu, B, Hq, Hkv, D, k, w, gate, 4 * steps, splits);
   int64_t nq = B * Hq * D, nk = B * Hkv * D, nu = B * Hkv;
   float *h = (float *)malloc(sizeof(float) * (nq + 2 * nk + nu)), *hq = h, *hk = h + nq,
         *hv = hk + nk, *hu = hv + nk, *oc = (float *)malloc(sizeof(float) * nq),
@@ -182,7 +216,7 @@ static int check_case(int64_t Hq, int64_t Hkv, int64_t k, int64_t w, int gate) {
 /* A NaN score is refused: the flag is set and the stream keeps its position. */
 static int check_nonfinite(void) {
   struct kvc_cache c;
-  kvc_create(&c, 1, 4, 1, 64, 4, 2, SKRT_GATE_KV, 16);
+  kvc_create(&c, 1, 4, 1, 64, 4, 2, SKRT_GATE_KV, 16, 1);
   float hk[64], hu = NAN, *dk = dev_random(64, hk), *du = NULL;
   CK(cudaMalloc(&du, sizeof(float)));
   CK(cudaMemcpy(du, &hu, sizeof(float), cudaMemcpyHostToDevice));
@@ -237,7 +271,7 @@ static float time_steps(struct kvc_cache *c, const float *dq, const float *dk, c
 
 static int time_batch(int64_t B, int64_t mid, int64_t lng) {
   struct kvc_cache c;
-  kvc_create(&c, B, HQ, HKV, DIM, TOPK, WIN, SKRT_GATE_KV, 1 << 17);
+  kvc_create(&c, B, HQ, HKV, DIM, TOPK, WIN, SKRT_GATE_KV, 1 << 17, 0);
   float *h = (float *)malloc(sizeof(float) * B * HKV * CHUNK * DIM), *dkv, *du, *dq, *dout;
   dkv = dev_random(B * HKV * CHUNK * DIM, h);
   dq = dev_random(B * HQ * DIM, h);
@@ -248,8 +282,8 @@ static int time_batch(int64_t B, int64_t mid, int64_t lng) {
   for (int i = 0; i < 3; i++) {
     fill_to(&c, &now, at[i], dkv, du, h);
     ms[i] = time_steps(&c, dq, dkv, du, dout, &now);
-    printf("gpu: batch %2lld, position %8lld: skc decode %.4f ms/step\n", (long long)B,
-           (long long)at[i], ms[i]);
+    printf("gpu: batch %2lld, position %8lld: skc decode %.4f ms/step (%lld blocks per stream)\n",
+           (long long)B, (long long)at[i], ms[i], (long long)c.splits);
   }
   int err = kvc_error(&c);
   printf("gpu: batch %2lld: latency ratio %lld / 4096 = %.3f (goal <= 1.2), error flag %d\n",
@@ -279,8 +313,10 @@ int main(int argc, char **argv) {
   for (int g = 0; g < 2; g++)
     for (int a = 0; a < 2; a++)
       for (int b = 0; b < 2; b++) {
-        bad |= check_case(8, 8, ks[a], ws[b], g);
-        bad |= check_case(32, 8, ks[a], ws[b], g);
+        for (int64_t sp = 0; sp <= 1; sp++) { /* automatic (split on a big GPU) and plain */
+          bad |= check_case(8, 8, ks[a], ws[b], g, sp);
+          bad |= check_case(32, 8, ks[a], ws[b], g, sp);
+        }
       }
   if (bad || check_only)
     return bad;
