@@ -44,19 +44,29 @@ _Static_assert(SKK_KB % SKK_KG == 0, "SKK_KB must be a multiple of SKK_KG");
 
 typedef SKK_REAL skk_real;
 
+/* a * b + c in the kernel's real type: one FMA instruction when the target has FMA. The
+ * kernels spell it out because ISO C mode (-std=c11) turns off gcc's contraction of
+ * a * b + c; without hardware FMA (a generic -O2 build), fma() would be a libm call per
+ * element, so the plain expression is used there instead. */
+#if defined(__FMA__) || defined(__aarch64__)
+#define SKK_FMA(a, b, c) _Generic((a), float: fmaf, double: fma)((a), (b), (c))
+#else
+#define SKK_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* exp for float on [-87, 88]: Cody-Waite reduction and the Cephes degree-6 polynomial
  * (about 1 ulp). Vectorizes (no libm call). */
 static inline float skk_expf_core(float x) {
   float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round(x/ln2) */
-  float f = fmaf(n, -0.693359375f, x);
-  f = fmaf(n, 2.12194440e-4f, f);
+  float f = SKK_FMA(n, -0.693359375f, x);
+  f = SKK_FMA(n, 2.12194440e-4f, f);
   float p = 1.9875691500e-4f;
-  p = fmaf(p, f, 1.3981999507e-3f);
-  p = fmaf(p, f, 8.3334519073e-3f);
-  p = fmaf(p, f, 4.1665795894e-2f);
-  p = fmaf(p, f, 1.6666665459e-1f);
-  p = fmaf(p, f, 5.0000001201e-1f);
-  p = fmaf(p * f, f, f + 1.0f);
+  p = SKK_FMA(p, f, 1.3981999507e-3f);
+  p = SKK_FMA(p, f, 8.3334519073e-3f);
+  p = SKK_FMA(p, f, 4.1665795894e-2f);
+  p = SKK_FMA(p, f, 1.6666665459e-1f);
+  p = SKK_FMA(p, f, 5.0000001201e-1f);
+  p = SKK_FMA(p * f, f, f + 1.0f);
   int32_t bits = ((int32_t)n + 127) << 23;
   float scale;
   memcpy(&scale, &bits, sizeof(scale));
@@ -72,9 +82,6 @@ static inline float skk_expf(float x) {
 /* exp(x) for x <= 0 (softmax weights): only the lower clamp. */
 static inline float skk_expf_neg(float x) { return skk_expf_core(x < -87.0f ? -87.0f : x); }
 
-/* a * b + c rounded once, in the kernel's real type. The kernels call it explicitly because
- * ISO C mode (-std=c11) turns off gcc's contraction of a * b + c into FMA instructions. */
-#define SKK_FMA(a, b, c) _Generic((a), float: fmaf, double: fma)((a), (b), (c))
 
 /* exp in the kernel's real type: the vectorizable float version, libm for double (the
  * double instance exists for finite-difference tests, not speed). */
