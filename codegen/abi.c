@@ -130,7 +130,8 @@ static void document_func(struct skc_emitter *e, const struct skc_cg_func *f) {
   for (int i = 0; i < f->nparams; ++i)
     document_param(e, f, &f->params[i]);
   skc_emit_line(e, " *   %-10s %-6s %-8s %-22s %s", "ctx", "in", "-", "-",
-                "execution context; may be NULL (CPU, default OpenMP threads)");
+                f->cuda ? "execution context (its CUDA stream); may be NULL"
+                        : "execution context; may be NULL (CPU, default OpenMP threads)");
   skc_emit_line(e, " *");
   for (int i = 0; i < f->nsteps; ++i) {
     const struct skc_cg_step *s = &f->steps[i];
@@ -141,8 +142,12 @@ static void document_func(struct skc_emitter *e, const struct skc_cg_func *f) {
                     s->inst, s->loc, (long long)s->topk, (long long)s->window,
                     skc_gate_name(s->gate), skc_score_mode_name(s->mode), s->slope, s->scale);
   }
-  skc_emit_line(e, " * Tensors live on the CPU (kDLCPU), row-major (strides NULL or contiguous) "
-                   "unless noted;");
+  if (f->cuda)
+    skc_emit_line(e, " * Tensors live on the CUDA device (kDLCUDA); the work is queued on the "
+                     "stream of ctx\n * (NULL: the default stream). Row-major unless noted;");
+  else
+    skc_emit_line(e, " * Tensors live on the CPU (kDLCPU), row-major (strides NULL or "
+                     "contiguous) unless noted;");
   skc_emit_line(e, " * results are allocated by the caller. Returns 0 (SKRT_OK), or a nonzero "
                    "skrt_status");
   skc_emit_line(e, " * (SKRT_ERR_NULL, _SHAPE, _DTYPE, _DEVICE, _NONFINITE, _NOMEM) with a "

@@ -28,6 +28,9 @@ void skc_build_paths_get(struct skc_build_paths *p) {
   p->runtime_dir = env_or("SKC_RUNTIME_DIR", SKC_BAKED_RUNTIME_DIR);
   p->dlpack_include = env_or("SKC_DLPACK_INCLUDE", SKC_BAKED_DLPACK_INCLUDE);
   p->skrt_lib = env_or("SKC_SKRT_LIB", SKC_BAKED_SKRT_LIB);
+  p->nvcc = env_or("SKC_NVCC", SKC_BAKED_NVCC);
+  p->skrt_cuda_lib = env_or("SKC_SKRT_CUDA_LIB", SKC_BAKED_SKRT_CUDA_LIB);
+  p->cuda_arch = env_or("SKC_CUDA_ARCH", "sm_90a");
 }
 
 /* Runs argv in dir with stdout and stderr to `log`; returns the exit status (-1 when it
@@ -79,16 +82,26 @@ static bool run_step(const char *dir, char *const argv[]) {
   return st == 0;
 }
 
+/* <name><ext>, <name>.o, lib<name>.a, lib<name>.so (buffers of 512). */
+static void file_names(const char *name, const char *ext, char *src, char *obj, char *a, char *so) {
+  snprintf(src, 512, "%s%s", name, ext);
+  snprintf(obj, 512, "%s.o", name);
+  snprintf(a, 512, "lib%s.a", name);
+  snprintf(so, 512, "lib%s.so", name);
+}
+
+/* -I flags: the build directory, the runtime headers, the kernels, DLPack. */
+static void include_flags(const struct skc_build_paths *p, char inc[4][1024]) {
+  snprintf(inc[0], 1024, "-I.");
+  snprintf(inc[1], 1024, "-I%s", p->runtime_include);
+  snprintf(inc[2], 1024, "-I%s", p->runtime_dir);
+  snprintf(inc[3], 1024, "-I%s", p->dlpack_include);
+}
+
 bool skc_build_library(const struct skc_build_paths *p, const char *dir, const char *name) {
   char src[512], obj[512], a[512], so[512], inc[4][1024], whole[1024];
-  snprintf(src, sizeof src, "%s.c", name);
-  snprintf(obj, sizeof obj, "%s.o", name);
-  snprintf(a, sizeof a, "lib%s.a", name);
-  snprintf(so, sizeof so, "lib%s.so", name);
-  snprintf(inc[0], sizeof inc[0], "-I.");
-  snprintf(inc[1], sizeof inc[1], "-I%s", p->runtime_include);
-  snprintf(inc[2], sizeof inc[2], "-I%s", p->runtime_dir);
-  snprintf(inc[3], sizeof inc[3], "-I%s", p->dlpack_include);
+  file_names(name, ".c", src, obj, a, so);
+  include_flags(p, inc);
   snprintf(whole, sizeof whole, "%s", p->skrt_lib);
   char *cc[] = {(char *)p->cc, "-std=c11", "-O3",  "-march=native", "-fopenmp", "-fPIC",
                 inc[0],        inc[1],     inc[2], inc[3],          "-c",       src,
@@ -111,6 +124,42 @@ bool skc_build_library(const struct skc_build_paths *p, const char *dir, const c
     return false;
   }
   bool ok = run_step(dir, cc) && run_step(dir, ar) && run_step(dir, ld);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, obj);
+  unlink(path);
+  return ok;
+}
+
+bool skc_build_cuda_library(const struct skc_build_paths *p, const char *dir, const char *name) {
+  if (!*p->nvcc || !*p->skrt_cuda_lib) {
+    skc_error("the cuda target needs nvcc and libskrt_cuda.a, which this skc was built without "
+              "(set SKC_NVCC and SKC_SKRT_CUDA_LIB, or use --emit=cuda for the sources)");
+    return false;
+  }
+  char src[512], obj[512], a[512], so[512], inc[4][1024], arch[128];
+  file_names(name, ".cu", src, obj, a, so);
+  include_flags(p, inc);
+  snprintf(arch, sizeof arch, "-arch=%s", p->cuda_arch);
+  char *nv[] = {(char *)p->nvcc, "-std=c++17", "-O3", arch, "-Xcompiler", "-fPIC", inc[0], inc[1],
+                inc[2],          inc[3],       "-c",  src,  "-o",         obj,     NULL};
+  char *ar[] = {(char *)p->ar, "rcsD", a, obj, NULL};
+  char *ld[] = {(char *)p->nvcc,
+                "-shared",
+                arch,
+                "-o",
+                so,
+                obj,
+                "-Xlinker",
+                "--whole-archive",
+                (char *)p->skrt_cuda_lib,
+                (char *)p->skrt_lib,
+                "-Xlinker",
+                "--no-whole-archive",
+                "-Xcompiler",
+                "-fopenmp",
+                "-lcudart",
+                NULL};
+  bool ok = run_step(dir, nv) && run_step(dir, ar) && run_step(dir, ld);
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", dir, obj);
   unlink(path);

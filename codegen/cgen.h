@@ -51,7 +51,12 @@ void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f,
                              bool *defined);
 /* The entry's prototype, `{`, status, dynamic extents and every parameter check. */
 void skc_cg_emit_entry_open(struct skc_emitter *e, const struct skc_cg_func *f);
-/* ws_off[], ws_size and the aligned allocation of f's workspace buffers. */
+/* ws_off[] and ws_size of f's workspace buffers. */
+void skc_cg_emit_ws_layout(struct skc_emitter *e, const struct skc_cg_func *f);
+/* Destination, source and byte count expressions of a copy step. */
+void skc_cg_copy_args(const struct skc_cg_func *f, const struct skc_cg_step *st, char *dst,
+                      char *src, char *bytes, size_t n);
+/* The layout and the aligned host allocation of f's workspace buffers. */
 void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f);
 /* Declares and fills `struct skrt_attn_params p` / `struct skk_score_params sp`. */
 void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_func *f,
@@ -75,6 +80,17 @@ void skc_cg_document_decode(struct skc_emitter *e, const struct skc_cg_func *d);
 bool skc_cg_grad_func_create(const struct skc_cg_func *f, struct skc_cg_func *g);
 void skc_cg_grad_func_destroy(struct skc_cg_func *g);
 void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a, int s);
+
+/* Shared by the C and CUDA writers: the dynamic-extent check helper and the #defines of every
+ * kernel instance's constants. */
+void skc_cg_emit_sym_helper(struct skc_emitter *e);
+void skc_cg_emit_constants(struct skc_emitter *e, const struct skc_cg_module *m);
+
+/* The cuda target (emit_cuda.c): checks what it supports (an error at the op otherwise),
+ * then writes <name>.cu, host code around the libskrt_cuda entry points (skrt/cuda.h). */
+bool skc_cg_cuda_prepare(struct skc_cg_module *m);
+void skc_cg_write_cuda(struct skc_emitter *e, const struct skc_cg_module *m,
+                       const struct skc_cg_context *c);
 
 void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
                          const struct skc_cg_context *c);

@@ -80,7 +80,10 @@ static bool write_sources(const struct skc_cg_module *m, const struct skc_cg_con
   skc_emitter_create(&h);
   skc_emitter_create(&s);
   skc_cg_write_header(&h, m, c);
-  skc_cg_write_c(&s, m, c);
+  if (m->cuda)
+    skc_cg_write_cuda(&s, m, c);
+  else
+    skc_cg_write_c(&s, m, c);
   char path[2048];
   p->files[p->nfiles++] = hname;
   snprintf(path, sizeof path, "%s/%s", p->tmpdir, hname);
@@ -110,7 +113,8 @@ static bool emit_all(const struct skc_cg_module *m, const struct skc_cg_context 
     p.files[p.nfiles++] = so;
     struct skc_build_paths paths;
     skc_build_paths_get(&paths);
-    ok = skc_build_library(&paths, p.tmpdir, c->name);
+    ok = m->cuda ? skc_build_cuda_library(&paths, p.tmpdir, c->name)
+                 : skc_build_library(&paths, p.tmpdir, c->name);
   }
   if (!ok) {
     remove_products(&p);
@@ -119,15 +123,47 @@ static bool emit_all(const struct skc_cg_module *m, const struct skc_cg_context 
   return commit_products(&p, out_dir);
 }
 
-bool skc_codegen_run(MlirOperation module, const struct skc_codegen_options *o) {
-  const struct skc_target_info *t =
-      skc_target_get(o->emit == SKC_CODEGEN_CUDA ? SKC_TARGET_CUDA : o->sk->target);
-  SKC_ASSERT(t);
-  if (!t->available) {
-    skc_error("code generation for target '%s' (%s) is not available in this build", t->name,
-              t->description);
+/* The --grad / --decode plans (CPU target only) and the cuda target's checks. */
+static bool plan_extras(struct skc_cg_module *m, const struct skc_codegen_options *o, bool cuda) {
+  if (cuda && (o->sk->grad || o->sk->decode)) {
+    skc_error("--%s: not available for the cuda target yet (cpu only)",
+              o->sk->grad ? "grad" : "decode");
     return false;
   }
+  if (cuda)
+    return skc_cg_cuda_prepare(m);
+  bool ok = true;
+  if (o->sk->grad) {
+    m->grads = calloc((size_t)m->nfuncs, sizeof *m->grads);
+    SKC_ASSERT(m->grads);
+    for (int i = 0; i < m->nfuncs && ok; ++i)
+      ok = skc_cg_grad_func_create(&m->funcs[i], &m->grads[i]);
+  }
+  if (ok && o->sk->decode) {
+    m->decodes = calloc((size_t)m->nfuncs, sizeof *m->decodes);
+    SKC_ASSERT(m->decodes);
+    for (int i = 0; i < m->nfuncs && ok; ++i)
+      ok = skc_cg_decode_func_create(&m->funcs[i], &m->decodes[i]);
+  }
+  return ok;
+}
+
+static void destroy_extras(struct skc_cg_module *m) {
+  for (int i = 0; m->grads && i < m->nfuncs; ++i)
+    if (m->grads[i].params)
+      skc_cg_grad_func_destroy(&m->grads[i]);
+  for (int i = 0; m->decodes && i < m->nfuncs; ++i)
+    if (m->decodes[i].params)
+      skc_cg_decode_func_destroy(&m->decodes[i]);
+  free(m->grads);
+  free(m->decodes);
+  m->grads = m->decodes = NULL;
+}
+
+bool skc_codegen_run(MlirOperation module, const struct skc_codegen_options *o) {
+  int target = o->emit == SKC_CODEGEN_CUDA ? SKC_TARGET_CUDA : o->sk->target;
+  const struct skc_target_info *t = skc_target_get(target);
+  SKC_ASSERT(t);
   char name[256], pipeline[512];
   if (o->name)
     snprintf(name, sizeof name, "%s", o->name);
@@ -139,32 +175,12 @@ bool skc_codegen_run(MlirOperation module, const struct skc_codegen_options *o) 
   struct skc_cg_module m;
   bool ok = skc_cg_plan_create(module, o->input, src, &m);
   free(src);
-  if (ok && o->sk->grad) {
-    m.grads = calloc((size_t)m.nfuncs, sizeof *m.grads);
-    SKC_ASSERT(m.grads);
-    for (int i = 0; i < m.nfuncs && ok; ++i)
-      ok = skc_cg_grad_func_create(&m.funcs[i], &m.grads[i]);
-  }
-  if (ok && o->sk->decode) {
-    m.decodes = calloc((size_t)m.nfuncs, sizeof *m.decodes);
-    SKC_ASSERT(m.decodes);
-    for (int i = 0; i < m.nfuncs && ok; ++i)
-      ok = skc_cg_decode_func_create(&m.funcs[i], &m.decodes[i]);
-  }
+  ok = ok && plan_extras(&m, o, target == SKC_TARGET_CUDA);
   if (ok) {
     struct skc_cg_context c = {o->input, name, pipeline, t};
     ok = emit_all(&m, &c, o->out_dir ? o->out_dir : ".", o->emit == SKC_CODEGEN_LIB);
   }
-  for (int i = 0; m.grads && i < m.nfuncs; ++i)
-    if (m.grads[i].params)
-      skc_cg_grad_func_destroy(&m.grads[i]);
-  free(m.grads);
-  m.grads = NULL;
-  for (int i = 0; m.decodes && i < m.nfuncs; ++i)
-    if (m.decodes[i].params)
-      skc_cg_decode_func_destroy(&m.decodes[i]);
-  free(m.decodes);
-  m.decodes = NULL;
+  destroy_extras(&m);
   skc_cg_plan_destroy(&m);
   return ok;
 }

@@ -25,14 +25,18 @@ bool skc_codegen_run(MlirOperation module, const struct skc_codegen_options *o);
 
 /* Where the build finds cc, the runtime headers, DLPack and libskrt.a: baked in when skc was
  * built, each overridable by an environment variable (SKC_CC, SKC_AR, SKC_RUNTIME_INCLUDE,
- * SKC_RUNTIME_DIR, SKC_DLPACK_INCLUDE, SKC_SKRT_LIB). */
+ * SKC_RUNTIME_DIR, SKC_DLPACK_INCLUDE, SKC_SKRT_LIB; cuda: SKC_NVCC, SKC_SKRT_CUDA_LIB,
+ * SKC_CUDA_ARCH). */
 struct skc_build_paths {
   const char *cc, *ar, *runtime_include, *runtime_dir, *dlpack_include, *skrt_lib;
+  const char *nvcc, *skrt_cuda_lib, *cuda_arch; /* SKC_NVCC, SKC_SKRT_CUDA_LIB, SKC_CUDA_ARCH */
 };
 void skc_build_paths_get(struct skc_build_paths *p);
 
 /* Compiles dir/<name>.c into dir/lib<name>.a and dir/lib<name>.so. False after printing the
  * failing command and its output. */
 bool skc_build_library(const struct skc_build_paths *p, const char *dir, const char *name);
+/* The same for dir/<name>.cu with nvcc, linking libskrt_cuda.a, libskrt.a and cudart. */
+bool skc_build_cuda_library(const struct skc_build_paths *p, const char *dir, const char *name);
 
 #endif

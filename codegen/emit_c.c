@@ -17,7 +17,7 @@
 #include "compiler/diag.h"
 #include "dialect/sparsek.h"
 
-static void emit_sym_helper(struct skc_emitter *e) {
+void skc_cg_emit_sym_helper(struct skc_emitter *e) {
   skc_emit_line(e, "/* Axis `axis` of t must equal the extent of dynamic symbol `sym`, defined "
                    "by tensor `from`. */");
   skc_emit_open(e, "static inline int skc_check_sym(const DLTensor *t, const char *name, int "
@@ -126,13 +126,13 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_line(e, "static inline size_t skc_ws_round(size_t n) { return (n + SKC_WS_ALIGN - 1) "
                    "/ SKC_WS_ALIGN * SKC_WS_ALIGN; }");
   skc_emit_blank(e);
-  emit_sym_helper(e); /* static inline: no warning when unused */
+  skc_cg_emit_sym_helper(e); /* static inline: no warning when unused */
   emit_score_helper(e);
   emit_aux_helpers(e);
 }
 
 /* #defines of every kernel instance's specialization constants. */
-static void emit_constants(struct skc_emitter *e, const struct skc_cg_module *m) {
+void skc_cg_emit_constants(struct skc_emitter *e, const struct skc_cg_module *m) {
   int a = 0, s = 0;
   for (int i = 0; i < m->nfuncs; ++i)
     for (int j = 0; j < m->funcs[i].nsteps; ++j) {
@@ -178,9 +178,10 @@ void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f,
   e->indent++;
   skc_emit_line(e, "const int64_t shape[%d] = {%s};", p->rank ? p->rank : 1, p->rank ? shape : "0");
   skc_emit_line(e,
-                "if ((st = skrt_dl_check(%s, \"%s\", %d, shape, %s, %d, kDLCPU, %d)) != "
+                "if ((st = skrt_dl_check(%s, \"%s\", %d, shape, %s, %d, %s, %d)) != "
                 "SKRT_OK)",
-                p->name, p->name, p->rank, p->dtype.dl_code, p->dtype.bits, p->strided);
+                p->name, p->name, p->rank, p->dtype.dl_code, p->dtype.bits,
+                f->cuda ? "kDLCUDA" : "kDLCPU", p->strided);
   skc_emit_line(e, "  return st;");
   for (int a = 0; a < p->rank; ++a) {
     int y = p->dims[a].sym;
@@ -361,14 +362,11 @@ static void emit_transpose(struct skc_emitter *e, const struct skc_cg_func *f,
 
 static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
                       const struct skc_cg_step *st) {
-  const struct skc_cg_param *dst = &f->params[st->out.index];
-  char numel[256], src[160];
-  skc_cg_numel_str(f, dst->dims, 0, dst->rank, numel, sizeof numel);
-  skc_cg_ref_ptr(f, &st->in[0], "char", src, sizeof src);
-  skc_emit_line(e, "/* result %d is a copy */", dst->index);
+  char dst[300], src[300], bytes[300];
+  skc_cg_copy_args(f, st, dst, src, bytes, sizeof dst);
+  skc_emit_line(e, "/* result %d is a copy */", f->params[st->out.index].index);
   skc_emit_line(e, "if (st == SKRT_OK)");
-  skc_emit_line(e, "  memmove(skrt_dl_data(%s), %s, (size_t)%s * %d);", dst->name, src, numel,
-                dst->dtype.bits / 8);
+  skc_emit_line(e, "  memmove(%s, %s, %s);", dst, src, bytes);
 }
 
 void skc_cg_emit_entry_open(struct skc_emitter *e, const struct skc_cg_func *f) {
@@ -393,7 +391,7 @@ void skc_cg_emit_entry_open(struct skc_emitter *e, const struct skc_cg_func *f) 
   skc_emit_line(e, "  return SKRT_OK; /* empty tensors: nothing to compute */");
 }
 
-void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
+void skc_cg_emit_ws_layout(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_line(e, "size_t ws_off[%d], ws_size = 0;", f->nbuffers ? f->nbuffers : 1);
   for (int i = 0; i < f->nbuffers; ++i) {
     char numel[256];
@@ -403,6 +401,20 @@ void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
   }
   if (!f->nbuffers)
     skc_emit_line(e, "(void)ws_off;");
+}
+
+void skc_cg_copy_args(const struct skc_cg_func *f, const struct skc_cg_step *st, char *dst,
+                      char *src, char *bytes, size_t n) {
+  const struct skc_cg_param *d = &f->params[st->out.index];
+  char numel[256];
+  skc_cg_numel_str(f, d->dims, 0, d->rank, numel, sizeof numel);
+  snprintf(dst, n, "skrt_dl_data(%s)", d->name);
+  skc_cg_ref_ptr(f, &st->in[0], "char", src, n);
+  snprintf(bytes, n, "(size_t)%s * %d", numel, d->dtype.bits / 8);
+}
+
+void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
+  skc_cg_emit_ws_layout(e, f);
   skc_emit_line(e, "char *ws = (char *)aligned_alloc(SKC_WS_ALIGN, ws_size ? ws_size : "
                    "SKC_WS_ALIGN);");
   skc_emit_line(e, "if (!ws)");
@@ -438,7 +450,7 @@ static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *
 void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,
                     const struct skc_cg_context *c) {
   emit_prologue(e, m, c);
-  emit_constants(e, m);
+  skc_cg_emit_constants(e, m);
   int a = 0, s = 0;
   for (int i = 0; i < m->nfuncs; ++i) {
     int a0 = a, s0 = s;

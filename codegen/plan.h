@@ -102,6 +102,7 @@ struct skc_cg_step {
 struct skc_cg_func {
   char name[SKC_CG_NAME]; /* C entry name */
   const char *lead;       /* leading C parameters before the tensors (decode), or NULL */
+  bool cuda;              /* tensors live on the CUDA device (the cuda target) */
   char loc[160];
   struct skc_cg_param *params;
   int nparams, nargs;
@@ -122,6 +123,7 @@ struct skc_cg_module {
   int64_t head_dim;            /* SKK_HEAD_DIM: shared D, or 0 when attention ops differ */
   int64_t tile_q;              /* SKK_TILE_Q */
   int nattention;
+  bool cuda; /* the cuda target */
 };
 
 /* Builds the plan of every public function of module (lowered by lower-kernels). `src` is

@@ -10,7 +10,7 @@
 #define SKC_TARGET_LIST(X)                                                                         \
   X(SKC_TARGET_CPU, "cpu", "C11 + OpenMP", ".c", "kernels/cpu_attention_fwd.h",                    \
     "kernels/cpu_scores.h", true)                                                                  \
-  X(SKC_TARGET_CUDA, "cuda", "CUDA", ".cu", "kernels/cuda_attn_mma.cuh", "", false)
+  X(SKC_TARGET_CUDA, "cuda", "CUDA", ".cu", "skrt/cuda.h", "", true)
 
 #define SKC_X_ROW(kind, name, desc, ext, header, scores, avail)                                    \
   [kind] = {name, desc, ext, header, scores, avail},

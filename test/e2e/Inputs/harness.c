@@ -14,6 +14,8 @@
  * the reference gets the same k in double.
  * BLOCK (mode hidden): a whole block (x, wq, wk, wv, wo, w_score, b_score, out): q, k, v
  * are projections of x (B, N, F), out (B, N, F) = o (as B, N, Hq*D) wo; same in double.
+ * SKC_CUDA: the tensors are copied to the GPU (kDLCUDA) for the call and o back after it
+ * (test/e2e/cuda/run.sh).
  * LAYERS=2 (keys scores, Hq = Hkv): two chained layers, the second reading the first's output
  * as q, k and v with its own score weights and the scale given as a 13th argument.
  * GRAD (one layer) also calls <ENTRY>_backward with a random dout and compares every gradient
@@ -30,6 +32,22 @@
 #include <dlpack/dlpack.h>
 
 #include "skrt.h"
+
+#ifdef SKC_CUDA
+#include <cuda_runtime_api.h>
+
+/* Moves t's data (bytes) to the device; the host copy stays where it was. */
+static void to_device(DLTensor *t, size_t bytes) {
+  void *d = NULL;
+  if (cudaMalloc(&d, bytes ? bytes : 4) != cudaSuccess ||
+      cudaMemcpy(d, t->data, bytes, cudaMemcpyHostToDevice) != cudaSuccess) {
+    fprintf(stderr, "cuda: cannot copy a tensor to the device\n");
+    exit(2);
+  }
+  t->data = d;
+  t->device.device_type = kDLCUDA;
+}
+#endif
 
 #ifndef LAYERS
 #define LAYERS 1
@@ -265,6 +283,12 @@ int main(int argc, char **argv) {
   tq.strides = qst;
 #endif
 
+#ifdef SKC_CUDA
+  to_device(&tq, (size_t)nq * 4), to_device(&tk, (size_t)nk * 4), to_device(&tv, (size_t)nk * 4);
+  to_device(&to, (size_t)nq * 4), to_device(&tu, (size_t)nu * 4);
+  to_device(&tx, (size_t)(s.B * s.N * (s.F ? s.F : 1)) * 4);
+  to_device(&tw, (size_t)(s.Hkv * F) * 4), to_device(&tb, (size_t)s.Hkv * 4);
+#endif
 #if defined(BLOCK)
   double *dwq, *dwk, *dwv, *dwo;
   float *wq = rand_tensor(s.F * s.Hq * s.D, 1.0 / sqrt((double)s.F), &dwq);
@@ -305,6 +329,13 @@ int main(int argc, char **argv) {
     printf("entry failed: status %d (%s): %s\n", st, skrt_status_string(st), skrt_last_error());
     return 1;
   }
+#ifdef SKC_CUDA
+  if (cudaDeviceSynchronize() != cudaSuccess ||
+      cudaMemcpy(o, to.data, (size_t)nq * 4, cudaMemcpyDeviceToHost) != cudaSuccess) {
+    printf("cuda: the call or the copy back failed\n");
+    return 1;
+  }
+#endif
   if (skrt_ref_scores(&s, &c, dx, dk, dw, db, du, u) != 0 ||
       skrt_ref_attention_forward(&s, &c, dq, dk, dv, u, ref, NULL, NULL, NULL) != 0) {
     printf("reference failed: %s\n", skrt_last_error());

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# GPU end to end of the cuda target (skc --emit=cuda): builds the generated forms.cu with nvcc,
+# libskrt_cuda's sources and the CPU reference, and runs test/e2e/Inputs/harness.c (built with
+# -DSKC_CUDA: device tensors) for every entry against the double reference. The GPU machine
+# has no MLIR, so the sources are generated beforehand:
+#   skc --emit=cuda --name=forms test/e2e/cuda/forms.mlir -o GEN   (here)
+#   test/e2e/cuda/run.sh GEN [build-dir]                           (on the GPU machine)
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+GEN=$1
+B=${2:-/tmp/skc_cuda_e2e}
+mkdir -p "$B"
+export PATH=/usr/local/cuda/bin:$PATH
+INC="-Iruntime/include -Iruntime -Itest/cuda/include -I$GEN" # dlpack.h: test/cuda/include
+NVFLAGS="-std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Werror all-warnings \
+ -Xcompiler -Wall,-Wextra,-Werror $INC"
+pids=()
+for f in reference ref_scores thresholds sparsek_op status context dlpack; do
+  gcc -std=c11 -O2 -fopenmp -Wall -Wextra -Werror $INC -c runtime/src/$f.c -o "$B/$f.o" &
+  pids+=($!)
+done
+for f in runtime/cuda/attention.cu runtime/cuda/scores.cu "$GEN/forms.cu"; do
+  nvcc $NVFLAGS -c "$f" -o "$B/$(basename "$f" .cu).cu.o" &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+run() { # entry mode rank args...
+  local e=$1 mode=$2 rank=$3; shift 3
+  gcc -std=c11 -O2 -Wall -Wextra -Werror -DSKC_CUDA -DENTRY=$e -DMODE=$mode -DRANK=$rank \
+    -include "$GEN/forms.h" $INC -I/usr/local/cuda/include test/e2e/Inputs/harness.c \
+    -c -o "$B/h_$e.o"
+  nvcc -o "$B/h_$e" "$B/h_$e.o" "$B"/*.cu.o "$B"/{reference,ref_scores,thresholds,sparsek_op,status,context,dlpack}.o \
+    -Xcompiler -fopenmp -lcudart
+  "$B/h_$e" "$@"
+}
+fail=0
+run hidden_mha 0 4 2 4 4 100 64 48 16 8 0 0 0.125 || fail=1
+run keys_gqa 1 4 2 8 2 129 64 0 20 12 1 0.02 0.125 || fail=1
+run input_gqa 2 4 1 4 2 90 32 0 7 0 0 -0.05 0.17 || fail=1
+run rank3_kbig 1 3 6 1 1 77 64 0 100 4 0 0 0.125 || fail=1
+exit $fail
