@@ -159,16 +159,54 @@ __device__ __forceinline__ int skrt_key_pipeline(int kb, int nblk, F load) {
   return NB == 2 ? (kb & 1) : 0;
 }
 
-/* Issues the cp.async loads of QT rows of a (B,H,N,D)-strided tensor into dst (rows past N
- * repeat row N-1; they are never stored). */
+/* Rows of a tensor-core block: hb query heads of one KV group x qb = QT / hb queries of one
+ * query tile each, so that the heads of a GQA group share the gathered K/V blocks (and, in
+ * the backward, sum their dk/dv in the tile products). Grid (ntile * hb, Hq / hb, B).
+ * Row r is head h0 + r / qb, query ib + r % qb; a warp's 16 rows share one head. */
+struct skrt_mma_geo {
+  int t, qb;
+  int64_t b, h0, ib, il; /* batch, first head, first and last query of the block */
+  __device__ int64_t head(int r) const { return h0 + r / qb; }
+  __device__ int64_t query(int r) const { return ib + r % qb; }
+};
+
+__device__ __forceinline__ skrt_mma_geo skrt_mma_geo_of(int hb) {
+  skrt_mma_geo g;
+  g.qb = SKRT_CUDA_QTILE / hb;
+  g.t = blockIdx.x / hb;
+  g.b = blockIdx.z;
+  g.h0 = (int64_t)blockIdx.y * hb;
+  g.ib = (int64_t)g.t * SKRT_CUDA_QTILE + (blockIdx.x % hb) * g.qb;
+  g.il = g.ib + g.qb - 1;
+  return g;
+}
+
+/* The KV sequence of a block (all its heads are in one group). */
+template <typename T>
+__device__ __forceinline__ skrt_block_seq<T>
+skrt_mma_seq(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, const skrt_mma_geo &g) {
+  skrt_block_seq<T> r;
+  r.h = g.h0;
+  r.b = g.b;
+  int64_t hk = g.h0 / (L.Hq / L.Hkv);
+  r.s = r.b * L.Hkv + hk;
+  r.K = (const T *)L.k + r.b * L.ks[0] + hk * L.ks[1];
+  r.V = (const T *)L.v + r.b * L.vs[0] + hk * L.vs[1];
+  r.u = sel.u + r.s * sel.N;
+  r.se = sel.sel_end + r.s * sel.N;
+  return r;
+}
+
+/* Issues the cp.async loads of the block's QT rows of a (B,H,N,D) tensor with element strides
+ * st into dst (queries past N repeat query N-1; they are never stored). */
 template <typename T, int D>
-__device__ __forceinline__ void skrt_load_rows(T *dst, const T *src, int64_t rs, int64_t i0,
-                                               int64_t N) {
+__device__ __forceinline__ void skrt_load_rows(T *dst, const T *src, const int64_t st[3],
+                                               const skrt_mma_geo &g, int64_t N) {
   constexpr int C = D / 8, SD = D + 8;
   for (int x = threadIdx.x; x < SKRT_CUDA_QTILE * C; x += SKRT_MMA_NT) {
     int r = x / C, c = x % C;
-    int64_t i = min(i0 + r, N - 1);
-    skrt_cp16(dst + r * SD + c * 8, src + i * rs + c * 8);
+    int64_t i = min(g.query(r), N - 1);
+    skrt_cp16(dst + r * SD + c * 8, src + g.b * st[0] + g.head(r) * st[1] + i * st[2] + c * 8);
   }
 }
 
@@ -234,15 +272,15 @@ __device__ __forceinline__ void skrt_qk(float s[8][4], const T *Qs, const T *Ks,
 /* Key-block kinds: the general per-(i, j) mask, or two common cases that need none. */
 enum { SKRT_KB_GENERAL = 0, SKRT_KB_ALLSEL = 1, SKRT_KB_ALLWIN = 2 };
 
-/* Kind of key block kb for a full tile [i0, i0 + QT): ALLSEL when it holds only list keys
- * (j <= i0 - w) that every row still selects (sel_end > last row), ALLWIN when it holds
- * only range keys inside every row's window. Warp-uniform. */
+/* Kind of key block kb for a block whose rows are queries [i0, il], all < N: ALLSEL when it
+ * holds only list keys (j + w <= tile start) that every row still selects (sel_end > il),
+ * ALLWIN when it holds only range keys inside every row's window. Block-uniform. */
 template <typename T, int D>
 __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D> &m, int buf, int kb,
-                                               const skrt_tile_keys &tk, int64_t i0, int64_t N,
-                                               int w) {
+                                               const skrt_tile_keys &tk, int64_t i0, int64_t il,
+                                               int64_t N, int w) {
   constexpr int BN = SKRT_MMA_BN;
-  int64_t il = i0 + SKRT_CUDA_QTILE - 1, x0 = (int64_t)kb * BN, x1 = x0 + BN;
+  int64_t x0 = (int64_t)kb * BN, x1 = x0 + BN;
   if (il >= N || x1 > tk.n)
     return SKRT_KB_GENERAL;
   if (x1 <= tk.nA) {
@@ -321,12 +359,12 @@ __device__ __forceinline__ float skrt_quad_sum(float x) {
 }
 
 template <typename T, int D>
-__device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int64_t s, int64_t i0,
-                                                  int r0) {
+__device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int64_t s,
+                                                  const skrt_mma_geo &g, int r0) {
   int lane = threadIdx.x % 32;
   skrt_rows rw;
   for (int hr = 0; hr < 2; ++hr) {
-    rw.i[hr] = (int)(i0 + r0 + lane / 4 + 8 * hr);
+    rw.i[hr] = (int)g.query(r0 + lane / 4 + 8 * hr);
     rw.ok[hr] = rw.i[hr] < sel.N;
     rw.tau[hr] = rw.ok[hr] ? sel.tauf[s * sel.N + rw.i[hr]] : 0.0f;
   }
@@ -387,32 +425,33 @@ __device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[8][4]
 /* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
 template <typename T, int D>
 __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
-    skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel) {
+    skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
   skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, 0, SKRT_FWD_NB);
-  int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
-  skrt_block_seq<T> q = skrt_block_seq_of<T>(L, sel);
-  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, t);
-  int64_t i0 = (int64_t)t * SKRT_CUDA_QTILE;
-  skrt_load_rows<T, D>(m.Q, (const T *)L.q + q.b * L.qs[0] + q.h * L.qs[1], L.qs[2], i0, sel.N);
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
+  skrt_mma_geo geo = skrt_mma_geo_of(hb);
+  skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
+  skrt_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, sel.N);
   int nblk = (int)((tk.n + SKRT_MMA_BN - 1) / SKRT_MMA_BN);
   skrt_load_keys<T, D>(m, 0, 0, tk, q, L);
   skrt_cp_commit();
-  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, i0, r0);
+  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   auto load = [&](int b, int k) { skrt_load_keys<T, D>(m, b, k, tk, q, L); };
+  int wc = (int)min(sel.w, sel.N);
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_FWD_NB>(kb, nblk, load);
     float s[8][4], g[8][4];
-    int wc = (int)min(sel.w, sel.N);
-    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, i0, sel.N, wc);
+    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, geo.ib, geo.il, sel.N, wc);
     skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
     skrt_mask_gate<T, D>(s, g, m, buf, rw, L, wc, kind);
     skrt_softmax_step<D>(s, g, mx, l, acc);
     skrt_pv<T, D>(acc, s, m.v(buf));
     __syncthreads();
   }
-  T *o = (T *)L.o + q.b * L.os[0] + q.h * L.os[1];
+  int64_t hw = geo.head(r0);
+  T *o = (T *)L.o + q.b * L.os[0] + hw * L.os[1];
   for (int hr = 0; hr < 2; ++hr) {
     float lt = skrt_quad_sum(l[hr]), inv = 1.0f / lt;
     if (rw.i[hr] >= sel.N)
@@ -423,7 +462,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
       *(uint32_t *)(orow + dt * 8) =
           skrt_pack(acc[dt][2 * hr] * inv, acc[dt][2 * hr + 1] * inv, T());
     if (lane % 4 == 0)
-      L.lse[(q.b * L.Hq + q.h) * sel.N + rw.i[hr]] = mx[hr] * 0.6931471805599453f + logf(lt);
+      L.lse[(q.b * L.Hq + hw) * sel.N + rw.i[hr]] = mx[hr] * 0.6931471805599453f + logf(lt);
   }
 }
 
@@ -483,11 +522,11 @@ __device__ __forceinline__ void skrt_store_tile(T *xs, const float p[8][4], int 
 template <typename T, int D>
 __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const skrt_rows &rw,
                                               const skrt_cuda_layer &L, const skrt_cuda_grads &G,
-                                              const skrt_block_seq<T> &q, int64_t N) {
+                                              const skrt_block_seq<T> &q, int64_t hw, int64_t N) {
   int lane = threadIdx.x % 32;
   for (int hr = 0; hr < 2; ++hr) {
-    int64_t i = min((int64_t)rw.i[hr], N - 1), row = (q.b * L.Hq + q.h) * N + i;
-    const T *o = (const T *)L.o + q.b * L.os[0] + q.h * L.os[1] + i * L.os[2];
+    int64_t i = min((int64_t)rw.i[hr], N - 1), row = (q.b * L.Hq + hw) * N + i;
+    const T *o = (const T *)L.o + q.b * L.os[0] + hw * L.os[1] + i * L.os[2];
     const T *dO = (const T *)G.dout + row * D;
     float acc = 0.0f;
     for (int d = lane % 4; d < D; d += 4)
@@ -566,7 +605,7 @@ template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
 
 template <typename T, int D>
 __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
-    skrt_attn_bwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G) {
+    skrt_attn_bwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G, int hb) {
   using S = skrt_mma_smem<T, D>;
   constexpr int XS = SKRT_MMA_BN + 8;
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
@@ -575,27 +614,29 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
   T *dOs = m.Q + S::QT * S::SD;
   T *dSs = (T *)(m.U + SKRT_BWD_NB * S::BN), *Pms = dSs + S::QT * XS;
   float *colsum = (float *)(Pms + S::QT * XS);
-  int t = blockIdx.x, warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
-  skrt_block_seq<T> q = skrt_block_seq_of<T>(L, sel);
-  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, t);
-  int64_t i0 = (int64_t)t * SKRT_CUDA_QTILE, N = sel.N;
-  skrt_load_rows<T, D>(m.Q, (const T *)L.q + q.b * L.qs[0] + q.h * L.qs[1], L.qs[2], i0, N);
-  skrt_load_rows<T, D>(dOs, (const T *)G.dout + (q.b * L.Hq + q.h) * N * D, D, i0, N);
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
+  skrt_mma_geo geo = skrt_mma_geo_of(hb);
+  skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
+  int64_t N = sel.N, hw = geo.head(r0);
+  const int64_t dst[3] = {L.Hq * N * D, N * D, D};
+  skrt_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, N);
+  skrt_load_rows<T, D>(dOs, (const T *)G.dout, dst, geo, N);
   if (threadIdx.x < SKRT_MMA_BN)
     colsum[threadIdx.x] = 0.0f;
   int nblk = (int)((tk.n + SKRT_MMA_BN - 1) / SKRT_MMA_BN);
   skrt_load_keys<T, D>(m, 0, 0, tk, q, L);
   skrt_cp_commit();
-  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, i0, r0);
+  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float lse2[2], di[2], rowdm[2] = {0.0f, 0.0f}, dq[D / 8][4] = {};
-  skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, N);
+  skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, hw, N);
   float *dk = G.dk32 + q.s * N * D, *dvg = G.dv32 + q.s * N * D;
   auto load = [&](int b, int k) { skrt_load_keys<T, D>(m, b, k, tk, q, L); };
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_BWD_NB>(kb, nblk, load);
     float s[8][4], g[8][4], dov[8][4];
     int wc = (int)min(sel.w, sel.N);
-    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, i0, N, wc);
+    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
     skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
     skrt_mask_gate<T, D>(s, g, m, buf, rw, L, wc, kind);
     skrt_dov<T, D>(dov, dOs, m.v(buf), r0);
@@ -613,7 +654,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
     float rd = skrt_quad_sum(rowdm[hr]);
     if (rw.i[hr] >= N)
       continue;
-    T *row = (T *)G.dq + ((q.b * L.Hq + q.h) * N + rw.i[hr]) * D + (lane % 4) * 2;
+    T *row = (T *)G.dq + ((q.b * L.Hq + hw) * N + rw.i[hr]) * D + (lane % 4) * 2;
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt)
       *(uint32_t *)(row + dt * 8) = skrt_pack(dq[dt][2 * hr], dq[dt][2 * hr + 1], T());
@@ -626,6 +667,20 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
 
 template <typename T, int D> constexpr bool skrt_mma_supported() {
   return !std::is_same<T, float>::value && (D == 64 || D == 128);
+}
+
+#ifndef SKRT_MMA_HB_MAX
+#define SKRT_MMA_HB_MAX 4
+#endif
+
+/* Query heads per block: the largest of 4, 2, 1 (capped by SKRT_MMA_HB_MAX) dividing the
+ * GQA group size. */
+inline int skrt_mma_heads_per_block(const skrt_cuda_layer &L) {
+  int64_t g = L.Hq / L.Hkv;
+  for (int hb = SKRT_MMA_HB_MAX; hb > 1; hb /= 2)
+    if (g % hb == 0)
+      return hb;
+  return 1;
 }
 
 /* Row strides and base pointers must allow 16-byte cp.async. */
@@ -648,8 +703,9 @@ cudaError_t skrt_attn_fwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_s
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
   if (e != cudaSuccess)
     return e;
-  dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
-  skrt_attn_fwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel);
+  int hb = skrt_mma_heads_per_block(L);
+  dim3 grid(sel.ntile * hb, (unsigned)(L.Hq / hb), (unsigned)L.B);
+  skrt_attn_fwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, hb);
   return cudaGetLastError();
 }
 
@@ -661,8 +717,9 @@ cudaError_t skrt_attn_bwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_s
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
   if (e != cudaSuccess)
     return e;
-  dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
-  skrt_attn_bwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, G);
+  int hb = skrt_mma_heads_per_block(L);
+  dim3 grid(sel.ntile * hb, (unsigned)(L.Hq / hb), (unsigned)L.B);
+  skrt_attn_bwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, G, hb);
   return cudaGetLastError();
 }
 
