@@ -13,8 +13,9 @@
   X(SKC_AUX_CONST, "arith.constant")                                                               \
   X(SKC_AUX_EMPTY, "tensor.empty")                                                                 \
   X(SKC_AUX_FILL, "linalg.fill")                                                                   \
-  X(SKC_AUX_MATMUL, "linalg.matmul") X(SKC_AUX_TRANSPOSE, "linalg.transpose")                      \
-      X(SKC_AUX_EXPAND, "tensor.expand_shape") X(SKC_AUX_COLLAPSE, "tensor.collapse_shape")
+  X(SKC_AUX_MATMUL, "linalg.matmul")                                                               \
+  X(SKC_AUX_TRANSPOSE, "linalg.transpose") X(SKC_AUX_EXPAND, "tensor.expand_shape")                \
+      X(SKC_AUX_COLLAPSE, "tensor.collapse_shape")
 
 static const struct {
   enum skc_aux_kind kind;

@@ -91,6 +91,14 @@ void skc_cg_emit_constants(struct skc_emitter *e, const struct skc_cg_module *m)
 bool skc_cg_cuda_prepare(struct skc_cg_module *m);
 void skc_cg_write_cuda(struct skc_emitter *e, const struct skc_cg_module *m,
                        const struct skc_cg_context *c);
+/* Pieces of a cuda entry (also used by the cuda backward): the skrt_cuda_dtype of a tensor
+ * and of a score step's input, the stream-ordered device workspace, and
+ * `struct skrt_cuda_scores sc` of a score step. */
+const char *skc_cg_cuda_dtype(const struct skc_cg_func *f, const struct skc_cg_ref *r);
+const char *skc_cg_cuda_score_dtype(const struct skc_cg_func *f, const struct skc_cg_step *st);
+void skc_cg_emit_cuda_workspace(struct skc_emitter *e, const struct skc_cg_func *f);
+void skc_cg_emit_cuda_score_params(struct skc_emitter *e, const struct skc_cg_func *f,
+                                   const struct skc_cg_step *st, int s);
 
 void skc_cg_write_header(struct skc_emitter *e, const struct skc_cg_module *m,
                          const struct skc_cg_context *c);

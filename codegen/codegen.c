@@ -125,20 +125,21 @@ static bool emit_all(const struct skc_cg_module *m, const struct skc_cg_context 
 
 /* The --grad / --decode plans (CPU target only) and the cuda target's checks. */
 static bool plan_extras(struct skc_cg_module *m, const struct skc_codegen_options *o, bool cuda) {
-  if (cuda && (o->sk->grad || o->sk->decode)) {
-    skc_error("--%s: not available for the cuda target yet (cpu only)",
-              o->sk->grad ? "grad" : "decode");
+  if (cuda && o->sk->decode) {
+    skc_error("--decode: not available for the cuda target yet (cpu only)");
     return false;
   }
-  if (cuda)
-    return skc_cg_cuda_prepare(m);
-  bool ok = true;
+  bool ok = !cuda || skc_cg_cuda_prepare(m);
   if (o->sk->grad) {
     m->grads = calloc((size_t)m->nfuncs, sizeof *m->grads);
     SKC_ASSERT(m->grads);
     for (int i = 0; i < m->nfuncs && ok; ++i)
       ok = skc_cg_grad_func_create(&m->funcs[i], &m->grads[i]);
   }
+  if (ok && o->sk->grad && cuda) /* the backward plans are copies of the cuda plans */
+    for (int i = 0; i < m->nfuncs; ++i)
+      for (int j = m->grads[i].nargs; j < m->grads[i].nparams; ++j)
+        m->grads[i].params[j].strided = false;
   if (ok && o->sk->decode) {
     m->decodes = calloc((size_t)m->nfuncs, sizeof *m->decodes);
     SKC_ASSERT(m->decodes);

@@ -3,8 +3,8 @@
  * and checks as the C target, but every tensor lives on the CUDA device (kDLCUDA), q/k/v/out
  * may be f32, bf16 or f16, the workspace is stream-ordered device memory
  * (cudaMallocAsync/cudaFreeAsync) and the work is queued on the stream of ctx (NULL: the
- * default stream). Supported: sparsek.score, sparsek.attention and result copies; the
- * projection kernels (linalg.matmul/transpose), --grad and --decode are CPU-only for now. */
+ * default stream). Supported: sparsek.score, sparsek.attention, result copies and --grad
+ * (emit_grad.c); the projection kernels (linalg.matmul/transpose) and --decode are CPU-only. */
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +39,7 @@ bool skc_cg_cuda_prepare(struct skc_cg_module *m) {
 }
 
 /* enum skrt_cuda_dtype of a parameter's element type. */
-static const char *cuda_dtype(const struct skc_cg_func *f, const struct skc_cg_ref *r) {
+const char *skc_cg_cuda_dtype(const struct skc_cg_func *f, const struct skc_cg_ref *r) {
   int bits = 32;
   const char *code = "kDLFloat";
   if (r->where == SKC_AT_PARAM)
@@ -81,7 +81,7 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_cg_emit_constants(e, m);
 }
 
-static void emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
+void skc_cg_emit_cuda_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_line(e, "cudaStream_t stream = (cudaStream_t)skrt_context_cuda_stream(ctx);");
   skc_cg_emit_ws_layout(e, f);
   skc_emit_line(e, "char *ws = NULL;");
@@ -95,16 +95,13 @@ static void emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f) {
   skc_emit_line(e, "                    cudaGetErrorString(ce));");
 }
 
-static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
-                       const struct skc_cg_step *st, int s, const char *dtype) {
+void skc_cg_emit_cuda_score_params(struct skc_emitter *e, const struct skc_cg_func *f,
+                                   const struct skc_cg_step *st, int s) {
   static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
   char B[64], H[64], N[64], ptr[160];
   skc_cg_dim_str(f, st->out.dims[0], B, sizeof B);
   skc_cg_dim_str(f, st->out.dims[1], H, sizeof H);
   skc_cg_dim_str(f, st->out.dims[2], N, sizeof N);
-  skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
-                skc_score_mode_name(st->mode));
-  skc_emit_open(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "struct skrt_cuda_scores sc;");
   skc_emit_line(e, "memset(&sc, 0, sizeof sc);");
   skc_emit_line(e, "sc.B = %s, sc.Hkv = %s, sc.N = %s, sc.mode = %s;", B, H, N, modes[st->mode]);
@@ -121,7 +118,15 @@ static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
   }
   skc_cg_ref_ptr(f, &st->out, "float", ptr, sizeof ptr);
   skc_emit_line(e, "sc.u = %s;", ptr);
-  skc_emit_line(e, "st = skrt_cuda_scores_forward(&sc, %s, ctx);", dtype);
+}
+
+static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
+                       const struct skc_cg_step *st, int s) {
+  skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
+                skc_score_mode_name(st->mode));
+  skc_emit_open(e, "if (st == SKRT_OK)");
+  skc_cg_emit_cuda_score_params(e, f, st, s);
+  skc_emit_line(e, "st = skrt_cuda_scores_forward(&sc, %s, ctx);", skc_cg_cuda_score_dtype(f, st));
   skc_emit_close(e, NULL);
 }
 
@@ -137,26 +142,26 @@ static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
                 f->params[st->out.index].index);
 }
 
-/* The dtype of the attention that reads score step j's result (the x dtype for hidden). */
-static const char *score_dtype(const struct skc_cg_func *f, const struct skc_cg_step *st) {
+const char *skc_cg_cuda_score_dtype(const struct skc_cg_func *f, const struct skc_cg_step *st) {
   if (st->mode == SKC_SCORE_INPUT)
     return "SKRT_CUDA_F32";
-  return cuda_dtype(f, &st->in[0]);
+  return skc_cg_cuda_dtype(f, &st->in[0]);
 }
 
 static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *a, int *s) {
   skc_emit_line(e, "/* @%s (%s) */", f->name, f->loc);
   skc_cg_emit_entry_open(e, f);
-  emit_workspace(e, f);
+  skc_cg_emit_cuda_workspace(e, f);
   for (int i = 0; i < f->nsteps; ++i) {
     const struct skc_cg_step *st = &f->steps[i];
     if (st->kind == SKC_STEP_SCORE) {
-      emit_score(e, f, st, (*s)++, score_dtype(f, st));
+      emit_score(e, f, st, (*s)++);
     } else if (st->kind == SKC_STEP_ATTENTION) {
       skc_emit_line(e, "/* attention %d (%s): S6-S10 */", st->inst, st->loc);
       skc_emit_open(e, "if (st == SKRT_OK)");
       skc_cg_emit_attention_params(e, f, st, *a);
-      skc_emit_line(e, "st = skrt_cuda_attention_forward(&p, %s, ctx);", cuda_dtype(f, &st->in[0]));
+      skc_emit_line(e, "st = skrt_cuda_attention_forward(&p, %s, ctx);",
+                    skc_cg_cuda_dtype(f, &st->in[0]));
       skc_emit_close(e, NULL);
       (*a)++;
     } else {
@@ -174,6 +179,10 @@ void skc_cg_write_cuda(struct skc_emitter *e, const struct skc_cg_module *m,
                        const struct skc_cg_context *c) {
   emit_prologue(e, m, c);
   int a = 0, s = 0;
-  for (int i = 0; i < m->nfuncs; ++i)
+  for (int i = 0; i < m->nfuncs; ++i) {
+    int a0 = a, s0 = s;
     emit_entry(e, &m->funcs[i], &a, &s);
+    if (m->grads)
+      skc_cg_write_backward(e, &m->grads[i], a0, s0);
+  }
 }

@@ -6,7 +6,8 @@
  * It recomputes the forward (scores, then the attention saving lse, tau and |F_i|, all in
  * the workspace: no saved state for the caller to keep), runs the fused backward
  * (kernels/cpu_attention_bwd.h, S11) and the scoring network's backward
- * (kernels/cpu_scores.h): gradients of q, k, v and of the score inputs and weights, every
+ * (kernels/cpu_scores.h; on the cuda target skrt_cuda_attention_backward and
+ * skrt_cuda_scores_backward): gradients of q, k, v and of the score inputs and weights, every
  * gradient tensor contiguous and overwritten. Supported shape of the function: one
  * sparsek.score feeding one sparsek.attention whose output is the only result, all operands
  * distinct arguments (a single attention layer). */
@@ -114,7 +115,11 @@ static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_f
   skc_emit_line(e, "p.lse = (float *)(ws + ws_off[%d]);", WS_LSE);
   skc_emit_line(e, "p.tau = (float *)(ws + ws_off[%d]);", WS_TAU);
   skc_emit_line(e, "p.nfree = (int32_t *)(ws + ws_off[%d]);", WS_NFREE);
-  skc_emit_line(e, "st = skk_attention_forward(&p, ctx);");
+  const char *dt = g->cuda ? skc_cg_cuda_dtype(g, &st->in[0]) : NULL;
+  if (g->cuda)
+    skc_emit_line(e, "st = skrt_cuda_attention_forward(&p, %s, ctx);", dt);
+  else
+    skc_emit_line(e, "st = skk_attention_forward(&p, ctx);");
   skc_emit_open(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "struct skrt_attn_grads gr;");
   skc_emit_line(e, "memset(&gr, 0, sizeof gr);");
@@ -129,7 +134,10 @@ static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_f
                   grad_of(g, SKC_ROLE_UIN, ptr, sizeof ptr));
   else
     skc_emit_line(e, "gr.du = (float *)(ws + ws_off[%d]);", WS_DU);
-  skc_emit_line(e, "st = skk_attention_backward(&p, &gr, ctx);");
+  if (g->cuda)
+    skc_emit_line(e, "st = skrt_cuda_attention_backward(&p, &gr, %s, ctx);", dt);
+  else
+    skc_emit_line(e, "st = skk_attention_backward(&p, &gr, ctx);");
   skc_emit_close(e, NULL);
   skc_emit_close(e, NULL);
 }
@@ -140,6 +148,19 @@ static void emit_scores_backward(struct skc_emitter *e, const struct skc_cg_func
   skc_emit_line(e, "/* score %d (%s): the scoring network's backward (S11 tail) */", st->inst,
                 st->loc);
   skc_emit_open(e, "if (st == SKRT_OK)");
+  if (g->cuda) {
+    char du[64], dx[160], dw[160], db[160];
+    skc_cg_emit_cuda_score_params(e, g, st, s);
+    snprintf(du, sizeof du, "(float *)(ws + ws_off[%d])", WS_DU);
+    grad_of(g, st->mode == SKC_SCORE_HIDDEN ? SKC_ROLE_X : SKC_ROLE_K, dx, sizeof dx);
+    grad_of(g, SKC_ROLE_W, dw, sizeof dw);
+    grad_of(g, SKC_ROLE_B, db, sizeof db);
+    skc_emit_line(e, "st = skrt_cuda_scores_backward(&sc, %s, %s,", du, dx);
+    skc_emit_line(e, "                               %s, %s, NULL, %s, ctx);", dw, db,
+                  skc_cg_cuda_score_dtype(g, st));
+    skc_emit_close(e, NULL);
+    return;
+  }
   skc_cg_emit_score_params(e, g, st, s);
   skc_emit_line(e, "struct skk_score_grads sg;");
   skc_emit_line(e, "memset(&sg, 0, sizeof sg);");
@@ -156,17 +177,27 @@ static void emit_scores_backward(struct skc_emitter *e, const struct skc_cg_func
 void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a, int s) {
   skc_emit_line(e, "/* @%s backward (%s): recompute the forward, then S11 */", g->name, g->loc);
   skc_cg_emit_entry_open(e, g);
-  skc_cg_emit_workspace(e, g);
+  if (g->cuda)
+    skc_cg_emit_cuda_workspace(e, g);
+  else
+    skc_cg_emit_workspace(e, g);
   const struct skc_cg_step *sc = &g->steps[0];
   skc_emit_line(e, "/* score %d (%s): S5 */", sc->inst, sc->loc);
   skc_emit_open(e, "if (st == SKRT_OK)");
-  skc_cg_emit_score_params(e, g, sc, s);
-  skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", g->name, sc->inst, sc->loc);
+  if (g->cuda) {
+    skc_cg_emit_cuda_score_params(e, g, sc, s);
+    skc_emit_line(e, "st = skrt_cuda_scores_forward(&sc, %s, ctx);",
+                  skc_cg_cuda_score_dtype(g, sc));
+  } else {
+    skc_cg_emit_score_params(e, g, sc, s);
+    skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", g->name, sc->inst,
+                  sc->loc);
+  }
   skc_emit_close(e, NULL);
   emit_attention_backward(e, g, a);
   if (sc->mode != SKC_SCORE_INPUT)
     emit_scores_backward(e, g, s);
-  skc_emit_line(e, "free(ws);");
+  skc_emit_line(e, g->cuda ? "if (ws)\n    cudaFreeAsync(ws, stream);" : "free(ws);");
   skc_emit_line(e, "return st;");
   skc_emit_close(e, NULL);
   skc_emit_blank(e);

@@ -120,6 +120,14 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
   DLTensor tdx = tensor(fx, 3, tx->shape), tdw = tensor(fw, 2, tw->shape);
   DLTensor tdb = tensor(fb, 1, tb->shape), tdu = tensor(fu, 3, tu->shape);
   (void)tdx, (void)tdw, (void)tdb, (void)tdu, (void)du_in, (void)db;
+#ifdef SKC_CUDA
+  DLTensor *dev[8] = {&tdo, &tdq, &tdk, &tdv, &tdx, &tdw, &tdb, &tdu};
+  float *host[8] = {dout, fq, fk, fv, fx, fw, fb, fu};
+  size_t bytes[8] = {(size_t)nq * 4, (size_t)nq * 4,           (size_t)nk * 4,     (size_t)nk * 4,
+                     (size_t)nx * 4, (size_t)(s->Hkv * F) * 4, (size_t)s->Hkv * 4, (size_t)nu * 4};
+  for (int i = 0; i < 8; ++i)
+    to_device(dev[i], bytes[i]);
+#endif
 #if MODE == 0
   int st = BACKWARD(tq, tk, tv, tx, tw, tb, &tdo, &tdq, &tdk, &tdv, &tdx, &tdw, &tdb, NULL);
 #elif MODE == 1
@@ -131,6 +139,13 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
     printf("backward failed: status %d: %s\n", st, skrt_last_error());
     return 1;
   }
+#ifdef SKC_CUDA
+  for (int i = 1; i < 8; ++i)
+    if (cudaMemcpy(host[i], dev[i]->data, bytes[i], cudaMemcpyDeviceToHost) != cudaSuccess) {
+      printf("cuda: copying gradient %d back failed\n", i);
+      return 1;
+    }
+#endif
   if (skrt_ref_attention_backward(s, c, dq, dk, dv, u, ddout, gq, gk, gv, gu) != 0 ||
       skrt_ref_scores_backward(s, c, dx, dk, dw, gu, gx, gk, gw, gb, &gslope) != 0) {
     printf("reference backward failed: %s\n", skrt_last_error());

@@ -1,7 +1,7 @@
 // GPU end to end (run by test/e2e/cuda/run.sh on a machine with an H100; lit skips cuda/):
 // skc --emit=cuda output for every score mode, MHA and GQA, both gates, rank 3 and 4, a slope,
-// N not a multiple of any tile, k >= N; each entry on random device tensors against the
-// double CPU reference, max relative error <= 1e-5 (fp32).
+// N not a multiple of any tile, k >= N; each entry (and its --grad backward) on random device
+// tensors against the double CPU reference, max relative error <= 1e-5 (fp32).
 func.func @hidden_mha(%q: tensor<2x4x100x64xf32>, %k: tensor<2x4x100x64xf32>, %v: tensor<2x4x100x64xf32>, %x: tensor<2x100x48xf32>, %w_score: tensor<4x48xf32>, %b_score: tensor<4xf32>) -> tensor<2x4x100x64xf32> {
   %u = "sparsek.score"(%x, %w_score, %b_score) {mode = "hidden", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<2x100x48xf32>, tensor<4x48xf32>, tensor<4xf32>) -> tensor<2x4x100xf32>
   %o = "sparsek.attention"(%q, %k, %v, %u) {k = 16 : i64, window = 8 : i64, gate = "kv", scale = 0.125 : f64, causal = true} : (tensor<2x4x100x64xf32>, tensor<2x4x100x64xf32>, tensor<2x4x100x64xf32>, tensor<2x4x100xf32>) -> tensor<2x4x100x64xf32>
