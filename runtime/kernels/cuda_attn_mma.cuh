@@ -88,8 +88,8 @@ __device__ __forceinline__ void skrt_frag_bt(uint32_t &b0, uint32_t &b1, const T
 }
 
 /* Accumulator-layout P (16 x 64 as 8 n8 tiles) -> A fragment of k-step kk (16 keys). */
-template <typename T>
-__device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[8][4], int kk) {
+template <typename T, int NT = 8>
+__device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[NT][4], int kk) {
   a[0] = skrt_pack(p[2 * kk][0], p[2 * kk][1], T());
   a[1] = skrt_pack(p[2 * kk][2], p[2 * kk][3], T());
   a[2] = skrt_pack(p[2 * kk + 1][0], p[2 * kk + 1][1], T());
@@ -99,8 +99,8 @@ __device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[8][4]
 /* ---- shared tile machinery ------------------------------------------------------------ */
 
 /* Shared-memory layout of one block (row stride D + 8 elements against bank conflicts). */
-template <typename T, int D> struct skrt_mma_smem {
-  static constexpr int SD = D + 8, BN = SKRT_MMA_BN, QT = SKRT_CUDA_QTILE;
+template <typename T, int D, int BN_ = SKRT_MMA_BN> struct skrt_mma_smem {
+  static constexpr int SD = D + 8, BN = BN_, QT = SKRT_CUDA_QTILE;
   T *Q, *K, *V;   /* QT x SD, nb x BN x SD, nb x BN x SD (nb = 1 or 2 key buffers) */
   int32_t *J, *E; /* nb x BN: key position (-2^30 = padding), sel_end */
   float *U;       /* nb x BN: score */
@@ -111,11 +111,11 @@ template <typename T, int D> struct skrt_mma_smem {
   }
 };
 
-template <typename T, int D>
-__device__ __forceinline__ skrt_mma_smem<T, D> skrt_mma_smem_at(unsigned char *base,
-                                                                int extra_rows_t, int nb) {
-  skrt_mma_smem<T, D> m;
-  using S = skrt_mma_smem<T, D>;
+template <typename T, int D, int BN = SKRT_MMA_BN>
+__device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned char *base,
+                                                                    int extra_rows_t, int nb) {
+  skrt_mma_smem<T, D, BN> m;
+  using S = skrt_mma_smem<T, D, BN>;
   m.Q = (T *)base;
   m.K = m.Q + S::QT * S::SD + extra_rows_t;
   m.V = m.K + nb * S::BN * S::SD;
@@ -139,6 +139,9 @@ __device__ __forceinline__ skrt_mma_smem<T, D> skrt_mma_smem_at(unsigned char *b
 #endif
 #ifndef SKRT_BWD_MINB64
 #define SKRT_BWD_MINB64 2
+#endif
+#ifndef SKRT_BWD_MINB128
+#define SKRT_BWD_MINB128 2
 #endif
 
 /* Waits for key block kb in buffer kb % NB, prefetching block kb + 1 when NB == 2. */
@@ -211,11 +214,11 @@ __device__ __forceinline__ void skrt_load_rows(T *dst, const T *src, const int64
 }
 
 /* Issues the loads of key block kb (keys, values, meta) into buffer buf. */
-template <typename T, int D>
-__device__ __forceinline__ void skrt_load_keys(const skrt_mma_smem<T, D> &m, int buf, int kb,
+template <typename T, int D, int BN>
+__device__ __forceinline__ void skrt_load_keys(const skrt_mma_smem<T, D, BN> &m, int buf, int kb,
                                                const skrt_tile_keys &tk, const skrt_block_seq<T> &q,
                                                const skrt_cuda_layer &L) {
-  constexpr int C = D / 8, SD = D + 8, BN = SKRT_MMA_BN;
+  constexpr int C = D / 8, SD = D + 8;
   for (int x = threadIdx.x; x < BN * C; x += SKRT_MMA_NT) {
     int r = x / C, c = x % C;
     int64_t kx = (int64_t)kb * BN + r;
@@ -246,12 +249,12 @@ __device__ __forceinline__ void skrt_ldsm_x4(uint32_t r[4], const void *p) {
 }
 
 /* S = Q K^T for this warp's 16 rows and the 64 keys of Ks (ldmatrix fragments). */
-template <typename T, int D>
-__device__ __forceinline__ void skrt_qk(float s[8][4], const T *Qs, const T *Ks, int r0) {
+template <typename T, int D, int NT = 8>
+__device__ __forceinline__ void skrt_qk(float s[NT][4], const T *Qs, const T *Ks, int r0) {
   constexpr int SD = D + 8;
   int lane = threadIdx.x % 32, mi = lane / 8, rr = lane % 8;
 #pragma unroll
-  for (int nt = 0; nt < 8; ++nt)
+  for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
     for (int e = 0; e < 4; ++e)
       s[nt][e] = 0.0f;
@@ -260,7 +263,7 @@ __device__ __forceinline__ void skrt_qk(float s[8][4], const T *Qs, const T *Ks,
     uint32_t a[4];
     skrt_ldsm_x4(a, Qs + (r0 + rr + (mi % 2) * 8) * SD + kk * 16 + (mi / 2) * 8);
 #pragma unroll
-    for (int nt = 0; nt < 8; nt += 2) {
+    for (int nt = 0; nt < NT; nt += 2) {
       uint32_t b[4];
       skrt_ldsm_x4(b, Ks + (nt * 8 + rr + (mi / 2) * 8) * SD + kk * 16 + (mi % 2) * 8);
       skrt_mma(s[nt], a, b[0], b[1], T());
@@ -275,17 +278,18 @@ enum { SKRT_KB_GENERAL = 0, SKRT_KB_ALLSEL = 1, SKRT_KB_ALLWIN = 2 };
 /* Kind of key block kb for a block whose rows are queries [i0, il], all < N: ALLSEL when it
  * holds only list keys (j + w <= tile start) that every row still selects (sel_end > il),
  * ALLWIN when it holds only range keys inside every row's window. Block-uniform. */
-template <typename T, int D>
-__device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D> &m, int buf, int kb,
+template <typename T, int D, int BN>
+__device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN> &m, int buf, int kb,
                                                const skrt_tile_keys &tk, int64_t i0, int64_t il,
                                                int64_t N, int w) {
-  constexpr int BN = SKRT_MMA_BN;
   int64_t x0 = (int64_t)kb * BN, x1 = x0 + BN;
   if (il >= N || x1 > tk.n)
     return SKRT_KB_GENERAL;
   if (x1 <= tk.nA) {
     int lane = threadIdx.x % 32;
-    int e = min(m.E[buf * BN + lane], m.E[buf * BN + lane + 32]);
+    int e = m.E[buf * BN + lane];
+    for (int x = lane + 32; x < BN; x += 32)
+      e = min(e, m.E[buf * BN + x]);
     for (int o = 16; o > 0; o >>= 1)
       e = min(e, __shfl_xor_sync(0xffffffffu, e, o));
     return e > il ? SKRT_KB_ALLSEL : SKRT_KB_GENERAL;
@@ -300,16 +304,16 @@ __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D> &m, int
 /* ref: S6-S9. Turns raw q.k into log2-domain logits s * log2(e) (or -inf when (i, j) is not
  * attended) and the gates m, for the keys of buffer buf. Padding keys have J = -2^30, E = 0.
  * w is clamped to N by the launcher, so i - j < w never holds for padding. */
-template <typename T, int D, int KIND>
+template <typename T, int D, int KIND, int BN>
 __device__ __forceinline__ void
-skrt_mask_gate_k(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int buf,
+skrt_mask_gate_k(float s[BN / 8][4], float g[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
                  const skrt_rows &rw, const skrt_cuda_layer &L, int w) {
   constexpr float LOG2E = 1.4426950408889634f;
   int lane = threadIdx.x % 32;
   float sc2 = L.scale * LOG2E;
 #pragma unroll
-  for (int nt = 0; nt < 8; ++nt) {
-    int c = buf * SKRT_MMA_BN + nt * 8 + (lane % 4) * 2;
+  for (int nt = 0; nt < BN / 8; ++nt) {
+    int c = buf * BN + nt * 8 + (lane % 4) * 2;
     int2 jj = *(const int2 *)&m.J[c], ee = *(const int2 *)&m.E[c];
     float2 uu = *(const float2 *)&m.U[c];
 #pragma unroll
@@ -337,16 +341,16 @@ skrt_mask_gate_k(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int
   }
 }
 
-template <typename T, int D>
+template <typename T, int D, int BN>
 __device__ __forceinline__ void
-skrt_mask_gate(float s[8][4], float g[8][4], const skrt_mma_smem<T, D> &m, int buf,
+skrt_mask_gate(float s[BN / 8][4], float g[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
                const skrt_rows &rw, const skrt_cuda_layer &L, int w, int kind) {
   if (kind == SKRT_KB_ALLSEL)
-    skrt_mask_gate_k<T, D, SKRT_KB_ALLSEL>(s, g, m, buf, rw, L, w);
+    skrt_mask_gate_k<T, D, SKRT_KB_ALLSEL, BN>(s, g, m, buf, rw, L, w);
   else if (kind == SKRT_KB_ALLWIN)
-    skrt_mask_gate_k<T, D, SKRT_KB_ALLWIN>(s, g, m, buf, rw, L, w);
+    skrt_mask_gate_k<T, D, SKRT_KB_ALLWIN, BN>(s, g, m, buf, rw, L, w);
   else
-    skrt_mask_gate_k<T, D, SKRT_KB_GENERAL>(s, g, m, buf, rw, L, w);
+    skrt_mask_gate_k<T, D, SKRT_KB_GENERAL, BN>(s, g, m, buf, rw, L, w);
 }
 
 __device__ __forceinline__ float skrt_quad_max(float x) {
@@ -374,19 +378,19 @@ __device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int6
 /* ---- forward ---------------------------------------------------------------------------- */
 
 /* Online-softmax update of one key block: rescales acc/l, returns P * m in p. */
-template <int D>
-__device__ __forceinline__ void skrt_softmax_step(float s[8][4], const float g[8][4], float mx[2],
+template <int D, int NT = 8>
+__device__ __forceinline__ void skrt_softmax_step(float s[NT][4], const float g[NT][4], float mx[2],
                                                   float l[2], float acc[D / 8][4]) {
 #pragma unroll
   for (int hr = 0; hr < 2; ++hr) {
     float bm = -INFINITY;
 #pragma unroll
-    for (int nt = 0; nt < 8; ++nt)
+    for (int nt = 0; nt < NT; ++nt)
       bm = fmaxf(bm, fmaxf(s[nt][2 * hr], s[nt][2 * hr + 1]));
     float mn = fmaxf(mx[hr], skrt_quad_max(bm));
     float ms = mn == -INFINITY ? 0.0f : mn, corr = exp2f(mx[hr] - ms), rs = 0.0f;
 #pragma unroll
-    for (int nt = 0; nt < 8; ++nt)
+    for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
       for (int e = 2 * hr; e < 2 * hr + 2; ++e) {
         float p = exp2f(s[nt][e] - ms);
@@ -404,14 +408,14 @@ __device__ __forceinline__ void skrt_softmax_step(float s[8][4], const float g[8
 }
 
 /* acc += Pw V for the 64 keys of buffer Vs (Pw in accumulator layout). */
-template <typename T, int D>
-__device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[8][4], const T *Vs) {
+template <typename T, int D, int NT = 8>
+__device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[NT][4], const T *Vs) {
   constexpr int SD = D + 8;
   int lane = threadIdx.x % 32;
 #pragma unroll
-  for (int kk = 0; kk < 4; ++kk) {
+  for (int kk = 0; kk < NT / 2; ++kk) {
     uint32_t a[4];
-    skrt_acc_to_a<T>(a, p, kk);
+    skrt_acc_to_a<T, NT>(a, p, kk);
 #pragma unroll
     for (int dt = 0; dt < D / 8; dt += 2) {
       uint32_t b[4];
@@ -443,11 +447,11 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_FWD_NB>(kb, nblk, load);
     float s[8][4], g[8][4];
-    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, geo.ib, geo.il, sel.N, wc);
-    skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
-    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, wc, kind);
-    skrt_softmax_step<D>(s, g, mx, l, acc);
-    skrt_pv<T, D>(acc, s, m.v(buf));
+    int kind = skrt_block_kind<T, D, SKRT_MMA_BN>(m, buf, kb, tk, geo.ib, geo.il, sel.N, wc);
+    skrt_qk<T, D, 8>(s, m.Q, m.k(buf), r0);
+    skrt_mask_gate<T, D, SKRT_MMA_BN>(s, g, m, buf, rw, L, wc, kind);
+    skrt_softmax_step<D, 8>(s, g, mx, l, acc);
+    skrt_pv<T, D, 8>(acc, s, m.v(buf));
     __syncthreads();
   }
   int64_t hw = geo.head(r0);
@@ -468,14 +472,17 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
 
 /* ---- backward --------------------------------------------------------------------------- */
 
-/* Transposed tile product for dk or dv of the key block: out(64 x D) = X^T Y where X is the
- * (QT x 64) smem matrix xs ([row][key], stride 72) and Y the (QT x D) smem rows ys; warp w
- * owns keys (w % 4) * 16.. and d-half w / 4; adds into dst rows J (fp32, atomics). */
-template <typename T, int D>
+/* Transposed tile product for dk or dv of the key block: out(BN x D) = X^T Y where X is the
+ * (QT x BN) smem matrix xs ([row][key], stride BN + 8) and Y the (QT x D) smem rows ys; the
+ * 8 warps split it into BN / 16 key groups x (8 / (BN / 16)) slices of D; adds into dst rows
+ * J (fp32, atomics). */
+template <typename T, int D, int BN>
 __device__ __forceinline__ void skrt_tile_xty(const T *xs, const T *ys, const int32_t *J,
                                               float *dst) {
-  constexpr int SD = D + 8, XS = SKRT_MMA_BN + 8, DH = D / 2;
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, k0 = (warp % 4) * 16, d0 = (warp / 4) * DH;
+  constexpr int KG = BN / 16, SD = D + 8, XS = BN + 8, DH = D / (8 / KG);
+  static_assert(DH % 16 == 0, "d slice must hold whole n8 pairs");
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, k0 = (warp % KG) * 16,
+      d0 = (warp / KG) * DH;
   float acc[DH / 8][4] = {};
 #pragma unroll 2
   for (int kk = 0; kk < SKRT_CUDA_QTILE / 16; ++kk) {
@@ -506,12 +513,12 @@ __device__ __forceinline__ void skrt_tile_xty(const T *xs, const T *ys, const in
 }
 
 /* Writes a 16 x 64 accumulator-layout tile (this warp's rows) as T into xs ([row][key]). */
-template <typename T>
-__device__ __forceinline__ void skrt_store_tile(T *xs, const float p[8][4], int r0) {
-  constexpr int XS = SKRT_MMA_BN + 8;
+template <typename T, int BN>
+__device__ __forceinline__ void skrt_store_tile(T *xs, const float p[BN / 8][4], int r0) {
+  constexpr int XS = BN + 8;
   int lane = threadIdx.x % 32;
 #pragma unroll
-  for (int nt = 0; nt < 8; ++nt)
+  for (int nt = 0; nt < BN / 8; ++nt)
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr)
       *(uint32_t *)&xs[(r0 + lane / 4 + 8 * hr) * XS + nt * 8 + (lane % 4) * 2] =
@@ -539,18 +546,19 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
 /* ref: S11 per key block: P, dS and the du pieces (dm of free selected pairs summed per row
  * into rowdm and per key into colsum). On return s holds dSg = scale * dS * gk and g holds
  * P * m. dov = dO_i . v_j on entry. */
-template <typename T, int D>
+template <typename T, int D, int BN>
 __device__ __forceinline__ void
-skrt_bwd_scores(float s[8][4], float g[8][4], const float dov[8][4], const float lse2[2],
-                const float di[2], float rowdm[2], float *colsum, const skrt_mma_smem<T, D> &m,
-                int buf, const skrt_rows &rw, const skrt_cuda_layer &L, int64_t w, int kind) {
+skrt_bwd_scores(float s[BN / 8][4], float g[BN / 8][4], const float dov[BN / 8][4],
+                const float lse2[2], const float di[2], float rowdm[2], float *colsum,
+                const skrt_mma_smem<T, D, BN> &m, int buf, const skrt_rows &rw,
+                const skrt_cuda_layer &L, int64_t w, int kind) {
   constexpr float LN2 = 0.6931471805599453f;
   int lane = threadIdx.x % 32;
   bool anysel = kind != SKRT_KB_ALLWIN; /* window keys have no dm */
 #pragma unroll
-  for (int nt = 0; nt < 8; ++nt) {
+  for (int nt = 0; nt < BN / 8; ++nt) {
     float cs[2] = {0.0f, 0.0f};
-    int c0 = buf * SKRT_MMA_BN + nt * 8 + (lane % 4) * 2;
+    int c0 = buf * BN + nt * 8 + (lane % 4) * 2;
     int2 jj = *(const int2 *)&m.J[c0];
     float2 uu = *(const float2 *)&m.U[c0];
 #pragma unroll
@@ -582,14 +590,15 @@ skrt_bwd_scores(float s[8][4], float g[8][4], const float dov[8][4], const float
 }
 
 /* dO V^T for this warp's rows (A = dO rows in smem, B = V rows of the key block). */
-template <typename T, int D>
-__device__ __forceinline__ void skrt_dov(float dv[8][4], const T *dOs, const T *Vs, int r0) {
-  skrt_qk<T, D>(dv, dOs, Vs, r0);
+template <typename T, int D, int NT>
+__device__ __forceinline__ void skrt_dov(float dv[NT][4], const T *dOs, const T *Vs, int r0) {
+  skrt_qk<T, D, NT>(dv, dOs, Vs, r0);
 }
 
 /* Flushes the block's per-key dm sums into dmacc and clears them. */
+template <int BN>
 __device__ __forceinline__ void skrt_flush_colsum(float *colsum, const int32_t *J, float *dmacc) {
-  if (threadIdx.x < SKRT_MMA_BN) {
+  if (threadIdx.x < BN) {
     float c = colsum[threadIdx.x];
     if (c != 0.0f && J[threadIdx.x] >= 0)
       atomicAdd(dmacc + J[threadIdx.x], c);
@@ -597,20 +606,25 @@ __device__ __forceinline__ void skrt_flush_colsum(float *colsum, const int32_t *
   }
 }
 
-/* ref: S11. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_bwd_bytes<T, D>(). */
+#ifndef SKRT_BWD_BN
+#define SKRT_BWD_BN 32 /* keys per block in the backward (fewer registers: 2 blocks per SM) */
+#endif
+
+/* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_bwd_bytes<T, D>(). */
 template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
-  using S = skrt_mma_smem<T, D>;
-  return S::bytes(S::QT * S::SD + 2 * S::QT * (SKRT_MMA_BN + 8), SKRT_BWD_NB) + SKRT_MMA_BN * 4;
+  using S = skrt_mma_smem<T, D, SKRT_BWD_BN>;
+  return S::bytes(S::QT * S::SD + 2 * S::QT * (S::BN + 8), SKRT_BWD_NB) + S::BN * 4;
 }
 
 template <typename T, int D>
-__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
+__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_BWD_MINB128)
     skrt_attn_bwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G, int hb) {
-  using S = skrt_mma_smem<T, D>;
-  constexpr int XS = SKRT_MMA_BN + 8;
+  constexpr int BN = SKRT_BWD_BN, NT = BN / 8;
+  using S = skrt_mma_smem<T, D, BN>;
+  constexpr int XS = BN + 8;
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
   /* layout: Q | dO | K x2 | V x2 | meta | dS | Pm | colsum */
-  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, S::QT * S::SD, SKRT_BWD_NB);
+  S m = skrt_mma_smem_at<T, D, BN>(skrt_mma_sm, S::QT * S::SD, SKRT_BWD_NB);
   T *dOs = m.Q + S::QT * S::SD;
   T *dSs = (T *)(m.U + SKRT_BWD_NB * S::BN), *Pms = dSs + S::QT * XS;
   float *colsum = (float *)(Pms + S::QT * XS);
@@ -622,9 +636,9 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
   const int64_t dst[3] = {L.Hq * N * D, N * D, D};
   skrt_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, N);
   skrt_load_rows<T, D>(dOs, (const T *)G.dout, dst, geo, N);
-  if (threadIdx.x < SKRT_MMA_BN)
+  if (threadIdx.x < BN)
     colsum[threadIdx.x] = 0.0f;
-  int nblk = (int)((tk.n + SKRT_MMA_BN - 1) / SKRT_MMA_BN);
+  int nblk = (int)((tk.n + BN - 1) / BN);
   skrt_load_keys<T, D>(m, 0, 0, tk, q, L);
   skrt_cp_commit();
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
@@ -634,20 +648,20 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : 1)
   auto load = [&](int b, int k) { skrt_load_keys<T, D>(m, b, k, tk, q, L); };
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_BWD_NB>(kb, nblk, load);
-    float s[8][4], g[8][4], dov[8][4];
+    float s[NT][4], g[NT][4], dov[NT][4];
     int wc = (int)min(sel.w, sel.N);
-    int kind = skrt_block_kind<T, D>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
-    skrt_qk<T, D>(s, m.Q, m.k(buf), r0);
-    skrt_mask_gate<T, D>(s, g, m, buf, rw, L, wc, kind);
-    skrt_dov<T, D>(dov, dOs, m.v(buf), r0);
-    skrt_bwd_scores<T, D>(s, g, dov, lse2, di, rowdm, colsum, m, buf, rw, L, wc, kind);
-    skrt_pv<T, D>(dq, s, m.k(buf)); /* dq += dSg K */
-    skrt_store_tile<T>(dSs, s, r0);
-    skrt_store_tile<T>(Pms, g, r0);
+    int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
+    skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
+    skrt_mask_gate<T, D, BN>(s, g, m, buf, rw, L, wc, kind);
+    skrt_dov<T, D, NT>(dov, dOs, m.v(buf), r0);
+    skrt_bwd_scores<T, D, BN>(s, g, dov, lse2, di, rowdm, colsum, m, buf, rw, L, wc, kind);
+    skrt_pv<T, D, NT>(dq, s, m.k(buf)); /* dq += dSg K */
+    skrt_store_tile<T, BN>(dSs, s, r0);
+    skrt_store_tile<T, BN>(Pms, g, r0);
     __syncthreads();
-    skrt_tile_xty<T, D>(dSs, m.Q, m.J + buf * S::BN, dk);
-    skrt_tile_xty<T, D>(Pms, dOs, m.J + buf * S::BN, dvg);
-    skrt_flush_colsum(colsum, m.J + buf * S::BN, G.dmacc + q.s * N);
+    skrt_tile_xty<T, D, BN>(dSs, m.Q, m.J + buf * BN, dk);
+    skrt_tile_xty<T, D, BN>(Pms, dOs, m.J + buf * BN, dvg);
+    skrt_flush_colsum<BN>(colsum, m.J + buf * BN, G.dmacc + q.s * N);
     __syncthreads();
   }
   for (int hr = 0; hr < 2; ++hr) {
