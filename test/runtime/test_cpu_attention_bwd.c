@@ -4,7 +4,8 @@
  * max|ref| per gradient tensor (dq, dk, dv, du); bounds: fp32 instance <= 1e-4, fp64
  * instance <= 1e-9. Shapes as the forward test (MHA, GQA, both gates, k >= N, w = 0,
  * w >= N, N = 1, N not a multiple of the tile, D not a multiple of 8, ties, strided q).
- * Also: bitwise-equal results for 1 and 2 threads and for repeated runs, bad inputs. */
+ * Also: the f64 backward against central finite differences of the f64 forward (<= 1e-6),
+ * bitwise-equal results for 1 and 2 threads and for repeated runs, bad inputs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,6 +121,59 @@ static void test_backward_deterministic(void **state) {
   t_prob_destroy(&p);
 }
 
+/* loss = sum(dout * o) through the f64 kernel forward. */
+static double fd_loss(const struct tprob *p, double *o) {
+  struct skrt_attn_params a = t_params(p, 64, o, NULL, NULL, NULL);
+  assert_int_equal(skrt_cpu_attention_forward(&a, NULL), SKRT_OK);
+  double l = 0;
+  for (int64_t i = 0; i < p->nq; ++i)
+    l += p->dout[i] * o[i];
+  return l;
+}
+
+/* Central differences of loss in one kernel-layout tensor x (n entries) against grad g. */
+static double fd_err(struct tprob *p, double *x, int64_t n, const double *g, double *o) {
+  double num = 0, den = 0;
+  const double h = 1e-6;
+  for (int64_t i = 0; i < n; ++i) {
+    double x0 = x[i];
+    x[i] = x0 + h;
+    double lp = fd_loss(p, o);
+    x[i] = x0 - h;
+    double lm = fd_loss(p, o);
+    x[i] = x0;
+    double fd = (lp - lm) / (2 * h);
+    num = fmax(num, fabs(fd - g[i]));
+    den = fmax(den, fabs(fd));
+  }
+  return num / den;
+}
+
+/* The f64 kernel backward against central finite differences of the f64 kernel forward
+ * (h = 1e-6), every input (q, k, v, u), MHA/GQA, both gates: rel err <= 1e-6. */
+static void test_backward_f64_vs_finite_differences(void **state) {
+  (void)state;
+  const struct tcase fc[] = {{"fd_gqa", 1, 2, 1, 13, 4, 3, 2, 0, 0},
+                             {"fd_w0", 1, 1, 1, 11, 3, 4, 0, 0, 0}};
+  for (int ci = 0; ci < 2; ++ci)
+    for (int gate = 0; gate < 2; ++gate) {
+      struct tprob p;
+      t_prob_create(&p, &fc[ci], gate, 31 + (uint64_t)ci);
+      struct kgrads g;
+      assert_int_equal(run_kernel(&p, 64, 1, &g), SKRT_OK);
+      double *o = calloc((size_t)p.nq, 8);
+      double e[4] = {fd_err(&p, p.qs, p.nq, g.dq, o), fd_err(&p, p.ks, p.nkv, g.dk, o),
+                     fd_err(&p, p.vs, p.nkv, g.dv, o), fd_err(&p, p.u, p.nu, g.du, o)};
+      printf("  %-6s gate=%d FD: dq %.2e dk %.2e dv %.2e du %.2e\n", fc[ci].name, gate, e[0],
+             e[1], e[2], e[3]);
+      for (int i = 0; i < 4; ++i)
+        assert_true(e[i] <= 1e-6);
+      free(o);
+      kgrads_destroy(&g);
+      t_prob_destroy(&p);
+    }
+}
+
 static void test_backward_bad_inputs(void **state) {
   (void)state;
   struct tprob p;
@@ -153,6 +207,7 @@ int main(void) {
       cmocka_unit_test(test_backward_f32),
       cmocka_unit_test(test_backward_f64),
       cmocka_unit_test(test_backward_deterministic),
+      cmocka_unit_test(test_backward_f64_vs_finite_differences),
       cmocka_unit_test(test_backward_bad_inputs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
