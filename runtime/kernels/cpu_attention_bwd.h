@@ -1,9 +1,7 @@
 /* Fused CPU SparseK attention backward (S11). One task per (b, kv head) owns every
  * gradient row of that head (dk, dv, du, and dq of its g query heads), so there are no
- * data races; with fewer sequences than threads, each sequence's query tiles are split into
- * chunks with private dk/dv/du partial sums added in chunk order. Results are bitwise
- * reproducible for a fixed thread count (for any count while B * Hkv >= it). Inside a task
- * the query tiles run in order; each tile lists its key union once (as the forward does),
+ * data races and results are bitwise reproducible for any thread count. Inside a task the
+ * query tiles run in order; each tile lists its key union once (as the forward does),
  * recomputes P from the saved log-sum-exp, and per block of union keys forms dP, dS, dm
  * and the four products (dv += (P m)^T dO, dk += dS^T q, dq += dS k) with register-blocked
  * loops. du gets dm on selected free keys, then minus c_i over every query for which the
@@ -72,7 +70,7 @@ struct skk_bwd_scratch {
   skk_real *st, *dpv, *pm, *dsg, *g, *dm; /* per key block: [KB][T] */
   skk_real *tau_t, *zero, *sink;        /* [T], [D], [D] */
   skk_real **dkp, **dvp;                /* union key rows of dk, dv */
-  double *cs;                           /* [N + 1] prefix sums of c_i */
+  double *cq, *cs;                      /* per query: sum of dm over selected free keys */
   int32_t *sel_end;                     /* [N] */
   struct skk_union un;
   struct skk_sweep sw;
@@ -81,7 +79,7 @@ struct skk_bwd_scratch {
 static inline void skk_bwd_scratch_destroy(struct skk_bwd_scratch *s) {
   void *bufs[] = {s->qt, s->qs,  s->dot, s->dor, s->dqt,  s->lse_t, s->dd_t, s->st,
                   s->dpv, s->pm, s->dsg, s->g,   s->dm,   s->tau_t, s->zero, s->sink,
-                  s->dkp, s->dvp, s->cs,  s->sel_end};
+                  s->dkp, s->dvp, s->cq, s->cs,  s->sel_end};
   for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); ++i)
     free(bufs[i]);
   skk_union_destroy(&s->un);
@@ -103,6 +101,7 @@ static inline int skk_bwd_scratch_create(struct skk_bwd_scratch *s,
   s->dsg = skk_reals(KT), s->g = skk_reals(KT), s->dm = skk_reals(KT);
   s->tau_t = skk_reals(T), s->zero = (skk_real *)calloc((size_t)D, sizeof(skk_real));
   s->sink = skk_reals(D);
+  s->cq = (double *)malloc((size_t)p->N * sizeof(double));
   s->cs = (double *)malloc((size_t)(p->N + 1) * sizeof(double));
   s->sel_end = (int32_t *)malloc((size_t)p->N * sizeof(int32_t));
   int st = skk_union_create(&s->un, p->N, p->topk, p->window);
@@ -114,7 +113,7 @@ static inline int skk_bwd_scratch_create(struct skk_bwd_scratch *s,
   if (st == SKRT_OK &&
       !(s->qt && s->qs && s->dot && s->dor && s->dqt && s->lse_t && s->dd_t && s->st &&
         s->dpv && s->pm && s->dsg && s->g && s->dm && s->tau_t && s->zero && s->sink &&
-        s->dkp && s->dvp && s->cs && s->sel_end))
+        s->dkp && s->dvp && s->cq && s->cs && s->sel_end))
     st = SKRT_ERR_NOMEM;
   if (st != SKRT_OK)
     skk_bwd_scratch_destroy(s);
@@ -190,7 +189,7 @@ static inline void skk_bwd_du_block(const struct skk_bwd_scratch *s, int64_t c0,
 /* One query tile [i0, i0 + T) of kv head (b, h), union in s->un. */
 static inline void skk_bwd_tile(const struct skrt_attn_params *p,
                                 const struct skrt_attn_grads *gr, int64_t b, int64_t h,
-                                int64_t i0, const skk_real *tau, skk_real *du, double *cq,
+                                int64_t i0, const skk_real *tau, skk_real *du,
                                 struct skk_bwd_scratch *s) {
   const int64_t g = p->Hq / p->Hkv, D = SKK_DIM(p->D), N = p->N, DT = D * SKK_T;
   const int64_t nq = skk_min64(SKK_T, N - i0);
@@ -214,7 +213,7 @@ static inline void skk_bwd_tile(const struct skrt_attn_params *p,
       skk_rows_acc(s->dsg, s->qs + hh * DT, nc, D, s->dkp + c0);  /* dk += scale dS gk q */
       skk_acc_t(s->dsg, s->un.kp + c0, nc, D, s->dqt + hh * DT); /* dq += dS gk k */
     }
-    skk_bwd_du_block(s, c0, nc, i0, nq, du, cq);
+    skk_bwd_du_block(s, c0, nc, i0, nq, du, s->cq);
   }
   skk_real sc[SKK_T];
   for (int t = 0; t < SKK_T; ++t)
@@ -228,12 +227,12 @@ static inline void skk_bwd_tile(const struct skrt_attn_params *p,
 /* du[j] -= sum of c_i = cq_i / |F_i| over the queries i where key j is free (one interval
  * [fs, fe), by binary search on the non-decreasing tau). ref: S11 (second term of du) */
 static inline void skk_bwd_du_free(const struct skrt_attn_params *p, const skk_real *u,
-                                   const skk_real *tau, const int32_t *nfree, const double *cq,
-                                   skk_real *du, struct skk_bwd_scratch *s) {
+                                   const skk_real *tau, const int32_t *nfree, skk_real *du,
+                                   struct skk_bwd_scratch *s) {
   const int64_t N = p->N;
   s->cs[0] = 0;
   for (int64_t i = 0; i < N; ++i)
-    s->cs[i + 1] = s->cs[i] + (nfree[i] > 0 ? cq[i] / (double)nfree[i] : 0.0);
+    s->cs[i + 1] = s->cs[i] + (nfree[i] > 0 ? s->cq[i] / (double)nfree[i] : 0.0);
   for (int64_t j = 0; j + p->window < N; ++j) {
     int64_t fs, fe;
     skk_free_interval(tau, u, N, p->window, j, &fs, &fe);
@@ -251,127 +250,32 @@ static inline void skk_bwd_rows(struct skk_bwd_scratch *s, skk_real *dkb, skk_re
   }
 }
 
-/* Work split of the backward. With at least as many (b, kv head) sequences as threads, one
- * task owns a whole sequence and writes the gradients directly (nch = 1). Otherwise each
- * sequence's query tiles are cut into nch chunks that accumulate dk, dv, du into private
- * partial buffers, summed afterwards in chunk order: deterministic for a fixed thread count
- * (the chunk count depends on it). cq (per query, disjoint across chunks) is shared. */
-struct skk_bwd_plan {
-  int64_t nch, per;        /* chunks per sequence, tiles per chunk */
-  skk_real *pdk, *pdv, *pdu; /* (B*Hkv, nch, N, D) / (B*Hkv, nch, N); NULL when nch = 1 */
-  double *cq;              /* (B*Hkv, N) */
-};
-
-static inline void skk_bwd_plan_destroy(struct skk_bwd_plan *pl) {
-  free(pl->pdk);
-  free(pl->pdv);
-  free(pl->pdu);
-  free(pl->cq);
-  memset(pl, 0, sizeof(*pl));
-}
-
-static inline int skk_bwd_plan_create(struct skk_bwd_plan *pl, const struct skrt_attn_params *p,
-                                      int nthreads) {
-  const int64_t heads = p->B * p->Hkv, ntiles = (p->N + SKK_T - 1) / SKK_T;
-  const size_t rows = (size_t)(heads * p->N);
-  memset(pl, 0, sizeof(*pl));
-  pl->nch = heads >= nthreads ? 1 : skk_min64((nthreads + heads - 1) / heads, ntiles);
-  pl->per = (ntiles + pl->nch - 1) / pl->nch;
-  pl->cq = (double *)malloc(rows * sizeof(double));
-  int ok = pl->cq != NULL;
-  if (pl->nch > 1) {
-    const size_t n = rows * (size_t)pl->nch;
-    pl->pdk = skk_reals((int64_t)(n * (size_t)SKK_DIM(p->D)));
-    pl->pdv = skk_reals((int64_t)(n * (size_t)SKK_DIM(p->D)));
-    pl->pdu = skk_reals((int64_t)n);
-    ok = ok && pl->pdk && pl->pdv && pl->pdu;
-  }
-  if (!ok)
-    skk_bwd_plan_destroy(pl);
-  return ok ? SKRT_OK : SKRT_ERR_NOMEM;
-}
-
-/* Chunk c of sequence r: clears its buffers, runs its tiles in order (and, unsplit, du's
- * free-key term). */
-static inline void skk_bwd_chunk(const struct skrt_attn_params *p,
-                                 const struct skrt_attn_grads *gr, int64_t r, int64_t c,
-                                 const struct skk_bwd_plan *pl, struct skk_bwd_scratch *s) {
-  const int64_t b = r / p->Hkv, h = r % p->Hkv, N = p->N, D = SKK_DIM(p->D), w = p->window;
-  const int64_t i0s = c * pl->per * SKK_T, i1s = skk_min64(N, (c + 1) * pl->per * SKK_T);
-  const int64_t part = r * pl->nch + c;
+/* The whole backward of kv head (b, h): clear its rows, all tiles in order, then du. */
+static inline void skk_bwd_head(const struct skrt_attn_params *p,
+                                const struct skrt_attn_grads *gr, int64_t b, int64_t h,
+                                struct skk_bwd_scratch *s) {
+  const int64_t r = b * p->Hkv + h, N = p->N, D = SKK_DIM(p->D), w = p->window;
   const skk_real *u = (const skk_real *)p->u + r * N;
   const skk_real *tau = (const skk_real *)p->tau + r * N;
-  skk_real *dkb = pl->nch == 1 ? (skk_real *)gr->dk + r * N * D : pl->pdk + part * N * D;
-  skk_real *dvb = pl->nch == 1 ? (skk_real *)gr->dv + r * N * D : pl->pdv + part * N * D;
-  skk_real *du = pl->nch == 1 ? (skk_real *)gr->du + r * N : pl->pdu + part * N;
-  double *cq = pl->cq + r * N;
+  skk_real *dkb = (skk_real *)gr->dk + r * N * D, *dvb = (skk_real *)gr->dv + r * N * D;
+  skk_real *du = (skk_real *)gr->du + r * N;
   memset(dkb, 0, (size_t)(N * D) * sizeof(skk_real));
   memset(dvb, 0, (size_t)(N * D) * sizeof(skk_real));
   memset(du, 0, (size_t)N * sizeof(skk_real));
-  if (i0s >= i1s)
-    return;
-  memset(cq + i0s, 0, (size_t)(i1s - i0s) * sizeof(double));
+  memset(s->cq, 0, (size_t)N * sizeof(double));
   skk_sweep_run(&s->sw, u, N, p->topk, w, NULL, s->sel_end);
   const skk_real *kb = skk_row(p->k, p->k_stride, b, h, 0);
   const skk_real *vb = skk_row(p->v, p->v_stride, b, h, 0);
-  skk_union_start(&s->un, s->sel_end, w, i0s);
-  for (int64_t i0 = i0s; i0 < i1s; i0 += SKK_T) {
-    if (i0 > i0s)
+  skk_union_start(&s->un, s->sel_end, w, 0);
+  for (int64_t i0 = 0; i0 < N; i0 += SKK_T) {
+    if (i0 > 0)
       skk_union_advance(&s->un, s->sel_end, w, i0 - SKK_T, i0);
     skk_union_build(&s->un, kb, vb, p->k_stride[2], p->v_stride[2], u, s->sel_end, N, w, i0,
                     s->zero);
     skk_bwd_rows(s, dkb, dvb, D);
-    skk_bwd_tile(p, gr, b, h, i0, tau, du, cq, s);
+    skk_bwd_tile(p, gr, b, h, i0, tau, du, s);
   }
-  if (pl->nch == 1)
-    skk_bwd_du_free(p, u, tau, p->nfree + r * N, cq, du, s);
-}
-
-/* Split runs: rows [j0, j1) of sequence r summed over the chunks in chunk order. */
-static inline void skk_bwd_reduce_rows(const struct skrt_attn_params *p,
-                                       const struct skrt_attn_grads *gr, int64_t r, int64_t j0,
-                                       int64_t j1, const struct skk_bwd_plan *pl) {
-  const int64_t N = p->N, D = SKK_DIM(p->D);
-  skk_real *dk = (skk_real *)gr->dk + r * N * D, *dv = (skk_real *)gr->dv + r * N * D;
-  skk_real *du = (skk_real *)gr->du + r * N;
-  for (int64_t j = j0; j < j1; ++j) {
-    du[j] = 0;
-    for (int64_t d = 0; d < D; ++d)
-      dk[j * D + d] = dv[j * D + d] = 0;
-    for (int64_t c = 0; c < pl->nch; ++c) {
-      const int64_t part = r * pl->nch + c;
-      const skk_real *pk = pl->pdk + (part * N + j) * D, *pv = pl->pdv + (part * N + j) * D;
-#pragma omp simd
-      for (int64_t d = 0; d < D; ++d) {
-        dk[j * D + d] += pk[d];
-        dv[j * D + d] += pv[d];
-      }
-      du[j] += pl->pdu[part * N + j];
-    }
-  }
-}
-
-/* Runs the plan on the calling thread team (inside a parallel region). */
-static inline void skk_bwd_run(const struct skrt_attn_params *p, const struct skrt_attn_grads *gr,
-                               const struct skk_bwd_plan *pl, int run,
-                               struct skk_bwd_scratch *s) {
-  const int64_t heads = p->B * p->Hkv, N = p->N, blk = 1024, nb = (N + blk - 1) / blk;
-#pragma omp for schedule(dynamic, 1)
-  for (int64_t task = 0; task < heads * pl->nch; ++task)
-    if (run)
-      skk_bwd_chunk(p, gr, task / pl->nch, task % pl->nch, pl, s);
-  if (pl->nch == 1)
-    return;
-#pragma omp for schedule(static)
-  for (int64_t task = 0; task < heads * nb; ++task)
-    if (run)
-      skk_bwd_reduce_rows(p, gr, task / nb, (task % nb) * blk,
-                          skk_min64(N, (task % nb + 1) * blk), pl);
-#pragma omp for schedule(dynamic, 1)
-  for (int64_t r = 0; r < heads; ++r)
-    if (run)
-      skk_bwd_du_free(p, (const skk_real *)p->u + r * N, (const skk_real *)p->tau + r * N,
-                      p->nfree + r * N, pl->cq + r * N, (skk_real *)gr->du + r * N, s);
+  skk_bwd_du_free(p, u, tau, p->nfree + r * N, du, s);
 }
 
 static inline int skk_bwd_check(const struct skrt_attn_params *p,
@@ -392,19 +296,16 @@ static inline int skk_bwd_check(const struct skrt_attn_params *p,
   return SKRT_OK;
 }
 
-/* The entry: checks, plans the split, runs it. ref: S11 */
+/* The entry: checks, then one task per (b, kv head). ref: S11 */
 static inline int skk_attention_backward(const struct skrt_attn_params *p,
                                          const struct skrt_attn_grads *gr,
                                          struct skrt_context *ctx) {
   int st = skk_bwd_check(p, gr);
   if (st != SKRT_OK)
     return st;
-  const int nthreads = skrt_context_num_threads(ctx);
-  struct skk_bwd_plan pl;
-  if (skk_bwd_plan_create(&pl, p, nthreads) != SKRT_OK)
-    return skrt_error(SKRT_ERR_NOMEM, "attention backward: out of memory for partial sums");
+  const int64_t heads = p->B * p->Hkv;
   int failed = 0;
-#pragma omp parallel num_threads(nthreads)
+#pragma omp parallel num_threads(skrt_context_num_threads(ctx))
   {
     struct skk_bwd_scratch s;
     int ok = skk_bwd_scratch_create(&s, p) == SKRT_OK;
@@ -416,11 +317,13 @@ static inline int skk_attention_backward(const struct skrt_attn_params *p,
     int stop;
 #pragma omp atomic read
     stop = failed;
-    skk_bwd_run(p, gr, &pl, !stop, &s);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t r = 0; r < heads; ++r)
+      if (!stop)
+        skk_bwd_head(p, gr, r / p->Hkv, r % p->Hkv, &s);
     if (ok)
       skk_bwd_scratch_destroy(&s);
   }
-  skk_bwd_plan_destroy(&pl);
   return failed ? skrt_error(SKRT_ERR_NOMEM, "attention backward: out of memory for scratch")
                 : SKRT_OK;
 }

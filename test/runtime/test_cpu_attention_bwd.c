@@ -100,36 +100,7 @@ static void test_backward_f64(void **state) {
       run_case(&cases[i], gate, 64);
 }
 
-/* One sequence on 2 threads (tiles split into chunks with partial sums): two runs give
- * bitwise equal gradients, and they match the 1-thread run to rounding. */
-static void test_backward_split_deterministic(void **state) {
-  (void)state;
-  struct tprob p;
-  struct tcase c = {"split", 1, 2, 1, 500, 24, 10, 7, 0, 0};
-  t_prob_create(&p, &c, SKRT_GATE_KV, 9);
-  struct kgrads g1, g2, g3;
-  assert_int_equal(run_kernel(&p, 32, 2, &g1), SKRT_OK);
-  assert_int_equal(run_kernel(&p, 32, 2, &g2), SKRT_OK);
-  assert_int_equal(run_kernel(&p, 32, 1, &g3), SKRT_OK);
-  assert_memory_equal(g1.dq, g2.dq, (size_t)p.nq * 4);
-  assert_memory_equal(g1.dk, g2.dk, (size_t)p.nkv * 4);
-  assert_memory_equal(g1.dv, g2.dv, (size_t)p.nkv * 4);
-  assert_memory_equal(g1.du, g2.du, (size_t)p.nu * 4);
-  assert_memory_equal(g1.dq, g3.dq, (size_t)p.nq * 4); /* dq rows are never split */
-  double *dk3 = malloc((size_t)p.nkv * 8), *du3 = malloc((size_t)p.nu * 8);
-  for (int64_t i = 0; i < p.nkv; ++i)
-    dk3[i] = ((float *)g3.dk)[i];
-  for (int64_t i = 0; i < p.nu; ++i)
-    du3[i] = ((float *)g3.du)[i];
-  assert_true(t_rel_err(g1.dk, 32, dk3, p.nkv) <= 1e-5);
-  assert_true(t_rel_err(g1.du, 32, du3, p.nu) <= 1e-5);
-  free(dk3), free(du3);
-  kgrads_destroy(&g1), kgrads_destroy(&g2), kgrads_destroy(&g3);
-  t_prob_destroy(&p);
-}
-
-/* B * Hkv >= threads: one task per sequence, so 1 and 2 threads (and a repeat) give
- * bitwise equal gradients. */
+/* Two runs (1 and 2 threads, then 2 again) give bitwise equal gradients. */
 static void test_backward_deterministic(void **state) {
   (void)state;
   struct tprob p;
@@ -236,7 +207,6 @@ int main(void) {
       cmocka_unit_test(test_backward_f32),
       cmocka_unit_test(test_backward_f64),
       cmocka_unit_test(test_backward_deterministic),
-      cmocka_unit_test(test_backward_split_deterministic),
       cmocka_unit_test(test_backward_f64_vs_finite_differences),
       cmocka_unit_test(test_backward_bad_inputs),
   };
