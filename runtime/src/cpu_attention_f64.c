@@ -1,7 +1,6 @@
-/* skrt CPU attention, fp64 instance (finite-difference and reference tests): the fused
- * kernels of runtime/kernels/ compiled with
- * SKK_REAL = double, runtime head dim and the default query tile. Reached through the
- * real_bits dispatch of cpu_attention.c. */
+/* skrt CPU attention, fp64 instance: the fused kernels of runtime/kernels/ compiled with
+ * SKK_REAL = double (for finite-difference and reference tests), runtime head dim and the
+ * default query tile. Reached through the real_bits dispatch of cpu_attention.c. */
 #define SKK_REAL double
 #include "kernels/cpu_attention_fwd.h"
 #include "kernels/cpu_attention_bwd.h"
