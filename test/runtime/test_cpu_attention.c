@@ -29,6 +29,14 @@ static const struct tcase cases[] = {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
+/* The two fp32 instances inside libskrt (cpu_attention.c picks one per CPU); the test runs
+ * both where the CPU allows. */
+int skrt_cpu_attention_forward_f32(const struct skrt_attn_params *p, struct skrt_context *ctx);
+int skrt_cpu_attention_forward_f32_avx512(const struct skrt_attn_params *p,
+                                          struct skrt_context *ctx);
+typedef int (*forward_fn)(const struct skrt_attn_params *p, struct skrt_context *ctx);
+static forward_fn g_forward = skrt_cpu_attention_forward;
+
 /* Runs one case at one real type and gate, checks o, lse, tau, nfree. */
 static void run_case(const struct tcase *c, int gate, int bits) {
   struct tprob p;
@@ -46,7 +54,7 @@ static void run_case(const struct tcase *c, int gate, int bits) {
   int32_t *knfree = calloc((size_t)p.nu, 4);
   struct skrt_attn_params a = t_params(&p, bits, ko, klse, ktau, knfree);
   struct skrt_context *ctx = t_ctx(2);
-  int st = skrt_cpu_attention_forward(&a, ctx);
+  int st = g_forward(&a, ctx);
   if (st)
     fprintf(stderr, "%s: %s\n", c->name, skrt_last_error());
   assert_int_equal(st, SKRT_OK);
@@ -91,6 +99,27 @@ static void test_forward_f64(void **state) {
   for (size_t i = 0; i < NCASES; ++i)
     for (int gate = 0; gate < 2; ++gate)
       run_case(&cases[i], gate, 64);
+}
+
+/* Each fp32 instance of libskrt explicitly (the portable one and the AVX-512 one). */
+static void test_forward_f32_instances(void **state) {
+  (void)state;
+  forward_fn fns[2] = {skrt_cpu_attention_forward_f32, skrt_cpu_attention_forward_f32_avx512};
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+  int n = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                  __builtin_cpu_supports("fma")
+              ? 2
+              : 1;
+#else
+  int n = 2; /* elsewhere the "avx512" file is a second generic instance */
+#endif
+  for (int f = 0; f < n; ++f) {
+    g_forward = fns[f];
+    for (size_t i = 0; i < NCASES; i += 3)
+      run_case(&cases[i], (int)(i / 3) % 2, 32);
+  }
+  g_forward = skrt_cpu_attention_forward;
 }
 
 /* Same output for 1 and 2 threads and without saved-state pointers (bitwise). */
@@ -158,6 +187,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_forward_f32),
       cmocka_unit_test(test_forward_f64),
+      cmocka_unit_test(test_forward_f32_instances),
       cmocka_unit_test(test_forward_threads_bitwise),
       cmocka_unit_test(test_forward_bad_inputs),
   };

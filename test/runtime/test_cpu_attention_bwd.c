@@ -41,6 +41,13 @@ static void kgrads_destroy(struct kgrads *g) {
   free(g->nfree);
 }
 
+/* libskrt's portable fp32 instance (skrt_cpu_attention_backward may pick the AVX-512 one). */
+int skrt_cpu_attention_backward_f32(const struct skrt_attn_params *p,
+                                    const struct skrt_attn_grads *g, struct skrt_context *ctx);
+typedef int (*backward_fn)(const struct skrt_attn_params *p, const struct skrt_attn_grads *g,
+                           struct skrt_context *ctx);
+static backward_fn g_backward = skrt_cpu_attention_backward;
+
 /* Forward with saved state, then backward, on `threads` threads; returns the status. */
 static int run_kernel(const struct tprob *p, int bits, int threads, struct kgrads *g) {
   size_t es = (size_t)bits / 8, nlse = (size_t)(p->nu * p->c.Hq / p->c.Hkv);
@@ -54,7 +61,7 @@ static int run_kernel(const struct tprob *p, int bits, int threads, struct kgrad
   struct skrt_context *ctx = t_ctx(threads);
   int st = skrt_cpu_attention_forward(&a, ctx);
   if (st == SKRT_OK)
-    st = skrt_cpu_attention_backward(&a, &gr, ctx);
+    st = g_backward(&a, &gr, ctx);
   if (st)
     fprintf(stderr, "%s: %s\n", p->c.name, skrt_last_error());
   skrt_context_destroy(ctx);
@@ -119,6 +126,14 @@ static void test_backward_deterministic(void **state) {
   }
   kgrads_destroy(&g1), kgrads_destroy(&g2), kgrads_destroy(&g3);
   t_prob_destroy(&p);
+}
+
+static void test_backward_f32_portable_instance(void **state) {
+  (void)state;
+  g_backward = skrt_cpu_attention_backward_f32;
+  for (size_t i = 0; i < NCASES; i += 3)
+    run_case(&cases[i], (int)(i / 3) % 2, 32);
+  g_backward = skrt_cpu_attention_backward;
 }
 
 /* loss = sum(dout * o) through the f64 kernel forward. */
@@ -206,6 +221,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_backward_f32),
       cmocka_unit_test(test_backward_f64),
+      cmocka_unit_test(test_backward_f32_portable_instance),
       cmocka_unit_test(test_backward_deterministic),
       cmocka_unit_test(test_backward_f64_vs_finite_differences),
       cmocka_unit_test(test_backward_bad_inputs),
