@@ -128,6 +128,9 @@ __device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned cha
 /* Tuning knobs (compile-time): key buffers and minimum resident blocks per kernel. The
  * defaults were the fastest of bench/gpu/variants.sh on the H100 (2 blocks per SM beat the
  * register spills they cost; the backward trades its key double buffer for the 2nd block). */
+#ifndef SKRT_FWD_BN
+#define SKRT_FWD_BN 64 /* keys per block in the forward */
+#endif
 #ifndef SKRT_FWD_NB
 #define SKRT_FWD_NB 2
 #endif
@@ -431,13 +434,14 @@ template <typename T, int D>
 __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
     skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
-  skrt_mma_smem<T, D> m = skrt_mma_smem_at<T, D>(skrt_mma_sm, 0, SKRT_FWD_NB);
+  constexpr int BN = SKRT_FWD_BN, NT = BN / 8;
+  skrt_mma_smem<T, D, BN> m = skrt_mma_smem_at<T, D, BN>(skrt_mma_sm, 0, SKRT_FWD_NB);
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
   skrt_mma_geo geo = skrt_mma_geo_of(hb);
   skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
   skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
   skrt_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, sel.N);
-  int nblk = (int)((tk.n + SKRT_MMA_BN - 1) / SKRT_MMA_BN);
+  int nblk = (int)((tk.n + BN - 1) / BN);
   skrt_load_keys<T, D>(m, 0, 0, tk, q, L);
   skrt_cp_commit();
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
@@ -446,12 +450,12 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
   int wc = (int)min(sel.w, sel.N);
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_FWD_NB>(kb, nblk, load);
-    float s[8][4], g[8][4];
-    int kind = skrt_block_kind<T, D, SKRT_MMA_BN>(m, buf, kb, tk, geo.ib, geo.il, sel.N, wc);
-    skrt_qk<T, D, 8>(s, m.Q, m.k(buf), r0);
-    skrt_mask_gate<T, D, SKRT_MMA_BN>(s, g, m, buf, rw, L, wc, kind);
-    skrt_softmax_step<D, 8>(s, g, mx, l, acc);
-    skrt_pv<T, D, 8>(acc, s, m.v(buf));
+    float s[NT][4], g[NT][4];
+    int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, sel.N, wc);
+    skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
+    skrt_mask_gate<T, D, BN>(s, g, m, buf, rw, L, wc, kind);
+    skrt_softmax_step<D, NT>(s, g, mx, l, acc);
+    skrt_pv<T, D, NT>(acc, s, m.v(buf));
     __syncthreads();
   }
   int64_t hw = geo.head(r0);
@@ -712,7 +716,7 @@ inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
 template <typename T, int D>
 cudaError_t skrt_attn_fwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                      cudaStream_t st) {
-  size_t smem = skrt_mma_smem<T, D>::bytes(0, SKRT_FWD_NB);
+  size_t smem = skrt_mma_smem<T, D, SKRT_FWD_BN>::bytes(0, SKRT_FWD_NB);
   cudaError_t e = cudaFuncSetAttribute(skrt_attn_fwd_mma<T, D>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
   if (e != cudaSuccess)
