@@ -31,14 +31,20 @@
 #define SKK_T SKK_TILE_Q
 _Static_assert(SKK_TILE_Q >= 8 && SKK_TILE_Q <= 256 && SKK_TILE_Q % 8 == 0,
                "SKK_TILE_Q must be a multiple of 8 in [8, 256]");
-/* Keys per block of the online softmax, keys per register group of the logits kernel. */
+/* Keys per block of the online softmax. */
 #ifndef SKK_KB
 #define SKK_KB 64
 #endif
-#define SKK_KG 8
-_Static_assert(SKK_KB % SKK_KG == 0, "SKK_KB must be a multiple of SKK_KG");
-/* Head-dim columns per register group of the P.V kernel. */
-#define SKK_DG 8
+/* Register blocks: keys per group of the logits kernel (SKK_KG) and head-dim columns per
+ * group of the P.V kernel (SKK_DG), sized so that a group's accumulators fill 16 of the 32
+ * AVX-512 registers (SKK_KG x SKK_T reals = 1 KiB): 8 for float at T = 32, fewer for wider
+ * tiles or double (powers of two, so they divide the union padding SKK_KPAD). */
+#define SKK_REG_GROUP(n) ((n) >= 8 ? 8 : (n) >= 4 ? 4 : (n) >= 2 ? 2 : 1)
+#define SKK_KG SKK_REG_GROUP(1024 / ((int)sizeof(SKK_REAL) * SKK_T))
+#define SKK_DG SKK_KG
+/* The key union is padded to a multiple of this (every SKK_KG and the backward's SKK_RC). */
+#define SKK_KPAD 8
+_Static_assert(SKK_KB % SKK_KPAD == 0, "SKK_KB must be a multiple of 8");
 /* Stand-in for -inf in the online softmax (keeps exp() arguments finite). */
 #define SKK_NEG_BIG ((SKK_REAL)-1e30)
 

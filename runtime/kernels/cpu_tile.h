@@ -104,7 +104,7 @@ static inline void skk_union_build(struct skk_union *un, const skk_real *kbase,
   for (int64_t j = skk_max64(0, i0 - w + 1); j < r1; ++j)
     skk_union_push(un, kbase, vbase, ks, vs, u, sel_end, w, i0, j);
   un->nreal = un->n;
-  while (un->n % SKK_KG != 0) {
+  while (un->n % SKK_KPAD != 0) {
     int64_t c = un->n++;
     un->kp[c] = un->vp[c] = zero_row;
     un->pos[c] = 0;
@@ -182,7 +182,7 @@ static inline void skk_acc_t_group(const skk_real *pt, const skk_real *const *ro
 /* accT[d][t] += sum_c pt[c][t] * rows[c][d] for all D columns. */
 static inline void skk_acc_t(const skk_real *pt, const skk_real *const *rows, int64_t nc,
                              int64_t D, skk_real *restrict acct) {
-  const int64_t dfull = D - D % SKK_DG;
+  const int64_t dfull = D - D % SKK_DG; /* SKK_DG is a power of two */
   for (int64_t d0 = 0; d0 < dfull; d0 += SKK_DG)
     skk_acc_t_group(pt, rows, nc, d0, acct);
   if (dfull == D)
