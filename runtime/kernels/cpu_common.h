@@ -27,8 +27,11 @@
 #define SKK_DIM(runtime_d) ((int64_t)(runtime_d))
 #endif
 
-/* Queries per tile: the lane dimension of every tile loop, so it must fill whole vectors. */
-#define SKK_T SKK_TILE_Q
+/* Queries per tile as the kernels run them, the lane dimension of every tile loop:
+ * SKK_TILE_Q capped at 32. Wider tiles were measured slower (their per-tile blocks overflow
+ * L1; kernels/README.md), so a larger SKK_TILE_Q (e.g. from a cost model written for a
+ * gathered union) is accepted and run as 32-query tiles. */
+#define SKK_T (SKK_TILE_Q > 32 ? 32 : SKK_TILE_Q)
 _Static_assert(SKK_TILE_Q >= 8 && SKK_TILE_Q <= 256 && SKK_TILE_Q % 8 == 0,
                "SKK_TILE_Q must be a multiple of 8 in [8, 256]");
 /* Keys per block of the online softmax. */
@@ -133,9 +136,9 @@ static inline int skk_check_params(const struct skrt_attn_params *p) {
   if (SKK_DIM(p->D) != p->D)
     return skrt_error(SKRT_ERR_SHAPE, "attention: D is %lld, this kernel is built for D = %lld",
                       (long long)p->D, (long long)SKK_DIM(p->D));
-  if (p->tile_q != 0 && p->tile_q != SKK_T)
+  if (p->tile_q != 0 && p->tile_q != SKK_TILE_Q)
     return skrt_error(SKRT_ERR_ARG, "attention: tile_q is %lld, this kernel is built for %d",
-                      (long long)p->tile_q, SKK_T);
+                      (long long)p->tile_q, SKK_TILE_Q);
   if (!isfinite(p->scale))
     return skrt_error(SKRT_ERR_ARG, "attention: scale is not finite");
   return SKRT_OK;
