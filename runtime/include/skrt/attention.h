@@ -53,7 +53,8 @@ struct skrt_attn_grads {
 /* Forward: o (and the saved state when its pointers are set). Checks u is finite. */
 int skrt_cpu_attention_forward(const struct skrt_attn_params *p, struct skrt_context *ctx);
 
-/* Backward from the forward's saved state (lse, tau, nfree must be set) and dout. */
+/* Backward from the forward's output and saved state (p->o, lse, tau and nfree must be the
+ * forward's) and dout. Deterministic for a fixed thread count. */
 int skrt_cpu_attention_backward(const struct skrt_attn_params *p,
                                 const struct skrt_attn_grads *g, struct skrt_context *ctx);
 
@@ -61,7 +62,8 @@ int skrt_cpu_attention_backward(const struct skrt_attn_params *p,
 
 /* Checks that t is non-NULL, has data, lives on `device_type`, has dtype (code, bits, 1
  * lane), rank ndim and, for every shape[i] >= 0, that extent. shape[i] < 0 is dynamic.
- * Only row-major contiguous strides (or NULL) are accepted unless allow_strided is set.
+ * Only row-major contiguous strides (or NULL) are accepted unless allow_strided is set;
+ * with allow_strided the last dimension must still have unit stride (kernels need it).
  * The message names the tensor (`name`), the property, expected and actual. */
 int skrt_dl_check(const DLTensor *t, const char *name, int ndim, const int64_t *shape,
                   uint8_t code, uint8_t bits, DLDeviceType device_type, int allow_strided);
