@@ -152,17 +152,28 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   SKRT_CU(cudaGetLastError());
   skrt_sel_chunk_io io{sval,  spos, sel->tau, sel->nfree, sel->sel_end, clist,      ccount,
                        oflag, N,    k,        p->window,  sel->clcap,   sel->nchunk};
-  int64_t cap = g_select_cap > 0 ? g_select_cap : 12288;
-  size_t smem = (size_t)cap * 8 + SKRT_CUDA_CHUNK * 4;
+  /* tier 1: every chunk, small shared memory (4 blocks per SM); tier 2: overflowing chunks,
+   * 4x the capacity (one block per SM); tier 3: global scratch */
+  int64_t cap = g_select_cap > 0 ? g_select_cap : 6144, cap2 = 4 * cap;
+  size_t smem = (size_t)cap * 8 + SKRT_CUDA_CHUNK * 4,
+         smem2 = (size_t)cap2 * 8 + SKRT_CUDA_CHUNK * 4;
   SKRT_CU(cudaFuncSetAttribute(skrt_sel_chunk_kernel<SEL_NT>,
                                cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
   skrt_sel_chunk_kernel<SEL_NT><<<dim3(sel->nchunk, (unsigned)S), SEL_NT, smem, st>>>(io, cap);
   SKRT_CU(cudaGetLastError());
-  int64_t nfb = std::min<int64_t>(64, S * sel->nchunk);
+  int dev = 0, nsm = 0;
+  SKRT_CU(cudaGetDevice(&dev));
+  SKRT_CU(cudaDeviceGetAttribute(&nsm, cudaDevAttrMultiProcessorCount, dev));
+  int64_t nall = S * sel->nchunk;
+  SKRT_CU(cudaFuncSetAttribute(skrt_sel_bigsmem_kernel<SEL_NT>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem2));
+  skrt_sel_bigsmem_kernel<SEL_NT>
+      <<<(unsigned)std::min<int64_t>(nsm, nall), SEL_NT, smem2, st>>>(io, S, cap2);
+  SKRT_CU(cudaGetLastError());
+  int64_t nfb = std::min<int64_t>(64, nall);
   float *fscratch;
   SKRT_TRY(alloc_n(w, &fscratch, nfb * 3 * N));
-  skrt_sel_overflow_kernel<SEL_NT>
-      <<<dim3((unsigned)nfb, (unsigned)S), SEL_NT, 0, st>>>(io, fscratch);
+  skrt_sel_overflow_kernel<SEL_NT><<<(unsigned)nfb, SEL_NT, 0, st>>>(io, S, fscratch);
   SKRT_CU(cudaGetLastError());
   skrt_sel_tiles_kernel<128>
       <<<dim3(sel->ntile, (unsigned)S), 128, 0, st>>>(*sel, clist, ccount, sel->clcap);

@@ -11,8 +11,9 @@
  * start by a parallel bisection, then one thread sweeps the chunk's queries: each query
  * exposes one candidate, and tau only moves up, so the S2 breakpoint pointers (saturated /
  * free / zero boundaries) and the k-th-best pointer only move left: O(|R_c| + CHUNK) per
- * chunk. An evicted key gets sel_end = the evicting query. When R_c does not fit in shared
- * memory, the chunk is flagged and redone by a fallback kernel on global scratch. */
+ * chunk. An evicted key gets sel_end = the evicting query. R_c lives in shared memory; a
+ * chunk whose R_c does not fit is flagged and redone by a pass with a larger shared-memory
+ * capacity (one block per SM), and if it still does not fit, by a pass on global scratch. */
 #ifndef SKRT_KERNELS_CUDA_SELECT_CUH
 #define SKRT_KERNELS_CUDA_SELECT_CUH
 
@@ -31,7 +32,7 @@ struct skrt_sel_chunk_io {
   int32_t *nfree, *sel_end;
   int32_t *clist;  /* (S, nchunk, clcap) keys selected somewhere in the chunk */
   int32_t *ccount; /* (S, nchunk) */
-  int32_t *oflag;  /* (S, nchunk) set when R_c overflowed shared memory */
+  int32_t *oflag;  /* (S, nchunk) tier that must (re)do the chunk: 0 done, 1 big smem, 2 global */
   int64_t N, k, w, clcap;
   int nchunk;
 };
@@ -353,17 +354,35 @@ __global__ void __launch_bounds__(NT) skrt_sel_chunk_kernel(skrt_sel_chunk_io io
     io.oflag[s * io.nchunk + c] = 1;
 }
 
-/* Fallback pass for flagged chunks: each block owns scratch of N floats + 2N ints and
- * walks all chunks, redoing the flagged ones. */
+/* Second tier: grid (G), dynamic smem for cap entries; redoes the chunks flagged 1 and
+ * flags those that still overflow for the global pass. */
 template <int NT>
 __global__ void __launch_bounds__(NT)
-    skrt_sel_overflow_kernel(skrt_sel_chunk_io io, float *scratch) {
-  int64_t N = io.N, nall = (int64_t)gridDim.y * io.nchunk;
+    skrt_sel_bigsmem_kernel(skrt_sel_chunk_io io, int64_t S, int64_t cap) {
+  extern __shared__ __align__(16) unsigned char skrt_sel_smem[];
+  float *v = (float *)skrt_sel_smem;
+  int32_t *pos = (int32_t *)(v + cap);
+  int32_t *imap = pos + cap;
+  for (int64_t e = blockIdx.x; e < S * io.nchunk; e += gridDim.x) {
+    if (io.oflag[e] != 1)
+      continue;
+    bool ok = skrt_sel_chunk<NT>(io, e / io.nchunk, (int)(e % io.nchunk), v, pos, imap, cap);
+    if (!ok && threadIdx.x == 0)
+      io.oflag[e] = 2;
+  }
+}
+
+/* Last tier: grid (G); each block owns scratch of N floats + 2N ints and redoes the chunks
+ * flagged 2 (R_c never exceeds N). */
+template <int NT>
+__global__ void __launch_bounds__(NT)
+    skrt_sel_overflow_kernel(skrt_sel_chunk_io io, int64_t S, float *scratch) {
+  int64_t N = io.N;
   float *v = scratch + (int64_t)blockIdx.x * 3 * N;
   int32_t *pos = (int32_t *)(v + N);
   int32_t *imap = pos + N;
-  for (int64_t e = blockIdx.x; e < nall; e += gridDim.x) {
-    if (!io.oflag[e])
+  for (int64_t e = blockIdx.x; e < S * io.nchunk; e += gridDim.x) {
+    if (io.oflag[e] != 2)
       continue;
     skrt_sel_chunk<NT>(io, e / io.nchunk, (int)(e % io.nchunk), v, pos, imap, N);
   }

@@ -324,6 +324,7 @@ int main(int argc, char **argv) {
   std::vector<tcase> more = {
       {"f32_chunks_w0", 1, 2, 1, 1300, 32, 64, 0, KV, IN, F32, 0, 0, 0, 1.0},
       {"f32_chunks_fallback", 1, 2, 1, 1300, 32, 64, 40, GV, IN, F32, 0, 0, 96, 1.0},
+      {"f32_fallback_multiseq", 2, 4, 2, 900, 32, 50, 20, KV, IN, F32, 0, 0, 80, 1.0},
       {"f32_chunks_smallspread", 1, 1, 1, 1200, 64, 100, 30, KV, IN, F32, 0, 0, 0, 0.05},
       {"bf16_gqa_d128", 1, 4, 1, 1100, 128, 200, 64, KV, KEYS, BF, 0, 0, 0, 1.0},
       {"bf16_gqa_d128_gv", 2, 4, 2, 700, 128, 100, 50, GV, IN, BF, 0, 0, 0, 2.0},
