@@ -25,3 +25,10 @@ func.func @rank3_kbig(%q: tensor<6x77x64xf32>, %k: tensor<6x77x64xf32>, %v: tens
   %o = "sparsek.attention"(%q, %k, %v, %u) {k = 100 : i64, window = 4 : i64, gate = "kv", scale = 0.125 : f64, causal = true} : (tensor<6x77x64xf32>, tensor<6x77x64xf32>, tensor<6x77x64xf32>, tensor<6x1x77xf32>) -> tensor<6x77x64xf32>
   return %o : tensor<6x77x64xf32>
 }
+
+// bfloat16 q, k, v, out (scores and statistics in fp32); tolerance 2e-2.
+func.func @keys_gqa_bf16(%q: tensor<2x8x129x64xbf16>, %k: tensor<2x2x129x64xbf16>, %v: tensor<2x2x129x64xbf16>, %w_score: tensor<2x64xf32>, %b_score: tensor<2xf32>) -> tensor<2x8x129x64xbf16> {
+  %u = "sparsek.score"(%k, %w_score, %b_score) {mode = "keys", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<2x2x129x64xbf16>, tensor<2x64xf32>, tensor<2xf32>) -> tensor<2x2x129xf32>
+  %o = "sparsek.attention"(%q, %k, %v, %u) {k = 20 : i64, window = 12 : i64, gate = "kv", scale = 0.125 : f64, causal = true} : (tensor<2x8x129x64xbf16>, tensor<2x2x129x64xbf16>, tensor<2x2x129x64xbf16>, tensor<2x2x129xf32>) -> tensor<2x8x129x64xbf16>
+  return %o : tensor<2x8x129x64xbf16>
+}

@@ -4,7 +4,7 @@
 # -DSKC_CUDA -DGRAD: device tensors) for every entry and its backward against the double
 # reference (forward and every gradient <= 1e-5). The GPU machine
 # has no MLIR, so the sources are generated beforehand:
-#   skc --emit=cuda --grad --name=forms test/e2e/cuda/forms.mlir -o GEN   (here)
+#   skc --target=cuda --emit=cuda --grad --name=forms test/e2e/cuda/forms.mlir -o GEN   (here)
 #   test/e2e/cuda/run.sh GEN [build-dir]                           (on the GPU machine)
 # SKC_RT=<dir> takes the runtime sources from <dir> (e.g. `git archive HEAD runtime` output).
 set -euo pipefail
@@ -27,9 +27,9 @@ for f in $RT/cuda/attention.cu $RT/cuda/scores.cu "$GEN/forms.cu"; do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
-run() { # entry mode rank args...
-  local e=$1 mode=$2 rank=$3; shift 3
-  gcc -std=c11 -O2 -Wall -Wextra -Werror -DSKC_CUDA -DGRAD -DENTRY=$e -DMODE=$mode -DRANK=$rank \
+run() { # entry mode rank flags args...
+  local e=$1 mode=$2 rank=$3 flags=$4; shift 4
+  gcc -std=c11 -O2 -Wall -Wextra -Werror -DSKC_CUDA $flags -DENTRY=$e -DMODE=$mode -DRANK=$rank \
     -include "$GEN/forms.h" $INC -I/usr/local/cuda/include test/e2e/Inputs/harness.c \
     -c -o "$B/h_$e.o"
   nvcc -o "$B/h_$e" "$B/h_$e.o" "$B"/*.cu.o "$B"/{reference,ref_scores,thresholds,sparsek_op,status,context,dlpack}.o \
@@ -37,8 +37,9 @@ run() { # entry mode rank args...
   "$B/h_$e" "$@"
 }
 fail=0
-run hidden_mha 0 4 2 4 4 100 64 48 16 8 0 0 0.125 || fail=1
-run keys_gqa 1 4 2 8 2 129 64 0 20 12 1 0.02 0.125 || fail=1
-run input_gqa 2 4 1 4 2 90 32 0 7 0 0 -0.05 0.17 || fail=1
-run rank3_kbig 1 3 6 1 1 77 64 0 100 4 0 0 0.125 || fail=1
+run hidden_mha 0 4 -DGRAD 2 4 4 100 64 48 16 8 0 0 0.125 || fail=1
+run keys_gqa 1 4 -DGRAD 2 8 2 129 64 0 20 12 1 0.02 0.125 || fail=1
+run input_gqa 2 4 -DGRAD 1 4 2 90 32 0 7 0 0 -0.05 0.17 || fail=1
+run rank3_kbig 1 3 -DGRAD 6 1 1 77 64 0 100 4 0 0 0.125 || fail=1
+run keys_gqa_bf16 1 4 -DBF16 2 8 2 129 64 0 20 12 0 0 0.125 || fail=1
 exit $fail
