@@ -48,6 +48,14 @@ static void usage(FILE *out) {
         "  --print-ir-after=PASS      print the IR to stderr after PASS (or all)\n\n",
         out);
   skc_print_sparsek_help(out);
+  fputs("\nEnvironment (overrides of the paths baked in at build time):\n"
+        "  SKC_CC, SKC_AR, SKC_NVCC   compilers and archiver used for --emit=lib\n"
+        "  SKC_RUNTIME_INCLUDE, SKC_RUNTIME_DIR, SKC_DLPACK_INCLUDE\n"
+        "                             runtime headers (skrt.h, kernels/) and dlpack/dlpack.h\n"
+        "  SKC_SKRT_LIB, SKC_SKRT_CUDA_LIB\n"
+        "                             libskrt.a / libskrt_cuda.a linked into lib<name>.so\n"
+        "  SKC_CUDA_ARCH              nvcc architecture (default sm_90a)\n",
+        out);
 }
 
 static int emit_parse(const char *v) {
@@ -83,6 +91,20 @@ static int parse_driver_flag(const char *arg, struct skc_args *a) {
       }
     return *a->name ? 1 : (skc_error("--name needs a value"), -1);
   }
+  return 0;
+}
+
+/* --emit=cuda implies --target=cuda (tile and lower-kernels read the target); an explicit
+ * --target=cpu with it is a contradiction. Returns 0 or 1 after an error. */
+static int target_for_emit(int argc, char **argv, struct skc_args *a) {
+  if (a->emit != SKC_EMIT_CUDA || a->sk.target == SKC_TARGET_CUDA)
+    return 0;
+  for (int i = 1; i < argc; ++i)
+    if (strcmp(argv[i], "--target=cpu") == 0) {
+      skc_error("--emit=cuda contradicts --target=cpu");
+      return 1;
+    }
+  a->sk.target = SKC_TARGET_CUDA;
   return 0;
 }
 
@@ -125,7 +147,7 @@ static int parse_args(int argc, char **argv, struct skc_args *a) {
     skc_error("no input file (see skc --help)");
     return 1;
   }
-  return 0;
+  return target_for_emit(argc, argv, a);
 }
 
 /* Prints the module to -o (or stdout), atomically. */

@@ -31,7 +31,7 @@ void skc_sparsek_options_init(struct skc_sparsek_options *o);
   X(verify, "verify", "check ranks, shapes, element types and attributes of sparsek ops")     \
   X(raise_attention, "raise-attention", "replace dense causal attention by dense_attention")  \
   X(sparsify, "sparsify", "turn dense attention into SparseK score + attention ops")         \
-  X(fuse, "fuse", "merge duplicate scores; fuse single-use scores into attention")          \
+  X(fuse, "fuse", "merge identical sparsek.score ops (CSE cannot: IRDL ops)")            \
   X(tile, "tile", "choose the query tile of each attention op (cost model)")                 \
   X(lower_kernels, "lower-kernels", "fix kernel instances and plan the workspace buffers")
 

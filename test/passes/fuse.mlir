@@ -1,11 +1,9 @@
 // RUN: skc-opt --skc-fuse --split-input-file %s | FileCheck %s
 
-// Two identical scores merge into one; the survivor feeds both attention ops, so it is not
-// fused into either.
+// Two identical scores merge into one; the survivor feeds both attention ops.
 // CHECK-LABEL: func.func @duplicate
 // CHECK: %[[U:.*]] = "sparsek.score"(%arg1, %arg3, %arg4) {mode = "keys"
 // CHECK-NOT: "sparsek.score"
-// CHECK-NOT: fused
 // CHECK: "sparsek.attention"(%arg0, %arg1, %arg2, %[[U]])
 // CHECK: "sparsek.attention"(%arg2, %arg1, %arg2, %[[U]])
 func.func @duplicate(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tensor<1x1x8x4xf32>, %w: tensor<1x4xf32>, %b: tensor<1xf32>) -> (tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>) {
@@ -17,12 +15,12 @@ func.func @duplicate(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tenso
 }
 
 // -----
-// Different slopes are different scores: both stay, each fused into its one attention op.
+// Different slopes are different scores: both stay.
 // CHECK-LABEL: func.func @distinct
-// CHECK: %[[U0:.*]] = "sparsek.score"{{.*}}fused = true
-// CHECK: %[[U1:.*]] = "sparsek.score"{{.*}}fused = true
-// CHECK: "sparsek.attention"({{.*}}, %[[U0]]) {{{.*}}fused_score = true
-// CHECK: "sparsek.attention"({{.*}}, %[[U1]]) {{{.*}}fused_score = true
+// CHECK: %[[U0:.*]] = "sparsek.score"{{.*}}slope = 0.000000e+00
+// CHECK: %[[U1:.*]] = "sparsek.score"{{.*}}slope = 5.000000e-01
+// CHECK: "sparsek.attention"({{.*}}, %[[U0]])
+// CHECK: "sparsek.attention"({{.*}}, %[[U1]])
 func.func @distinct(%q: tensor<1x1x8x4xf32>, %uin: tensor<1x1x8xf32>) -> (tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>) {
   %u0 = "sparsek.score"(%uin) {mode = "input", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x1x8xf32>) -> tensor<1x1x8xf32>
   %u1 = "sparsek.score"(%uin) {mode = "input", slope = 0.5 : f64, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x1x8xf32>) -> tensor<1x1x8xf32>
@@ -32,12 +30,16 @@ func.func @distinct(%q: tensor<1x1x8x4xf32>, %uin: tensor<1x1x8xf32>) -> (tensor
 }
 
 // -----
-// A score that is also returned is materialized: no fusion.
-// CHECK-LABEL: func.func @escapes
-// CHECK-NOT: fused
-// CHECK: return
-func.func @escapes(%q: tensor<1x1x8x4xf32>, %uin: tensor<1x1x8xf32>) -> (tensor<1x1x8x4xf32>, tensor<1x1x8xf32>) {
-  %u = "sparsek.score"(%uin) {mode = "input", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x1x8xf32>) -> tensor<1x1x8xf32>
-  %0 = "sparsek.attention"(%q, %q, %q, %u) {k = 2 : i64, window = 1 : i64, gate = "kv", scale = 0.5 : f64, causal = true} : (tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>, tensor<1x1x8xf32>) -> tensor<1x1x8x4xf32>
-  return %0, %u : tensor<1x1x8x4xf32>, tensor<1x1x8xf32>
+// Same operands in different blocks stay apart (the first does not dominate the second).
+// CHECK-LABEL: func.func @blocks
+// CHECK-COUNT-2: "sparsek.score"
+func.func @blocks(%uin: tensor<1x1x8xf32>, %c: i1) -> tensor<1x1x8xf32> {
+  %r = scf.if %c -> tensor<1x1x8xf32> {
+    %u0 = "sparsek.score"(%uin) {mode = "input", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x1x8xf32>) -> tensor<1x1x8xf32>
+    scf.yield %u0 : tensor<1x1x8xf32>
+  } else {
+    %u1 = "sparsek.score"(%uin) {mode = "input", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x1x8xf32>) -> tensor<1x1x8xf32>
+    scf.yield %u1 : tensor<1x1x8xf32>
+  }
+  return %r : tensor<1x1x8xf32>
 }
