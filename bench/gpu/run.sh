@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 B=${BUILD:-/tmp/skrt_cuda_bench}
 mkdir -p "$B"
 export PATH=/usr/local/cuda/bin:$PATH
-INC="-Iruntime/include -Iruntime -Itest/cuda/include"
+INC="-Iruntime/include -Iruntime $(test/cuda/dlpack_include.sh)"
 if [ ! -f "$B/libskrt_cuda.so" ]; then
   for f in status context; do
     gcc -std=c11 -O2 -fPIC -fopenmp $INC -c runtime/src/$f.c -o "$B/$f.o"

@@ -4,13 +4,14 @@
 # nvcc/gcc directly (the GPU machine has no MLIR/cmocka, so no CMake), runs the full suite,
 # then compute-sanitizer memcheck and racecheck on the quick cases.
 #   test/cuda/run.sh [build-dir]        (default /tmp/skrt_cuda_test; logs under $OUT if set)
+# dlpack.h comes from Debian's libdlpack-dev: scripts/fetch_device_debs.sh here, carry .deb.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-/tmp/skrt_cuda_test}
 LOG=${OUT:-$B}
 mkdir -p "$B" "$LOG"
 export PATH=/usr/local/cuda/bin:$PATH
-INC="-Iruntime/include -Iruntime -Itest/cuda/include"
+INC="-Iruntime/include -Iruntime $(test/cuda/dlpack_include.sh)"
 NVFLAGS="-std=c++17 -O3 -lineinfo -gencode=arch=compute_90a,code=sm_90a -Werror all-warnings \
  -Xcompiler -Wall,-Wextra,-Werror $INC"
 pids=()
@@ -33,4 +34,4 @@ echo "== compute-sanitizer racecheck (quick cases)"
 compute-sanitizer --tool racecheck --racecheck-report all --error-exitcode 4 \
   "$B/test_cuda" --quick >"$LOG/racecheck.log" 2>&1 && echo "racecheck: clean" ||
   { tail -30 "$LOG/racecheck.log"; exit 4; }
-tail -3 "$LOG/memcheck.log" "$LOG/racecheck.log"
+tail -n 3 "$LOG/memcheck.log" "$LOG/racecheck.log"

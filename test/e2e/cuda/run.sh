@@ -14,7 +14,7 @@ B=${2:-/tmp/skc_cuda_e2e}
 RT=${SKC_RT:-runtime} # the runtime sources (e.g. a clean export: git archive HEAD runtime)
 mkdir -p "$B"
 export PATH=/usr/local/cuda/bin:$PATH
-INC="-I$RT/include -I$RT -Itest/cuda/include -I$GEN" # dlpack.h: test/cuda/include
+INC="-I$RT/include -I$RT $(test/cuda/dlpack_include.sh) -I$GEN"
 NVFLAGS="-std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Werror all-warnings \
  -Xcompiler -Wall,-Wextra,-Werror $INC"
 pids=()
