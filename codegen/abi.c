@@ -92,6 +92,15 @@ static void describe(const struct skc_cg_param *p, char *buf, size_t n) {
       [SKC_ROLE_OUT] = "output of attention %d",
       [SKC_ROLE_U] = "scores u of score %d",
   };
+  static const char *const saved[][2] = {
+      {"saved_lse", "saved for the backward (--grad): row log-sum-exp of the logits (S11)"},
+      {"saved_tau", "saved for the backward (--grad): gate thresholds tau_i (S7)"},
+      {"saved_nfree", "saved for the backward (--grad): |F_i|, free candidates (S11)"}};
+  for (size_t i = 0; i < sizeof saved / sizeof *saved; ++i)
+    if (strcmp(p->name, saved[i][0]) == 0) {
+      snprintf(buf, n, "%s", saved[i][1]);
+      return;
+    }
   if (p->role == SKC_ROLE_OTHER)
     snprintf(buf, n, "%s %d of the function, passed through", p->result ? "result" : "argument",
              p->index);
@@ -160,10 +169,12 @@ static void document_func(struct skc_emitter *e, const struct skc_cg_func *f) {
 static void document_backward(struct skc_emitter *e, const struct skc_cg_func *g) {
   skc_emit_line(e, "/* %s: gradients of %.*s (S11) for dout, the gradient of its result.", g->name,
                 (int)(strlen(g->name) - strlen("_backward")), g->name);
-  skc_emit_line(e, " * Recomputes the forward internally (no saved state). Every d<arg> is "
-                   "contiguous and");
-  skc_emit_line(e, " * overwritten; for score mode keys dk includes the scoring network's term. "
-                   "Same");
+  skc_emit_line(e, " * Reads the forward's output and the state it saved (valid while the "
+                   "forward's inputs");
+  skc_emit_line(e, " * and output are unchanged); recomputes only the scores u. Every d<arg> is "
+                   "contiguous");
+  skc_emit_line(e, " * and overwritten; for score mode keys dk includes the scoring network's "
+                   "term. Same");
   skc_emit_line(e, " * extents, checks and status codes as the forward; ctx may be NULL.");
   skc_emit_line(e, " *");
   skc_emit_line(e, " *   %-10s %-6s %-8s %-22s %s", "name", "dir", "dtype", "shape", "meaning");
@@ -171,11 +182,14 @@ static void document_backward(struct skc_emitter *e, const struct skc_cg_func *g
     const struct skc_cg_param *p = &g->params[i];
     char shape[160];
     skc_cg_shape_str(g, p->dims, p->rank, shape, sizeof shape);
+    int fargs = g->nargs - 5; /* then out, saved_lse, saved_tau, saved_nfree, dout */
+    const char *what = i < fargs        ? "as in the forward"
+                       : i == fargs     ? "the forward's output"
+                       : i < g->nargs - 1 ? "as saved by the forward"
+                       : p->result      ? "gradient (contiguous)"
+                                        : "gradient of the result (contiguous)";
     skc_emit_line(e, " *   %-10s %-6s %-8s %-22s %s", p->name, p->result ? "out" : "in",
-                  p->dtype.name, shape,
-                  i < g->nargs - 1 ? "as in the forward"
-                  : p->result      ? "gradient (contiguous)"
-                                   : "gradient of the result (contiguous)");
+                  p->dtype.name, shape, what);
   }
   skc_emit_line(e, " */");
   skc_cg_prototype(e, g);

@@ -46,6 +46,9 @@ void skc_cg_prototype(struct skc_emitter *e, const struct skc_cg_func *f);
 /* Pieces of an entry body shared by the forward and backward writers. */
 void skc_cg_ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
                     char *buf, size_t n);
+/* The same without const: for struct fields the kernels read but declare void * (p.o, lse). */
+void skc_cg_ref_data(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
+                     char *buf, size_t n);
 /* `{ skrt_dl_check(...); dynamic extents }` of parameter i; defined[sym] tracks symbols. */
 void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f, int i,
                              bool *defined);
@@ -76,8 +79,10 @@ void skc_cg_write_decode(struct skc_emitter *e, const struct skc_cg_func *d, int
 void skc_cg_document_decode(struct skc_emitter *e, const struct skc_cg_func *d);
 
 /* --grad (emit_grad.c): the backward plan of f (an error when f is not one attention
- * layer), its destruction, and its entry. a, s: f's attention / score constant indices. */
-bool skc_cg_grad_func_create(const struct skc_cg_func *f, struct skc_cg_func *g);
+ * layer), its destruction, and its entry. a, s: f's attention / score constant indices.
+ * Also appends to f the results its forward saves for the backward (saved_lse, saved_tau,
+ * saved_nfree) and points f's attention step at them. */
+bool skc_cg_grad_func_create(struct skc_cg_func *f, struct skc_cg_func *g);
 void skc_cg_grad_func_destroy(struct skc_cg_func *g);
 void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a, int s);
 

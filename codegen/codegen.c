@@ -130,7 +130,14 @@ static bool plan_extras(struct skc_cg_module *m, const struct skc_codegen_option
     return false;
   }
   bool ok = !cuda || skc_cg_cuda_prepare(m);
-  if (o->sk->grad) {
+  /* decode plans first: --grad adds the saved-state results to the forward plans */
+  if (ok && o->sk->decode) {
+    m->decodes = calloc((size_t)m->nfuncs, sizeof *m->decodes);
+    SKC_ASSERT(m->decodes);
+    for (int i = 0; i < m->nfuncs && ok; ++i)
+      ok = skc_cg_decode_func_create(&m->funcs[i], &m->decodes[i]);
+  }
+  if (ok && o->sk->grad) {
     m->grads = calloc((size_t)m->nfuncs, sizeof *m->grads);
     SKC_ASSERT(m->grads);
     for (int i = 0; i < m->nfuncs && ok; ++i)
@@ -140,12 +147,6 @@ static bool plan_extras(struct skc_cg_module *m, const struct skc_codegen_option
     for (int i = 0; i < m->nfuncs; ++i)
       for (int j = m->grads[i].nargs; j < m->grads[i].nparams; ++j)
         m->grads[i].params[j].strided = false;
-  if (ok && o->sk->decode) {
-    m->decodes = calloc((size_t)m->nfuncs, sizeof *m->decodes);
-    SKC_ASSERT(m->decodes);
-    for (int i = 0; i < m->nfuncs && ok; ++i)
-      ok = skc_cg_decode_func_create(&m->funcs[i], &m->decodes[i]);
-  }
   return ok;
 }
 

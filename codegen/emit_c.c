@@ -203,9 +203,16 @@ void skc_cg_emit_check_param(struct skc_emitter *e, const struct skc_cg_func *f,
 /* A C expression for the data pointer of a ref. */
 void skc_cg_ref_ptr(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
                     char *buf, size_t n) {
+  if (r->where == SKC_AT_PARAM && !f->params[r->index].result)
+    snprintf(buf, n, "(const %s *)skrt_dl_data(%s)", type, f->params[r->index].name);
+  else
+    skc_cg_ref_data(f, r, type, buf, n);
+}
+
+void skc_cg_ref_data(const struct skc_cg_func *f, const struct skc_cg_ref *r, const char *type,
+                     char *buf, size_t n) {
   if (r->where == SKC_AT_PARAM)
-    snprintf(buf, n, "(%s%s *)skrt_dl_data(%s)", f->params[r->index].result ? "" : "const ", type,
-             f->params[r->index].name);
+    snprintf(buf, n, "(%s *)skrt_dl_data(%s)", type, f->params[r->index].name);
   else
     snprintf(buf, n, "(%s *)(ws + ws_off[%d])", type, r->index);
 }
@@ -253,8 +260,15 @@ void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_fun
     skc_cg_ref_ptr(f, &st->in[i], "float", ptr, sizeof ptr);
     skc_emit_line(e, "p.%s = %s;", fields[i], ptr);
   }
-  skc_cg_ref_ptr(f, &st->out, "float", ptr, sizeof ptr);
+  skc_cg_ref_data(f, &st->out, "float", ptr, sizeof ptr); /* an input of the backward */
   skc_emit_line(e, "p.o = %s;", ptr);
+  if (st->saves) {
+    static const char *const saved[] = {"lse", "tau", "nfree"};
+    for (int i = 0; i < 3; ++i) {
+      skc_cg_ref_ptr(f, &st->save[i], i == 2 ? "int32_t" : "float", ptr, sizeof ptr);
+      skc_emit_line(e, "p.%s = %s; /* saved for %s_backward */", saved[i], ptr, f->name);
+    }
+  }
   for (int i = 0; i < 3; ++i) {
     char field[16];
     snprintf(field, sizeof field, "p.%s_stride", fields[i]);

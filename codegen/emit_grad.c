@@ -1,16 +1,23 @@
-/* --grad: the backward entry of each public function (design.md, "ABI"):
+/* --grad: the forward saves its state, the backward entry reads it (design.md, "ABI"; issue 6):
  *
- *   int name_backward(<the forward's arguments>, const DLTensor *dout,
- *                     DLTensor *d<arg0>, ..., struct skrt_context *ctx);
+ *   int name(<arguments>, DLTensor *out, DLTensor *saved_lse, DLTensor *saved_tau,
+ *            DLTensor *saved_nfree, struct skrt_context *ctx);
+ *   int name_backward(<arguments>, const DLTensor *out, const DLTensor *saved_lse,
+ *                     const DLTensor *saved_tau, const DLTensor *saved_nfree,
+ *                     const DLTensor *dout, DLTensor *d<arg0>, ..., struct skrt_context *ctx);
  *
- * It recomputes the forward (scores, then the attention saving lse, tau and |F_i|, all in
- * the workspace: no saved state for the caller to keep), runs the fused backward
- * (kernels/cpu_attention_bwd.h, S11) and the scoring network's backward
- * (kernels/cpu_scores.h; on the cuda target skrt_cuda_attention_backward and
- * skrt_cuda_scores_backward): gradients of q, k, v and of the score inputs and weights, every
- * gradient tensor contiguous and overwritten. Supported shape of the function: one
- * sparsek.score feeding one sparsek.attention whose output is the only result, all operands
- * distinct arguments (a single attention layer). */
+ * The forward built with --grad writes the row log-sum-exp (B, Hq, N) f32, the thresholds
+ * tau (B, Hkv, N) f32 and |F_i| (B, Hkv, N) int32 into caller-provided tensors (spec S11:
+ * "a forward pass that is later differentiated saves per (b, h, i) the row log-sum-exp, tau_i
+ * and |F_i|"). The backward takes the forward's arguments, its output and that state, and
+ * dout; it recomputes only the scores u (S5, O(N F)), runs the fused backward
+ * (kernels/cpu_attention_bwd.h, S11) and the scoring network's backward (kernels/cpu_scores.h;
+ * on the cuda target skrt_cuda_attention_backward and skrt_cuda_scores_backward): gradients of
+ * q, k, v and of the score inputs and weights, every gradient tensor contiguous and
+ * overwritten. The saved state stays valid while the forward's inputs and output are
+ * unchanged. Supported shape of the function: one sparsek.score feeding one sparsek.attention
+ * whose output is the only result, all operands distinct arguments (a single attention
+ * layer). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +26,12 @@
 #include "compiler/diag.h"
 #include "dialect/sparsek.h"
 
-enum { WS_U, WS_O, WS_LSE, WS_TAU, WS_NFREE, WS_DU, WS_COUNT };
+/* The backward's workspace: the recomputed scores and their gradient. */
+enum { WS_U, WS_DU, WS_COUNT };
+
+/* The backward's inputs after the forward's arguments: out, the saved state, dout. */
+enum { IN_OUT, IN_LSE, IN_TAU, IN_NFREE, IN_DOUT, IN_COUNT };
+static const char *const saved_names[3] = {"saved_lse", "saved_tau", "saved_nfree"};
 
 const char *skc_cg_single_layer(const struct skc_cg_func *f) {
   if (f->nparams != f->nargs + 1)
@@ -46,41 +58,84 @@ static void grad_param(struct skc_cg_param *g, const struct skc_cg_param *p, boo
 
 /* The extents of lse (B, Hq, N) / (B*H, N): q's without the last axis. */
 static struct skc_cg_ref drop_last(struct skc_cg_ref r) {
-  r.where = SKC_AT_BUFFER;
   r.rank--;
   return r;
 }
 
-bool skc_cg_grad_func_create(const struct skc_cg_func *f, struct skc_cg_func *g) {
+/* A parameter reference of f's parameter i. */
+static struct skc_cg_ref param_ref(const struct skc_cg_func *f, int i) {
+  struct skc_cg_ref r = {SKC_AT_PARAM, i, false, f->params[i].rank, {{0, -1}}};
+  memcpy(r.dims, f->params[i].dims, sizeof r.dims);
+  return r;
+}
+
+/* Appends to f the three results its forward saves and points its attention step at them. */
+static void add_saved_results(struct skc_cg_func *f) {
+  static const struct skc_cg_dtype f32 = {"float", "kDLFloat", "float32", 32};
+  static const struct skc_cg_dtype i32 = {"int32_t", "kDLInt", "int32", 32};
+  struct skc_cg_step *att = &f->steps[1];
+  struct skc_cg_ref shapes[3] = {drop_last(att->in[0]), f->steps[0].out, f->steps[0].out};
+  f->params = realloc(f->params, sizeof *f->params * (size_t)(f->nparams + 3));
+  SKC_ASSERT(f->params);
+  for (int i = 0; i < 3; ++i) {
+    struct skc_cg_param *p = &f->params[f->nparams + i];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", saved_names[i]);
+    p->result = true;
+    p->index = f->nparams - f->nargs + i;
+    p->rank = shapes[i].rank;
+    memcpy(p->dims, shapes[i].dims, sizeof p->dims);
+    p->dtype = i == 2 ? i32 : f32;
+    p->role = SKC_ROLE_OTHER;
+    p->role_op = -1;
+    att->save[i] = param_ref(f, f->nparams + i);
+  }
+  att->saves = true;
+  f->nparams += 3;
+}
+
+/* An input of the backward that mirrors parameter src of the forward under `name`. */
+static void input_param(struct skc_cg_param *g, const struct skc_cg_param *src, const char *name) {
+  *g = *src;
+  snprintf(g->name, sizeof g->name, "%s", name);
+  g->result = false;
+  g->strided = false;
+}
+
+bool skc_cg_grad_func_create(struct skc_cg_func *f, struct skc_cg_func *g) {
   const char *why = skc_cg_single_layer(f);
   if (why) {
     skc_error("--grad: cannot emit %s_backward for @%s (%s): %s", f->name, f->name, f->loc, why);
     return false;
   }
+  int fargs = f->nargs, out = f->nargs;
+  add_saved_results(f);
   *g = *f;
   snprintf(g->name, sizeof g->name, "%.30s_backward", f->name);
-  g->nparams = 2 * f->nargs + 1;
-  g->nargs = f->nargs + 1;
+  g->nargs = fargs + IN_COUNT;
+  g->nparams = g->nargs + fargs;
   g->params = calloc((size_t)g->nparams, sizeof *g->params);
   g->steps = calloc(2, sizeof *g->steps);
   g->buffers = calloc(WS_COUNT, sizeof *g->buffers);
   g->syms = calloc((size_t)f->nsyms + 1, sizeof *g->syms);
   SKC_ASSERT(g->params && g->steps && g->buffers && g->syms);
   memcpy(g->syms, f->syms, sizeof *g->syms * (size_t)f->nsyms);
-  memcpy(g->params, f->params, sizeof *g->params * (size_t)f->nargs);
-  grad_param(&g->params[f->nargs], &f->params[f->nargs], false);
-  for (int i = 0; i < f->nargs; ++i)
-    grad_param(&g->params[f->nargs + 1 + i], &f->params[i], true);
+  memcpy(g->params, f->params, sizeof *g->params * (size_t)fargs);
+  input_param(&g->params[fargs + IN_OUT], &f->params[out], f->params[out].name);
+  for (int i = 0; i < 3; ++i)
+    input_param(&g->params[fargs + IN_LSE + i], &f->params[out + 1 + i], saved_names[i]);
+  grad_param(&g->params[fargs + IN_DOUT], &f->params[out], false);
+  for (int i = 0; i < fargs; ++i)
+    grad_param(&g->params[g->nargs + i], &f->params[i], true);
   memcpy(g->steps, f->steps, 2 * sizeof *g->steps);
   struct skc_cg_ref u = f->steps[0].out;
-  u.where = SKC_AT_BUFFER;
-  struct skc_cg_ref refs[WS_COUNT] = {u, f->steps[1].out, drop_last(f->steps[1].in[0]), u, u, u};
   for (int i = 0; i < WS_COUNT; ++i)
-    g->buffers[i] = refs[i], g->buffers[i].where = SKC_AT_BUFFER, g->buffers[i].index = i;
+    g->buffers[i] = u, g->buffers[i].where = SKC_AT_BUFFER, g->buffers[i].index = i;
   g->nbuffers = WS_COUNT;
   g->steps[0].out = g->buffers[WS_U];
   g->steps[1].in[3] = g->buffers[WS_U];
-  g->steps[1].out = g->buffers[WS_O];
+  g->steps[1].out = param_ref(g, fargs + IN_OUT);
+  g->steps[1].saves = false; /* the backward reads the saved state (below), never writes it */
   return true;
 }
 
@@ -94,7 +149,7 @@ void skc_cg_grad_func_destroy(struct skc_cg_func *g) {
 
 /* The gradient parameter of argument role r. */
 static const char *grad_of(const struct skc_cg_func *g, enum skc_cg_role r, char *buf, size_t n) {
-  int nargs = g->nargs - 1;
+  int nargs = g->nargs - IN_COUNT;
   for (int i = 0; i < nargs; ++i)
     if (g->params[i].role == r) {
       struct skc_cg_ref ref = {SKC_AT_PARAM, g->nargs + i, false, g->params[i].rank, {{0, -1}}};
@@ -107,23 +162,22 @@ static const char *grad_of(const struct skc_cg_func *g, enum skc_cg_role r, char
 
 static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a) {
   const struct skc_cg_step *st = &g->steps[1];
+  int fargs = g->nargs - IN_COUNT;
   char ptr[160];
-  skc_emit_line(e, "/* attention %d (%s): forward saving lse, tau, |F_i|, then S11 */", st->inst,
-                st->loc);
+  skc_emit_line(e, "/* attention %d (%s): S11 from the forward's output and saved state */",
+                st->inst, st->loc);
   skc_emit_open(e, "if (st == SKRT_OK)");
   skc_cg_emit_attention_params(e, g, st, a);
-  skc_emit_line(e, "p.lse = (float *)(ws + ws_off[%d]);", WS_LSE);
-  skc_emit_line(e, "p.tau = (float *)(ws + ws_off[%d]);", WS_TAU);
-  skc_emit_line(e, "p.nfree = (int32_t *)(ws + ws_off[%d]);", WS_NFREE);
+  for (int i = 0; i < 3; ++i) {
+    static const char *const fields[] = {"lse", "tau", "nfree"};
+    struct skc_cg_ref r = param_ref(g, fargs + IN_LSE + i);
+    skc_cg_ref_data(g, &r, i == 2 ? "int32_t" : "float", ptr, sizeof ptr);
+    skc_emit_line(e, "p.%s = %s;", fields[i], ptr);
+  }
   const char *dt = g->cuda ? skc_cg_cuda_dtype(g, &st->in[0]) : NULL;
-  if (g->cuda)
-    skc_emit_line(e, "st = skrt_cuda_attention_forward(&p, %s, ctx);", dt);
-  else
-    skc_emit_line(e, "st = skk_attention_forward(&p, ctx);");
-  skc_emit_open(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "struct skrt_attn_grads gr;");
   skc_emit_line(e, "memset(&gr, 0, sizeof gr);");
-  struct skc_cg_ref dout = {SKC_AT_PARAM, g->nargs - 1, false, 0, {{0, -1}}};
+  struct skc_cg_ref dout = param_ref(g, fargs + IN_DOUT);
   skc_cg_ref_ptr(g, &dout, "float", ptr, sizeof ptr);
   skc_emit_line(e, "gr.dout = %s;", ptr);
   skc_emit_line(e, "gr.dq = %s;", grad_of(g, SKC_ROLE_Q, ptr, sizeof ptr));
@@ -138,7 +192,6 @@ static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_f
     skc_emit_line(e, "st = skrt_cuda_attention_backward(&p, &gr, %s, ctx);", dt);
   else
     skc_emit_line(e, "st = skk_attention_backward(&p, &gr, ctx);");
-  skc_emit_close(e, NULL);
   skc_emit_close(e, NULL);
 }
 
@@ -175,7 +228,8 @@ static void emit_scores_backward(struct skc_emitter *e, const struct skc_cg_func
 }
 
 void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a, int s) {
-  skc_emit_line(e, "/* @%s backward (%s): recompute the forward, then S11 */", g->name, g->loc);
+  skc_emit_line(e, "/* @%s backward (%s): scores again (S5), then S11 from the saved state */",
+                g->name, g->loc);
   skc_cg_emit_entry_open(e, g);
   if (g->cuda)
     skc_cg_emit_cuda_workspace(e, g);

@@ -96,6 +96,9 @@ struct skc_cg_step {
   int gate, mode;
   double scale, slope;
   int64_t feat;                  /* score F (hidden/keys) */
+  /* attention built with --grad: where the forward saves lse, tau and |F_i| (parameters) */
+  bool saves;
+  struct skc_cg_ref save[3];
   int64_t perm[SKC_CG_MAX_RANK]; /* transpose: out axis i reads in axis perm[i] */
 };
 

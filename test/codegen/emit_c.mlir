@@ -36,11 +36,19 @@
 // H-NEXT:          const DLTensor *b_score, DLTensor *out, struct skrt_context *ctx);
 
 // G: #include "kernels/cpu_attention_bwd.h"
-// G-LABEL: int layer_backward(
-// G: const DLTensor *dout,
-// G-NEXT: DLTensor *dq, DLTensor *dk, DLTensor *dv, DLTensor *dw_score,
-// G: p.lse = (float *)(ws + ws_off[2]);
+// G-LABEL: int layer(
+// G: DLTensor *out, DLTensor *saved_lse, DLTensor *saved_tau,
+// G-NEXT: DLTensor *saved_nfree, struct skrt_context *ctx) {
+// G: p.lse = (float *)skrt_dl_data(saved_lse); /* saved for layer_backward */
+// G: p.nfree = (int32_t *)skrt_dl_data(saved_nfree); /* saved for layer_backward */
 // G: st = skk_attention_forward(&p, ctx);
+// G-LABEL: int layer_backward(
+// G: const DLTensor *w_score, const DLTensor *b_score, const DLTensor *out,
+// G-NEXT: const DLTensor *saved_lse, const DLTensor *saved_tau,
+// G-NEXT: const DLTensor *saved_nfree, const DLTensor *dout, DLTensor *dq,
+// G-NOT: skk_attention_forward
+// G: p.o = (float *)skrt_dl_data(out);
+// G: p.lse = (float *)skrt_dl_data(saved_lse);
 // G: st = skk_attention_backward(&p, &gr, ctx);
 // G: sg.dx = (float *)skrt_dl_data(dk); /* keys: added to dk */
 // G: st = skk_scores_backward(&sp, &sg, ctx);

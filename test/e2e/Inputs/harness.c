@@ -19,9 +19,11 @@
  * reference reads the same rounded inputs and the tolerance is 2e-2.
  * LAYERS=2 (keys scores, Hq = Hkv): two chained layers, the second reading the first's output
  * as q, k and v with its own score weights and the scale given as a 13th argument.
- * GRAD (one layer) also calls <ENTRY>_backward with a random dout and compares every gradient
- * with skrt_ref_attention_backward + skrt_ref_scores_backward: max normalized error per
- * gradient <= 1e-5, like the forward.
+ * GRAD (one layer; the library built with --grad): the forward also fills the saved state
+ * (lse, tau, |F_i|), then <ENTRY>_backward reads the forward's output and that state with a
+ * random dout; every gradient is compared with skrt_ref_attention_backward +
+ * skrt_ref_scores_backward: max normalized error per gradient <= 1e-5, like the forward.
+ * SAVED_STATE: only pass the saved-state tensors (a forward of a --grad library, no backward).
  * DECODE also feeds the same sequence through <ENTRY>_decode over a fresh KV cache (a prefill
  * chunk of N/3 tokens, then one token per call, all as strided views) and compares the outputs
  * with the forward's: max relative error <= 1e-5. */
@@ -140,7 +142,8 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
                        const double *dq, const double *dk, const double *dv, const double *dx,
                        const double *dw, const double *db, const double *du_in, const double *u,
                        DLTensor *tq, DLTensor *tk, DLTensor *tv, DLTensor *tx, DLTensor *tw,
-                       DLTensor *tb, DLTensor *tu) {
+                       DLTensor *tb, DLTensor *tu, DLTensor *to, DLTensor *tsl, DLTensor *tst,
+                       DLTensor *tsn) {
   int64_t nq = s->B * s->Hq * s->N * s->D, nk = s->B * s->Hkv * s->N * s->D;
   int64_t nu = s->B * s->Hkv * s->N, F = c->score_mode == 1 ? s->D : s->F;
   int64_t nx = s->B * s->N * (s->F ? s->F : 1);
@@ -165,11 +168,13 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
     to_device(dev[i], bytes[i]);
 #endif
 #if MODE == 0
-  int st = BACKWARD(tq, tk, tv, tx, tw, tb, &tdo, &tdq, &tdk, &tdv, &tdx, &tdw, &tdb, NULL);
+  int st = BACKWARD(tq, tk, tv, tx, tw, tb, to, tsl, tst, tsn, &tdo, &tdq, &tdk, &tdv, &tdx,
+                    &tdw, &tdb, NULL);
 #elif MODE == 1
-  int st = BACKWARD(tq, tk, tv, tw, tb, &tdo, &tdq, &tdk, &tdv, &tdw, &tdb, NULL);
+  int st = BACKWARD(tq, tk, tv, tw, tb, to, tsl, tst, tsn, &tdo, &tdq, &tdk, &tdv, &tdw, &tdb,
+                    NULL);
 #else
-  int st = BACKWARD(tq, tk, tv, tu, &tdo, &tdq, &tdk, &tdv, &tdu, NULL);
+  int st = BACKWARD(tq, tk, tv, tu, to, tsl, tst, tsn, &tdo, &tdq, &tdk, &tdv, &tdu, NULL);
 #endif
   if (st != 0) {
     printf("backward failed: status %d: %s\n", st, skrt_last_error());
@@ -344,6 +349,25 @@ int main(int argc, char **argv) {
   to_device(&tx, (size_t)(s.B * s.N * (s.F ? s.F : 1)) * EB);
   to_device(&tw, (size_t)(s.Hkv * F) * 4), to_device(&tb, (size_t)s.Hkv * 4);
 #endif
+#if defined(GRAD) || defined(SAVED_STATE)
+  /* the state the forward built with --grad saves for the backward: lse (B, Hq, N) or
+   * (B*H, N), tau and |F_i| (B, Hkv, N) */
+#if RANK == 4
+  int64_t sl[3] = {s.B, s.Hq, s.N};
+#else
+  int64_t sl[2] = {s.B, s.N};
+#endif
+  DLTensor tsl = tensor(calloc((size_t)(nq / s.D), 4), RANK - 1, sl);
+  DLTensor tst = tensor(calloc((size_t)nu, 4), 3, su), tsn = tensor(calloc((size_t)nu, 4), 3, su);
+  tsn.dtype.code = kDLInt;
+#ifdef SKC_CUDA
+  to_device(&tsl, (size_t)(nq / s.D) * 4), to_device(&tst, (size_t)nu * 4);
+  to_device(&tsn, (size_t)nu * 4);
+#endif
+#define SAVED , &tsl, &tst, &tsn
+#else
+#define SAVED
+#endif
 #if defined(BLOCK)
   double *dwq, *dwk, *dwv, *dwo;
   float *wq = rand_tensor(s.F * s.Hq * s.D, 1.0 / sqrt((double)s.F), &dwq);
@@ -374,11 +398,11 @@ int main(int argc, char **argv) {
   DLTensor tw2 = tensor(w2, 2, sw), tb2 = tensor(b2, 1, sb);
   int st = ENTRY(&tq, &tk, &tv, &tw, &tb, &tw2, &tb2, &to, NULL);
 #elif MODE == 0
-  int st = ENTRY(&tq, &tk, &tv, &tx, &tw, &tb, &to, NULL);
+  int st = ENTRY(&tq, &tk, &tv, &tx, &tw, &tb, &to SAVED, NULL);
 #elif MODE == 1
-  int st = ENTRY(&tq, &tk, &tv, &tw, &tb, &to, NULL);
+  int st = ENTRY(&tq, &tk, &tv, &tw, &tb, &to SAVED, NULL);
 #else
-  int st = ENTRY(&tq, &tk, &tv, &tu, &to, NULL);
+  int st = ENTRY(&tq, &tk, &tv, &tu, &to SAVED, NULL);
 #endif
   if (st != 0) {
     printf("entry failed: status %d (%s): %s\n", st, skrt_status_string(st), skrt_last_error());
@@ -436,7 +460,8 @@ int main(int argc, char **argv) {
     return 1;
 #endif
 #ifdef GRAD
-  if (check_grads(&s, &c, dq, dk, dv, dx, dw, db, du, u, &tq, &tk, &tv, &tx, &tw, &tb, &tu) != 0)
+  if (check_grads(&s, &c, dq, dk, dv, dx, dw, db, du, u, &tq, &tk, &tv, &tx, &tw, &tb, &tu, &to,
+                  &tsl, &tst, &tsn) != 0)
     return 1;
 #endif
   printf("B=%lld Hq=%lld Hkv=%lld N=%lld D=%lld k=%lld w=%lld gate=%d mode=%d: max_rel_err=%.3g "

@@ -41,5 +41,5 @@ run hidden_mha 0 4 -DGRAD 2 4 4 100 64 48 16 8 0 0 0.125 || fail=1
 run keys_gqa 1 4 -DGRAD 2 8 2 129 64 0 20 12 1 0.02 0.125 || fail=1
 run input_gqa 2 4 -DGRAD 1 4 2 90 32 0 7 0 0 -0.05 0.17 || fail=1
 run rank3_kbig 1 3 -DGRAD 6 1 1 77 64 0 100 4 0 0 0.125 || fail=1
-run keys_gqa_bf16 1 4 -DBF16 2 8 2 129 64 0 20 12 0 0 0.125 || fail=1
+run keys_gqa_bf16 1 4 "-DBF16 -DSAVED_STATE" 2 8 2 129 64 0 20 12 0 0 0.125 || fail=1
 exit $fail
