@@ -183,7 +183,9 @@ static void document_backward(struct skc_emitter *e, const struct skc_cg_func *g
     char shape[160];
     skc_cg_shape_str(g, p->dims, p->rank, shape, sizeof shape);
     int fargs = g->nargs - 5; /* then out, saved_lse, saved_tau, saved_nfree, dout */
-    const char *what = i < fargs        ? "as in the forward"
+    const char *what = strcmp(p->name, "dslope") == 0 && p->result
+                           ? "gradient of the score slope (S11), one element"
+                       : i < fargs        ? "as in the forward"
                        : i == fargs     ? "the forward's output"
                        : i < g->nargs - 1 ? "as saved by the forward"
                        : p->result      ? "gradient (contiguous)"

@@ -36,14 +36,14 @@ void skc_cg_emit_sym_helper(struct skc_emitter *e) {
 /* The projection kernels (codegen/aux_ops.h), static inline: no warning when unused. */
 static void emit_aux_helpers(struct skc_emitter *e) {
   skc_emit_line(e, "/* linalg.matmul: c (M, N) = a (M, K) b (K, N), rows in parallel. */");
-  skc_emit_open(e, "static inline void skc_matmul(const float *a, const float *b, float *c, "
+  skc_emit_open(e, "static inline void skc_matmul(const SKK_REAL *a, const SKK_REAL *b, SKK_REAL *c, "
                    "int64_t M, int64_t N, int64_t K,\n                              int nt)");
   skc_emit_line(e, "#pragma omp parallel for schedule(static) num_threads(nt)");
   skc_emit_open(e, "for (int64_t i = 0; i < M; ++i)");
-  skc_emit_line(e, "float *ci = c + i * N;");
-  skc_emit_line(e, "memset(ci, 0, (size_t)N * sizeof(float));");
+  skc_emit_line(e, "SKK_REAL *ci = c + i * N;");
+  skc_emit_line(e, "memset(ci, 0, (size_t)N * sizeof(SKK_REAL));");
   skc_emit_open(e, "for (int64_t kk = 0; kk < K; ++kk)");
-  skc_emit_line(e, "const float aik = a[i * K + kk], *bk = b + kk * N;");
+  skc_emit_line(e, "const SKK_REAL aik = a[i * K + kk], *bk = b + kk * N;");
   skc_emit_line(e, "#pragma omp simd");
   skc_emit_line(e, "for (int64_t j = 0; j < N; ++j)");
   skc_emit_line(e, "  ci[j] += aik * bk[j];");
@@ -52,7 +52,7 @@ static void emit_aux_helpers(struct skc_emitter *e) {
   skc_emit_close(e, NULL);
   skc_emit_blank(e);
   skc_emit_line(e, "/* linalg.transpose: out axis i reads in axis perm[i]; out row-major. */");
-  skc_emit_open(e, "static inline void skc_transpose(const float *in, float *out, int rank, "
+  skc_emit_open(e, "static inline void skc_transpose(const SKK_REAL *in, SKK_REAL *out, int rank, "
                    "const int64_t *in_shape,\n                                 const int64_t "
                    "*perm)");
   skc_emit_line(e, "int64_t in_stride[8], count = 1;");
@@ -100,7 +100,7 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
                    "fused SparseK kernel");
   skc_emit_line(e, " * (runtime/kernels/cpu_attention_fwd.h) specialized by the constants "
                    "below. */");
-  skc_emit_line(e, "#define SKK_REAL float");
+  skc_emit_line(e, "#define SKK_REAL %s", m->real);
   if (m->head_dim > 0)
     skc_emit_line(e, "#define SKK_HEAD_DIM %lld", (long long)m->head_dim);
   else
@@ -254,18 +254,19 @@ void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_fun
   skc_emit_line(e, "p.B = %s, p.Hq = %s, p.Hkv = %s, p.N = %s, p.D = SKC_A%d_D;", B, Hq, Hkv, N, a);
   skc_emit_line(e, "p.topk = SKC_A%d_TOPK, p.window = SKC_A%d_WINDOW, p.gate = SKC_A%d_GATE;", a, a,
                 a);
-  skc_emit_line(e, "p.real_bits = 32, p.scale = SKC_A%d_SCALE, p.tile_q = SKK_TILE_Q;", a);
+  skc_emit_line(e, "p.real_bits = %d, p.scale = SKC_A%d_SCALE, p.tile_q = SKK_TILE_Q;",
+                f->real_bits, a);
   static const char *const fields[] = {"q", "k", "v", "u"};
   for (int i = 0; i < 4; ++i) {
-    skc_cg_ref_ptr(f, &st->in[i], "float", ptr, sizeof ptr);
+    skc_cg_ref_ptr(f, &st->in[i], f->real, ptr, sizeof ptr);
     skc_emit_line(e, "p.%s = %s;", fields[i], ptr);
   }
-  skc_cg_ref_data(f, &st->out, "float", ptr, sizeof ptr); /* an input of the backward */
+  skc_cg_ref_data(f, &st->out, f->real, ptr, sizeof ptr); /* an input of the backward */
   skc_emit_line(e, "p.o = %s;", ptr);
   if (st->saves) {
     static const char *const saved[] = {"lse", "tau", "nfree"};
     for (int i = 0; i < 3; ++i) {
-      skc_cg_ref_ptr(f, &st->save[i], i == 2 ? "int32_t" : "float", ptr, sizeof ptr);
+      skc_cg_ref_ptr(f, &st->save[i], i == 2 ? "int32_t" : f->real, ptr, sizeof ptr);
       skc_emit_line(e, "p.%s = %s; /* saved for %s_backward */", saved[i], ptr, f->name);
     }
   }
@@ -316,18 +317,18 @@ void skc_cg_emit_score_params(struct skc_emitter *e, const struct skc_cg_func *f
   char F[32];
   snprintf(F, sizeof F, st->mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
   skc_emit_line(e, "sp.B = %s, sp.Hkv = %s, sp.N = %s, sp.F = %s;", B, H, N, F);
-  skc_cg_ref_ptr(f, &st->in[0], "float", ptr, sizeof ptr);
+  skc_cg_ref_ptr(f, &st->in[0], f->real, ptr, sizeof ptr);
   if (st->mode == SKC_SCORE_INPUT) {
     skc_emit_line(e, "sp.u_in = %s;", ptr);
   } else {
     skc_emit_line(e, "sp.x = %s;", ptr);
     emit_score_strides(e, f, st);
-    skc_cg_ref_ptr(f, &st->in[1], "float", ptr, sizeof ptr);
+    skc_cg_ref_ptr(f, &st->in[1], f->real, ptr, sizeof ptr);
     skc_emit_line(e, "sp.w_score = %s;", ptr);
-    skc_cg_ref_ptr(f, &st->in[2], "float", ptr, sizeof ptr);
+    skc_cg_ref_ptr(f, &st->in[2], f->real, ptr, sizeof ptr);
     skc_emit_line(e, "sp.b_score = %s;", ptr);
   }
-  skc_cg_ref_ptr(f, u, "float", ptr, sizeof ptr);
+  skc_cg_ref_ptr(f, u, f->real, ptr, sizeof ptr);
   skc_emit_line(e, "sp.u = %s;", ptr);
 }
 
@@ -344,9 +345,9 @@ static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
 static void emit_matmul(struct skc_emitter *e, const struct skc_cg_func *f,
                         const struct skc_cg_step *st) {
   char a[160], b[160], c[160];
-  skc_cg_ref_ptr(f, &st->in[0], "float", a, sizeof a);
-  skc_cg_ref_ptr(f, &st->in[1], "float", b, sizeof b);
-  skc_cg_ref_ptr(f, &st->out, "float", c, sizeof c);
+  skc_cg_ref_ptr(f, &st->in[0], f->real, a, sizeof a);
+  skc_cg_ref_ptr(f, &st->in[1], f->real, b, sizeof b);
+  skc_cg_ref_ptr(f, &st->out, f->real, c, sizeof c);
   skc_emit_line(e, "/* linalg.matmul (%s) */", st->loc);
   skc_emit_line(e, "if (st == SKRT_OK)");
   skc_emit_line(e, "  skc_matmul(%s, %s, %s, %lld, %lld, %lld,", a, b, c,
@@ -358,8 +359,8 @@ static void emit_matmul(struct skc_emitter *e, const struct skc_cg_func *f,
 static void emit_transpose(struct skc_emitter *e, const struct skc_cg_func *f,
                            const struct skc_cg_step *st) {
   char in[160], out[160], shape[256] = "", perm[256] = "";
-  skc_cg_ref_ptr(f, &st->in[0], "float", in, sizeof in);
-  skc_cg_ref_ptr(f, &st->out, "float", out, sizeof out);
+  skc_cg_ref_ptr(f, &st->in[0], f->real, in, sizeof in);
+  skc_cg_ref_ptr(f, &st->out, f->real, out, sizeof out);
   for (int i = 0; i < st->in[0].rank; ++i) {
     snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", i ? ", " : "",
              (long long)st->in[0].dims[i].value);
@@ -411,7 +412,7 @@ void skc_cg_emit_ws_layout(struct skc_emitter *e, const struct skc_cg_func *f) {
     char numel[256];
     skc_cg_numel_str(f, f->buffers[i].dims, 0, f->buffers[i].rank, numel, sizeof numel);
     skc_emit_line(e, "ws_off[%d] = ws_size;", i);
-    skc_emit_line(e, "ws_size += skc_ws_round((size_t)%s * sizeof(float));", numel);
+    skc_emit_line(e, "ws_size += skc_ws_round((size_t)%s * sizeof(%s));", numel, f->real);
   }
   if (!f->nbuffers)
     skc_emit_line(e, "(void)ws_off;");

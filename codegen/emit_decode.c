@@ -38,7 +38,8 @@ static int seq_axis(const struct skc_cg_param *p, int mode) {
 }
 
 bool skc_cg_decode_func_create(const struct skc_cg_func *f, struct skc_cg_func *d) {
-  const char *why = skc_cg_single_layer(f);
+  const char *why = f->real_bits == 64 ? "the KV cache holds float32 tensors; this function is f64"
+                                       : skc_cg_single_layer(f);
   if (why) {
     skc_error("--decode: cannot emit %s_decode for @%s (%s): %s", f->name, f->name, f->loc, why);
     return false;

@@ -10,7 +10,8 @@
  * tau (B, Hkv, N) f32 and |F_i| (B, Hkv, N) int32 into caller-provided tensors (spec S11:
  * "a forward pass that is later differentiated saves per (b, h, i) the row log-sum-exp, tau_i
  * and |F_i|"). The backward takes the forward's arguments, its output and that state, and
- * dout; it recomputes only the scores u (S5, O(N F)), runs the fused backward
+ * dout, and writes every gradient and dslope (one element, the slope's gradient); it
+ * recomputes only the scores u (S5, O(N F)), runs the fused backward
  * (kernels/cpu_attention_bwd.h, S11) and the scoring network's backward (kernels/cpu_scores.h;
  * on the cuda target skrt_cuda_attention_backward and skrt_cuda_scores_backward): gradients of
  * q, k, v and of the score inputs and weights, every gradient tensor contiguous and
@@ -72,6 +73,7 @@ static struct skc_cg_ref param_ref(const struct skc_cg_func *f, int i) {
 /* Appends to f the three results its forward saves and points its attention step at them. */
 static void add_saved_results(struct skc_cg_func *f) {
   static const struct skc_cg_dtype f32 = {"float", "kDLFloat", "float32", 32};
+  static const struct skc_cg_dtype f64 = {"double", "kDLFloat", "float64", 64};
   static const struct skc_cg_dtype i32 = {"int32_t", "kDLInt", "int32", 32};
   struct skc_cg_step *att = &f->steps[1];
   struct skc_cg_ref shapes[3] = {drop_last(att->in[0]), f->steps[0].out, f->steps[0].out};
@@ -85,7 +87,7 @@ static void add_saved_results(struct skc_cg_func *f) {
     p->index = f->nparams - f->nargs + i;
     p->rank = shapes[i].rank;
     memcpy(p->dims, shapes[i].dims, sizeof p->dims);
-    p->dtype = i == 2 ? i32 : f32;
+    p->dtype = i == 2 ? i32 : f->real_bits == 64 ? f64 : f32; /* lse, tau in the kernels' real */
     p->role = SKC_ROLE_OTHER;
     p->role_op = -1;
     att->save[i] = param_ref(f, f->nparams + i);
@@ -113,7 +115,7 @@ bool skc_cg_grad_func_create(struct skc_cg_func *f, struct skc_cg_func *g) {
   *g = *f;
   snprintf(g->name, sizeof g->name, "%.30s_backward", f->name);
   g->nargs = fargs + IN_COUNT;
-  g->nparams = g->nargs + fargs;
+  g->nparams = g->nargs + fargs + 1; /* the gradients, then dslope */
   g->params = calloc((size_t)g->nparams, sizeof *g->params);
   g->steps = calloc(2, sizeof *g->steps);
   g->buffers = calloc(WS_COUNT, sizeof *g->buffers);
@@ -127,6 +129,10 @@ bool skc_cg_grad_func_create(struct skc_cg_func *f, struct skc_cg_func *g) {
   grad_param(&g->params[fargs + IN_DOUT], &f->params[out], false);
   for (int i = 0; i < fargs; ++i)
     grad_param(&g->params[g->nargs + i], &f->params[i], true);
+  struct skc_cg_param *ds = &g->params[g->nparams - 1];
+  *ds = g->params[fargs + IN_LSE]; /* a real tensor; then its own name and shape */
+  snprintf(ds->name, sizeof ds->name, "dslope");
+  ds->result = true, ds->rank = 1, ds->dims[0] = (struct skc_cg_dim){1, -1};
   memcpy(g->steps, f->steps, 2 * sizeof *g->steps);
   struct skc_cg_ref u = f->steps[0].out;
   for (int i = 0; i < WS_COUNT; ++i)
@@ -153,7 +159,7 @@ static const char *grad_of(const struct skc_cg_func *g, enum skc_cg_role r, char
   for (int i = 0; i < nargs; ++i)
     if (g->params[i].role == r) {
       struct skc_cg_ref ref = {SKC_AT_PARAM, g->nargs + i, false, g->params[i].rank, {{0, -1}}};
-      skc_cg_ref_ptr(g, &ref, "float", buf, n);
+      skc_cg_ref_ptr(g, &ref, g->real, buf, n);
       return buf;
     }
   snprintf(buf, n, "NULL");
@@ -171,14 +177,14 @@ static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_f
   for (int i = 0; i < 3; ++i) {
     static const char *const fields[] = {"lse", "tau", "nfree"};
     struct skc_cg_ref r = param_ref(g, fargs + IN_LSE + i);
-    skc_cg_ref_data(g, &r, i == 2 ? "int32_t" : "float", ptr, sizeof ptr);
+    skc_cg_ref_data(g, &r, i == 2 ? "int32_t" : g->real, ptr, sizeof ptr);
     skc_emit_line(e, "p.%s = %s;", fields[i], ptr);
   }
   const char *dt = g->cuda ? skc_cg_cuda_dtype(g, &st->in[0]) : NULL;
   skc_emit_line(e, "struct skrt_attn_grads gr;");
   skc_emit_line(e, "memset(&gr, 0, sizeof gr);");
   struct skc_cg_ref dout = param_ref(g, fargs + IN_DOUT);
-  skc_cg_ref_ptr(g, &dout, "float", ptr, sizeof ptr);
+  skc_cg_ref_ptr(g, &dout, g->real, ptr, sizeof ptr);
   skc_emit_line(e, "gr.dout = %s;", ptr);
   skc_emit_line(e, "gr.dq = %s;", grad_of(g, SKC_ROLE_Q, ptr, sizeof ptr));
   skc_emit_line(e, "gr.dk = %s;", grad_of(g, SKC_ROLE_K, ptr, sizeof ptr));
@@ -187,7 +193,7 @@ static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_f
     skc_emit_line(e, "gr.du = %s; /* u = u_in + slope * j */",
                   grad_of(g, SKC_ROLE_UIN, ptr, sizeof ptr));
   else
-    skc_emit_line(e, "gr.du = (float *)(ws + ws_off[%d]);", WS_DU);
+    skc_emit_line(e, "gr.du = (%s *)(ws + ws_off[%d]);", g->real, WS_DU);
   if (g->cuda)
     skc_emit_line(e, "st = skrt_cuda_attention_backward(&p, &gr, %s, ctx);", dt);
   else
@@ -197,33 +203,49 @@ static void emit_attention_backward(struct skc_emitter *e, const struct skc_cg_f
 
 static void emit_scores_backward(struct skc_emitter *e, const struct skc_cg_func *g, int s) {
   const struct skc_cg_step *st = &g->steps[0];
-  char ptr[160];
-  skc_emit_line(e, "/* score %d (%s): the scoring network's backward (S11 tail) */", st->inst,
-                st->loc);
+  char ptr[160], du[160], dslope[160];
+  struct skc_cg_ref ds = param_ref(g, g->nparams - 1);
+  if (st->mode == SKC_SCORE_INPUT) /* du is the gradient of u_in, already written */
+    grad_of(g, SKC_ROLE_UIN, du, sizeof du);
+  else
+    snprintf(du, sizeof du, "(%s *)(ws + ws_off[%d])", g->real, WS_DU);
+  skc_cg_ref_data(g, &ds, g->real, dslope, sizeof dslope);
+  skc_emit_line(e, "/* score %d (%s): the scoring network's backward and dslope (S11 tail) */",
+                st->inst, st->loc);
   skc_emit_open(e, "if (st == SKRT_OK)");
   if (g->cuda) {
-    char du[64], dx[160], dw[160], db[160];
+    char dx[160], dw[160], db[160];
     skc_cg_emit_cuda_score_params(e, g, st, s);
-    snprintf(du, sizeof du, "(float *)(ws + ws_off[%d])", WS_DU);
-    grad_of(g, st->mode == SKC_SCORE_HIDDEN ? SKC_ROLE_X : SKC_ROLE_K, dx, sizeof dx);
-    grad_of(g, SKC_ROLE_W, dw, sizeof dw);
-    grad_of(g, SKC_ROLE_B, db, sizeof db);
+    if (st->mode == SKC_SCORE_INPUT)
+      snprintf(dx, sizeof dx, "NULL"), snprintf(dw, sizeof dw, "NULL"), snprintf(db, sizeof db, "NULL");
+    else {
+      grad_of(g, st->mode == SKC_SCORE_HIDDEN ? SKC_ROLE_X : SKC_ROLE_K, dx, sizeof dx);
+      grad_of(g, SKC_ROLE_W, dw, sizeof dw);
+      grad_of(g, SKC_ROLE_B, db, sizeof db);
+    }
     skc_emit_line(e, "st = skrt_cuda_scores_backward(&sc, %s, %s,", du, dx);
-    skc_emit_line(e, "                               %s, %s, NULL, %s, ctx);", dw, db,
+    skc_emit_line(e, "                               %s, %s, %s, %s, ctx);", dw, db, dslope,
                   skc_cg_cuda_score_dtype(g, st));
     skc_emit_close(e, NULL);
     return;
   }
   skc_cg_emit_score_params(e, g, st, s);
   skc_emit_line(e, "struct skk_score_grads sg;");
+  skc_emit_line(e, "double ds = 0;");
   skc_emit_line(e, "memset(&sg, 0, sizeof sg);");
-  skc_emit_line(e, "sg.du = (float *)(ws + ws_off[%d]);", WS_DU);
-  skc_emit_line(e, "sg.dx = %s; /* %s */",
-                grad_of(g, st->mode == SKC_SCORE_HIDDEN ? SKC_ROLE_X : SKC_ROLE_K, ptr, sizeof ptr),
-                st->mode == SKC_SCORE_HIDDEN ? "overwritten" : "keys: added to dk");
-  skc_emit_line(e, "sg.dw_score = %s;", grad_of(g, SKC_ROLE_W, ptr, sizeof ptr));
-  skc_emit_line(e, "sg.db_score = %s;", grad_of(g, SKC_ROLE_B, ptr, sizeof ptr));
+  skc_emit_line(e, "sg.du = %s;", du);
+  skc_emit_line(e, "sg.dslope = &ds;");
+  if (st->mode != SKC_SCORE_INPUT) {
+    skc_emit_line(e, "sg.dx = %s; /* %s */",
+                  grad_of(g, st->mode == SKC_SCORE_HIDDEN ? SKC_ROLE_X : SKC_ROLE_K, ptr,
+                          sizeof ptr),
+                  st->mode == SKC_SCORE_HIDDEN ? "overwritten" : "keys: added to dk");
+    skc_emit_line(e, "sg.dw_score = %s;", grad_of(g, SKC_ROLE_W, ptr, sizeof ptr));
+    skc_emit_line(e, "sg.db_score = %s;", grad_of(g, SKC_ROLE_B, ptr, sizeof ptr));
+  }
   skc_emit_line(e, "st = skk_scores_backward(&sp, &sg, ctx);");
+  skc_emit_line(e, "if (st == SKRT_OK)");
+  skc_emit_line(e, "  (%s)[0] = (%s)ds;", dslope, g->real);
   skc_emit_close(e, NULL);
 }
 
@@ -249,8 +271,7 @@ void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, i
   }
   skc_emit_close(e, NULL);
   emit_attention_backward(e, g, a);
-  if (sc->mode != SKC_SCORE_INPUT)
-    emit_scores_backward(e, g, s);
+  emit_scores_backward(e, g, s);
   skc_emit_line(e, g->cuda ? "if (ws)\n    cudaFreeAsync(ws, stream);" : "free(ws);");
   skc_emit_line(e, "return st;");
   skc_emit_close(e, NULL);

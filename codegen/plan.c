@@ -651,11 +651,15 @@ static bool is_public_func(MlirOperation op) {
 static void module_constants(struct skc_cg_module *m) {
   m->head_dim = -1;
   m->tile_q = 0;
+  m->real = "float", m->real_bits = 32;
   for (int i = 0; i < m->nfuncs; ++i)
     for (int j = 0; j < m->funcs[i].nsteps; ++j) {
       const struct skc_cg_step *st = &m->funcs[i].steps[j];
       if (st->kind != SKC_STEP_ATTENTION)
         continue;
+      if (st->in[0].where == SKC_AT_PARAM &&
+          m->funcs[i].params[st->in[0].index].dtype.bits == 64)
+        m->real = "double", m->real_bits = 64; /* f64 test builds: every tensor is f64 */
       m->nattention++;
       m->head_dim = m->head_dim < 0 || m->head_dim == st->head_dim ? st->head_dim : 0;
       if (!m->tile_q)
@@ -663,6 +667,8 @@ static void module_constants(struct skc_cg_module *m) {
     }
   if (m->head_dim < 0)
     m->head_dim = 0;
+  for (int i = 0; i < m->nfuncs; ++i)
+    m->funcs[i].real = m->real, m->funcs[i].real_bits = m->real_bits;
 }
 
 bool skc_cg_plan_create(MlirOperation module, const char *input, const char *src,

@@ -115,6 +115,8 @@ struct skc_cg_func {
   int nsteps;
   int nbuffers;
   int64_t align;
+  const char *real; /* C type of the kernels' real (SKK_REAL): "float", or "double" (f64) */
+  int real_bits;    /* 32 or 64 */
   struct skc_cg_ref *buffers; /* shapes of the workspace buffers (all float32) */
 };
 
@@ -125,6 +127,8 @@ struct skc_cg_module {
   struct skc_cg_func *decodes; /* --decode: the decode-step plan of each function, else NULL */
   int64_t head_dim;            /* SKK_HEAD_DIM: shared D, or 0 when attention ops differ */
   int64_t tile_q;              /* SKK_TILE_Q */
+  const char *real;            /* SKK_REAL: the attention ops' element type (f32 or f64) */
+  int real_bits;
   int nattention;
   bool cuda; /* the cuda target */
 };

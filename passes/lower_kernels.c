@@ -64,20 +64,27 @@ static int64_t static_dim(struct lowering *l, MlirOperation op, int i, const cha
   return -1;
 }
 
-/* The element type of operand i must be one the target's kernels take (CPU: f32). */
+/* The element type of operand i must be one the target's kernels take (CPU: f32, and f64
+ * for double-precision test builds; CUDA: f32, bf16, f16). */
 static bool check_dtype(struct lowering *l, MlirOperation op, int i, const char *operand) {
   MlirType e = mlirShapedTypeGetElementType(operand_type(op, i));
-  if (mlirTypeIsAF32(e) ||
-      (l->o->target == SKC_TARGET_CUDA && (mlirTypeIsABF16(e) || mlirTypeIsAF16(e))))
+  bool cuda = l->o->target == SKC_TARGET_CUDA;
+  if (mlirTypeIsAF32(e) || (!cuda && mlirTypeIsAF64(e)) ||
+      (cuda && (mlirTypeIsABF16(e) || mlirTypeIsAF16(e))))
     return true;
   skc_error_at(mlirOperationGetLocation(op),
                "%s: operand '%s' has an element type the %s "
                "kernels do not support (expected f32%s)",
-               skc_op_name(skc_op_kind_of(op)), operand,
-               l->o->target == SKC_TARGET_CUDA ? "cuda" : "cpu",
-               l->o->target == SKC_TARGET_CUDA ? ", bf16 or f16" : "");
+               skc_op_name(skc_op_kind_of(op)), operand, cuda ? "cuda" : "cpu",
+               cuda ? ", bf16 or f16" : " or f64");
   l->errors++;
   return false;
+}
+
+/* The dtype attribute of an op: its operand 0's element type. */
+static const char *dtype_name(MlirOperation op) {
+  MlirType e = mlirShapedTypeGetElementType(operand_type(op, 0));
+  return mlirTypeIsAF64(e) ? "f64" : mlirTypeIsABF16(e) ? "bf16" : mlirTypeIsAF16(e) ? "f16" : "f32";
 }
 
 static bool returned(MlirOperation op) {
@@ -105,7 +112,7 @@ static void lower_score(struct lowering *l, MlirOperation op, int64_t *buffers) 
     skc_attr_set_int(op, "feature_dim", f);
   }
   skc_attr_set_str(op, "kernel", kernels[mode]);
-  skc_attr_set_str(op, "dtype", "f32");
+  skc_attr_set_str(op, "dtype", dtype_name(op));
   if (!returned(op))
     skc_attr_set_int(op, "buffer", (*buffers)++);
 }
@@ -152,7 +159,7 @@ static void lower_attention(struct lowering *l, MlirOperation op, int64_t *buffe
   snprintf(mode_buf, sizeof mode_buf, "%.*s", (int)mode.length, mode.data);
   lower_tile(l, op);
   skc_attr_set_str(op, "kernel", "skk_attention_forward");
-  skc_attr_set_str(op, "dtype", "f32");
+  skc_attr_set_str(op, "dtype", dtype_name(op));
   skc_attr_set_int(op, "head_dim", d);
   skc_attr_set_int(op, "q_heads", hq);
   skc_attr_set_int(op, "kv_heads", hkv);

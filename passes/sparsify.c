@@ -141,8 +141,12 @@ static MlirValue add_func_arg(MlirOperation func, MlirType t, MlirLocation loc) 
   return arg;
 }
 
-static MlirType tensor_f32(MlirContext ctx, int rank, const int64_t *shape) {
-  return mlirRankedTensorTypeGet(rank, shape, mlirF32TypeGet(ctx), mlirAttributeGetNull());
+/* Scores and score weights are f32 (spec section 5); f64 when q is (double test builds). */
+static MlirType score_tensor(MlirOperation dense, int rank, const int64_t *shape) {
+  MlirContext ctx = mlirOperationGetContext(dense);
+  MlirType qe = mlirShapedTypeGetElementType(mlirValueGetType(mlirOperationGetOperand(dense, 0)));
+  MlirType e = mlirTypeIsAF64(qe) ? qe : mlirF32TypeGet(ctx);
+  return mlirRankedTensorTypeGet(rank, shape, e, mlirAttributeGetNull());
 }
 
 /* Builds the sparsek.score op for `dense` per c->mode; null op after an error. */
@@ -155,7 +159,7 @@ static MlirOperation build_score(MlirOperation dense, MlirOperation func, const 
   int64_t batch = mlirShapedTypeGetDimSize(kt, 0), n = mlirShapedTypeGetDimSize(kt, rank - 2);
   int64_t hkv = rank == 4 ? mlirShapedTypeGetDimSize(kt, 1) : 1;
   int64_t ushape[3] = {batch, hkv, n};
-  MlirType ut = tensor_f32(ctx, 3, ushape);
+  MlirType ut = score_tensor(dense, 3, ushape);
   MlirValue ops[3];
   int nops = 3;
   if (c->mode == SKC_SCORE_INPUT) {
@@ -171,8 +175,8 @@ static MlirOperation build_score(MlirOperation dense, MlirOperation func, const 
     }
     MlirType xt = mlirValueGetType(ops[0]);
     int64_t wshape[2] = {hkv, mlirShapedTypeGetDimSize(xt, mlirShapedTypeGetRank(xt) - 1)};
-    ops[1] = add_func_arg(func, tensor_f32(ctx, 2, wshape), loc);
-    ops[2] = add_func_arg(func, tensor_f32(ctx, 1, &hkv), loc);
+    ops[1] = add_func_arg(func, score_tensor(dense, 2, wshape), loc);
+    ops[2] = add_func_arg(func, score_tensor(dense, 1, &hkv), loc);
   }
   int32_t seg[3] = {1, nops == 3, nops == 3};
   MlirNamedAttribute attrs[3] = {

@@ -97,21 +97,22 @@ static void type_str(MlirType t, char *buf, size_t n) {
 
 static bool float_elem(struct checker *c, struct tensor t) {
   MlirType e = mlirShapedTypeGetElementType(t.type);
-  if (mlirTypeIsAF32(e) || mlirTypeIsAF16(e) || mlirTypeIsABF16(e))
+  if (mlirTypeIsAF32(e) || mlirTypeIsAF64(e) || mlirTypeIsAF16(e) || mlirTypeIsABF16(e))
     return true;
   char got[64];
   type_str(e, got, sizeof got);
-  fail(c, "operand '%s' has element type %s, expected f32, f16 or bf16", t.name, got);
+  fail(c, "operand '%s' has element type %s, expected f32, f64, f16 or bf16", t.name, got);
   return false;
 }
 
+/* Scores and score weights: f32 (spec section 5), or f64 in double-precision test builds. */
 static bool f32_elem(struct checker *c, struct tensor t) {
   MlirType e = mlirShapedTypeGetElementType(t.type);
-  if (mlirTypeIsAF32(e))
+  if (mlirTypeIsAF32(e) || mlirTypeIsAF64(e))
     return true;
   char got[64];
   type_str(e, got, sizeof got);
-  fail(c, "operand '%s' has element type %s, expected f32", t.name, got);
+  fail(c, "operand '%s' has element type %s, expected f32 (or f64)", t.name, got);
   return false;
 }
 

@@ -21,7 +21,7 @@ func.func @rank_k(%q: tensor<1x4x16x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<1
 // -----
 
 func.func @elem_int(%q: tensor<1x4x16x8xi32>, %k: tensor<1x2x16x8xi32>, %v: tensor<1x2x16x8xi32>) -> tensor<1x4x16x8xi32> {
-  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.dense_attention: operand 'q' has element type i32, expected f32, f16 or bf16
+  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.dense_attention: operand 'q' has element type i32, expected f32, f64, f16 or bf16
   %0 = "sparsek.dense_attention"(%q, %k, %v) {scale = 0.5 : f64, causal = true} : (tensor<1x4x16x8xi32>, tensor<1x2x16x8xi32>, tensor<1x2x16x8xi32>) -> tensor<1x4x16x8xi32>
   return %0 : tensor<1x4x16x8xi32>
 }
@@ -147,7 +147,7 @@ func.func @u_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor
 // -----
 
 func.func @u_elem(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %u: tensor<1x2x16xf16>) -> tensor<1x4x16x8xf32> {
-  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.attention: operand 'u' has element type f16, expected f32
+  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.attention: operand 'u' has element type f16, expected f32 (or f64)
   %0 = "sparsek.attention"(%q, %k, %v, %u) {k = 2 : i64, window = 1 : i64, gate = "kv", scale = 0.5 : f64, causal = true} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16xf16>) -> tensor<1x4x16x8xf32>
   return %0 : tensor<1x4x16x8xf32>
 }
@@ -201,7 +201,7 @@ func.func @mode_operands(%x: tensor<1x16x32xf32>) -> tensor<1x2x16xf32> {
 // -----
 
 func.func @u_result(%x: tensor<1x16x32xf32>, %p0: tensor<2x32xf32>, %p1: tensor<2xf32>) -> tensor<1x2x16xf16> {
-  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.score: operand 'u' has element type f16, expected f32
+  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.score: operand 'u' has element type f16, expected f32 (or f64)
   %0 = "sparsek.score"(%x, %p0, %p1) {mode = "hidden", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<1x16x32xf32>, tensor<2x32xf32>, tensor<2xf32>) -> tensor<1x2x16xf16>
   return %0 : tensor<1x2x16xf16>
 }
@@ -255,7 +255,7 @@ func.func @b_heads(%x: tensor<1x16x32xf32>, %p0: tensor<2x32xf32>, %p1: tensor<3
 // -----
 
 func.func @w_elem(%x: tensor<1x16x32xf32>, %p0: tensor<2x32xbf16>, %p1: tensor<2xf32>) -> tensor<1x2x16xf32> {
-  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.score: operand 'w_score' has element type bf16, expected f32
+  // CHECK: verify.mlir:[[@LINE+1]]:8: error: sparsek.score: operand 'w_score' has element type bf16, expected f32 (or f64)
   %0 = "sparsek.score"(%x, %p0, %p1) {mode = "hidden", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 1, 1>} : (tensor<1x16x32xf32>, tensor<2x32xbf16>, tensor<2xf32>) -> tensor<1x2x16xf32>
   return %0 : tensor<1x2x16xf32>
 }

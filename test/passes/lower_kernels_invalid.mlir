@@ -18,7 +18,7 @@ func.func @dynamic_heads(%q: tensor<1x2x8x4xf32>, %k: tensor<1x?x8x4xf32>, %v: t
 }
 
 // -----
-// CHECK: lower_kernels_invalid.mlir:[[@LINE+3]]:8: error: sparsek.attention: operand 'q' has an element type the cpu kernels do not support (expected f32)
+// CHECK: lower_kernels_invalid.mlir:[[@LINE+3]]:8: error: sparsek.attention: operand 'q' has an element type the cpu kernels do not support (expected f32 or f64)
 func.func @bf16(%q: tensor<1x2x8x4xbf16>, %ui: tensor<1x2x8xf32>) -> tensor<1x2x8x4xbf16> {
   %u = "sparsek.score"(%ui) {mode = "input", slope = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<1x2x8xf32>) -> tensor<1x2x8xf32>
   %o = "sparsek.attention"(%q, %q, %q, %u) {k = 2 : i64, window = 2 : i64, gate = "kv", scale = 0.5 : f64, causal = true} : (tensor<1x2x8x4xbf16>, tensor<1x2x8x4xbf16>, tensor<1x2x8x4xbf16>, tensor<1x2x8xf32>) -> tensor<1x2x8x4xbf16>

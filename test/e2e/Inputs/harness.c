@@ -153,35 +153,38 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
   float *dout = rand_tensor(nq, 1.0, &ddout);
   float *fq = calloc((size_t)nq, 4), *fk = calloc((size_t)nk, 4), *fv = calloc((size_t)nk, 4);
   float *fx = calloc((size_t)nx, 4), *fw = calloc((size_t)(s->Hkv * F), 4);
-  float *fb = calloc((size_t)s->Hkv, 4), *fu = calloc((size_t)nu, 4);
+  float *fb = calloc((size_t)s->Hkv, 4), *fu = calloc((size_t)nu, 4), fds[1] = {0};
+  int64_t one[1] = {1};
+  DLTensor tds = tensor(fds, 1, one);
   DLTensor tdo = tensor(dout, tq->ndim, tq->shape), tdq = tensor(fq, tq->ndim, tq->shape);
   DLTensor tdk = tensor(fk, tk->ndim, tk->shape), tdv = tensor(fv, tv->ndim, tv->shape);
   DLTensor tdx = tensor(fx, 3, tx->shape), tdw = tensor(fw, 2, tw->shape);
   DLTensor tdb = tensor(fb, 1, tb->shape), tdu = tensor(fu, 3, tu->shape);
   (void)tdx, (void)tdw, (void)tdb, (void)tdu, (void)du_in, (void)db;
 #ifdef SKC_CUDA
-  DLTensor *dev[8] = {&tdo, &tdq, &tdk, &tdv, &tdx, &tdw, &tdb, &tdu};
-  float *host[8] = {dout, fq, fk, fv, fx, fw, fb, fu};
-  size_t bytes[8] = {(size_t)nq * 4, (size_t)nq * 4,           (size_t)nk * 4,     (size_t)nk * 4,
-                     (size_t)nx * 4, (size_t)(s->Hkv * F) * 4, (size_t)s->Hkv * 4, (size_t)nu * 4};
-  for (int i = 0; i < 8; ++i)
+  DLTensor *dev[9] = {&tdo, &tdq, &tdk, &tdv, &tdx, &tdw, &tdb, &tdu, &tds};
+  float *host[9] = {dout, fq, fk, fv, fx, fw, fb, fu, fds};
+  size_t bytes[9] = {(size_t)nq * 4, (size_t)nq * 4,           (size_t)nk * 4,     (size_t)nk * 4,
+                     (size_t)nx * 4, (size_t)(s->Hkv * F) * 4, (size_t)s->Hkv * 4, (size_t)nu * 4,
+                     4};
+  for (int i = 0; i < 9; ++i)
     to_device(dev[i], bytes[i]);
 #endif
 #if MODE == 0
   int st = BACKWARD(tq, tk, tv, tx, tw, tb, to, tsl, tst, tsn, &tdo, &tdq, &tdk, &tdv, &tdx,
-                    &tdw, &tdb, NULL);
+                    &tdw, &tdb, &tds, NULL);
 #elif MODE == 1
   int st = BACKWARD(tq, tk, tv, tw, tb, to, tsl, tst, tsn, &tdo, &tdq, &tdk, &tdv, &tdw, &tdb,
-                    NULL);
+                    &tds, NULL);
 #else
-  int st = BACKWARD(tq, tk, tv, tu, to, tsl, tst, tsn, &tdo, &tdq, &tdk, &tdv, &tdu, NULL);
+  int st = BACKWARD(tq, tk, tv, tu, to, tsl, tst, tsn, &tdo, &tdq, &tdk, &tdv, &tdu, &tds, NULL);
 #endif
   if (st != 0) {
     printf("backward failed: status %d: %s\n", st, skrt_last_error());
     return 1;
   }
 #ifdef SKC_CUDA
-  for (int i = 1; i < 8; ++i)
+  for (int i = 1; i < 9; ++i)
     if (cudaMemcpy(host[i], dev[i]->data, bytes[i], cudaMemcpyDeviceToHost) != cudaSuccess) {
       printf("cuda: copying gradient %d back failed\n", i);
       return 1;
@@ -194,9 +197,9 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
   }
   /* db_score = sum_j du_j is 0 up to rounding (SparseK is translation equivariant, spec
    * section 1): its error is measured against the scale of the sum, sum_j |du_j|. */
-  double du_l1 = 0;
+  double du_l1 = 0, dj_l1 = 0; /* dslope = sum_j du_j j: the same, against sum_j |du_j| j */
   for (int64_t i = 0; i < nu; ++i)
-    du_l1 += fabs(gu[i]);
+    du_l1 += fabs(gu[i]), dj_l1 += fabs(gu[i]) * (double)(i % s->N);
   double worst = grad_error("dq", fq, gq, nq, 0);
   worst = fmax(worst, grad_error("dk", fk, gk, nk, 0));
   worst = fmax(worst, grad_error("dv", fv, gv, nk, 0));
@@ -209,6 +212,7 @@ static int check_grads(const struct skrt_ref_shape *s, const struct skrt_ref_con
 #else
   worst = fmax(worst, grad_error("du_in", fu, gu, nu, 0));
 #endif
+  worst = fmax(worst, grad_error("dslope", fds, &gslope, 1, dj_l1));
   printf("gradients: max_rel_err=%.3g %s\n", worst, worst <= 1e-5 ? "PASS" : "FAIL");
   return worst <= 1e-5 ? 0 : 1;
 }
