@@ -194,6 +194,33 @@ int skc_parse_sparsek_flag(const char *arg, struct skc_sparsek_options *o) {
   return -1;
 }
 
+int skc_parse_common_arg(int argc, char **argv, int *i, const char *tool, const char **input,
+                         const char **output) {
+  const char *arg = argv[*i];
+  if (strcmp(arg, "-o") == 0) {
+    if (++*i == argc) {
+      skc_error("option '-o' needs a path");
+      return -1;
+    }
+    *output = argv[*i];
+  } else if (arg[0] == '-' && arg[1]) {
+    skc_error("unknown option '%s' (see %s --help)", arg, tool);
+    return -1;
+  } else if (*input) {
+    skc_error("more than one input file ('%s' and '%s')", *input, arg);
+    return -1;
+  } else {
+    *input = arg;
+  }
+  return 1;
+}
+
+bool skc_require_input(const char *input, const char *tool) {
+  if (!input)
+    skc_error("no input file (see %s --help)", tool);
+  return input != NULL;
+}
+
 void skc_print_sparsek_help(FILE *out) {
   fputs("SparseK options (a dense attention op's own sparsek.k, sparsek.window, sparsek.gate,\n"
         "sparsek.score and sparsek.slope attributes override them):\n"

@@ -26,6 +26,15 @@ MlirOperation skc_parse(MlirContext ctx, struct skc_diag *d, const char *name, c
 /* Parses one --sparsek-..., --target, --grad or --decode flag into o. Returns 1 when `arg` was such
  * a flag, 0 when it is not one of them, -1 after printing an error for a bad value. */
 int skc_parse_sparsek_flag(const char *arg, struct skc_sparsek_options *o);
+/* The arguments every driver shares, at argv[*i]: `-o PATH` (consumes the next argument
+ * into *output) and the one input file. Returns 1 when taken, -1 after an error naming
+ * `tool` ("skc"): an unknown option, a second input, `-o` without a path. */
+int skc_parse_common_arg(int argc, char **argv, int *i, const char *tool, const char **input,
+                         const char **output);
+
+/* Errors unless an input was given; true when one was. */
+bool skc_require_input(const char *input, const char *tool);
+
 /* Help lines for those flags. */
 void skc_print_sparsek_help(FILE *out);
 

@@ -127,26 +127,12 @@ static int parse_args(int argc, char **argv, struct skc_args *a) {
     } else if (strcmp(arg, "--version") == 0) {
       printf("skc %s (SparseK attention compiler; MLIR 22)\n", SKC_VERSION);
       return 2;
-    } else if (strcmp(arg, "-o") == 0) {
-      if (++i == argc) {
-        skc_error("option '-o' needs a path");
-        return 1;
-      }
-      a->output = argv[i];
-    } else if (arg[0] == '-' && arg[1]) {
-      skc_error("unknown option '%s' (see skc --help)", arg);
+    } else if (skc_parse_common_arg(argc, argv, &i, "skc", &a->input, &a->output) < 0) {
       return 1;
-    } else if (a->input) {
-      skc_error("more than one input file ('%s' and '%s')", a->input, arg);
-      return 1;
-    } else {
-      a->input = arg;
     }
   }
-  if (!a->input) {
-    skc_error("no input file (see skc --help)");
+  if (!skc_require_input(a->input, "skc"))
     return 1;
-  }
   return target_for_emit(argc, argv, a);
 }
 

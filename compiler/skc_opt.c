@@ -64,12 +64,6 @@ static int parse_args(int argc, char **argv, struct opt_args *a) {
       return 2;
     } else if (strcmp(arg, "--split-input-file") == 0) {
       a->split = true;
-    } else if (strcmp(arg, "-o") == 0) {
-      if (++i == argc) {
-        skc_error("option '-o' needs a file name");
-        return 1;
-      }
-      a->output = argv[i];
     } else if (strncmp(arg, "--pass-pipeline=", 16) == 0) {
       if (!add_step(a, (struct step){NULL, arg + 16}))
         return 1;
@@ -81,21 +75,11 @@ static int parse_args(int argc, char **argv, struct opt_args *a) {
       }
       if (!add_step(a, (struct step){p, NULL}))
         return 1;
-    } else if (arg[0] == '-' && arg[1]) {
-      skc_error("unknown option '%s' (see skc-opt --help)", arg);
+    } else if (skc_parse_common_arg(argc, argv, &i, "skc-opt", &a->input, &a->output) < 0) {
       return 1;
-    } else if (a->input) {
-      skc_error("more than one input file ('%s' and '%s')", a->input, arg);
-      return 1;
-    } else {
-      a->input = arg;
     }
   }
-  if (!a->input) {
-    skc_error("no input file (see skc-opt --help)");
-    return 1;
-  }
-  return 0;
+  return skc_require_input(a->input, "skc-opt") ? 0 : 1;
 }
 
 static void pipeline_error(MlirStringRef s, void *ud) {
