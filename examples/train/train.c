@@ -6,8 +6,12 @@
  * (q = alpha e0, the marker has k[0] = 3, distractors k[0] = 0), so a query that sees the
  * marked token reads its label; a query that sees only its window guesses.
  *
- * Only the score weights (w_score, b_score; score mode "keys": u_j = k_j . w + b, spec S5)
- * are trained, with Adam, through the SparseK gradient (spec S11). At initialization every
+ * The layer is examples/train/model.mlir, a plain dense causal attention that skc compiles
+ * (CMakeLists.txt: --grad --sparsek-score=keys, k = TRAIN_K, window = TRAIN_WINDOW) into
+ * libretrieval: retrieval() is the SparseK forward, saving lse, tau and |F_i|, and
+ * retrieval_backward() returns every gradient. Only the score weights (w_score, b_score;
+ * score mode "keys": u_j = k_j . w + b, spec S5) are trained, with Adam, through the SparseK
+ * gradient (spec S11). At initialization every
  * score is equal, so the top-k are the most recent candidates (ties go to the larger j), and
  * distractors with random labels are neutral in expectation: the marker's score gets a
  * systematic push only while the marker is selected. A distance curriculum starts the marker
@@ -16,7 +20,7 @@
  * The same model restricted to its window is evaluated on the same batches as the baseline:
  * it stays near chance (1/C).
  *
- *   train [--steps=N] [--seq=N] [--batch=N] [--k=N] [--window=N] [--seed=N] [--check]
+ *   train [--steps=N] [--seq=N] [--batch=N] [--seed=N] [--check]
  *
  * --check exits 1 unless SparseK accuracy >= 90% and window-only accuracy <= 30% at the end. */
 #include <math.h>
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "retrieval.h"
 #include "skrt.h"
 
 enum { D = 16, C = 8, Q = 8 };
@@ -35,10 +40,10 @@ struct config {
   int check;
 };
 
-/* One batch of data and the model's buffers, row-major (B, 1, N, D) / (B, 1, N). */
+/* One batch of data and the layer's buffers, row-major (B, N, D) / (B, N); nfree (B, N). */
 struct batch {
   int64_t b, n;
-  float *q, *k, *v, *u, *o, *lse, *tau, *dout, *dq, *dk, *dv, *du;
+  float *q, *k, *v, *o, *lse, *tau, *dout, *dq, *dk, *dv;
   int32_t *nfree;
   int *label; /* per sequence */
 };
@@ -60,16 +65,16 @@ static float *alloc_f(size_t n) { return calloc(n, sizeof(float)); }
 
 static int batch_create(struct batch *bt, int64_t b, int64_t n) {
   size_t t = (size_t)(b * n * D), s = (size_t)(b * n);
-  *bt = (struct batch){b, n, alloc_f(t), alloc_f(t), alloc_f(t), alloc_f(s), alloc_f(t),
-                       alloc_f(s), alloc_f(s), alloc_f(t), alloc_f(t), alloc_f(t), alloc_f(t),
-                       alloc_f(s), calloc(s, sizeof(int32_t)), calloc((size_t)b, sizeof(int))};
-  return bt->q && bt->k && bt->v && bt->u && bt->o && bt->lse && bt->tau && bt->dout &&
-         bt->dq && bt->dk && bt->dv && bt->du && bt->nfree && bt->label;
+  *bt = (struct batch){b,         n,         alloc_f(t), alloc_f(t),
+                       alloc_f(t), alloc_f(t), alloc_f(s), alloc_f(s),
+                       alloc_f(t), alloc_f(t), alloc_f(t), alloc_f(t),
+                       calloc(s, sizeof(int32_t)), calloc((size_t)b, sizeof(int))};
+  return bt->q && bt->k && bt->v && bt->o && bt->lse && bt->tau && bt->dout && bt->dq &&
+         bt->dk && bt->dv && bt->nfree && bt->label;
 }
 
 static void batch_destroy(struct batch *bt) {
-  float *f[] = {bt->q, bt->k, bt->v, bt->u, bt->o, bt->lse, bt->tau,
-                bt->dout, bt->dq, bt->dk, bt->dv, bt->du};
+  float *f[] = {bt->q, bt->k, bt->v, bt->o, bt->lse, bt->tau, bt->dout, bt->dq, bt->dk, bt->dv};
   for (size_t i = 0; i < sizeof f / sizeof *f; ++i)
     free(f[i]);
   free(bt->nfree);
@@ -99,28 +104,41 @@ static void make_sequence(struct batch *bt, int64_t s, int window, int64_t reach
   bt->label[s] = label;
 }
 
-/* S5, mode keys: u_j = k_j . w + b. */
-static void scores(struct batch *bt, const float *w) {
-  for (int64_t j = 0; j < bt->b * bt->n; ++j) {
-    float acc = w[D];
-    for (int d = 0; d < D; ++d)
-      acc += bt->k[j * D + d] * w[d];
-    bt->u[j] = acc;
-  }
+/* A float32 (or int32) DLTensor over data. */
+static DLTensor tensor(void *data, int ndim, int64_t *shape, uint8_t code) {
+  DLTensor t = {0};
+  t.data = data;
+  t.device.device_type = kDLCPU;
+  t.ndim = ndim;
+  t.dtype.code = code;
+  t.dtype.bits = 32;
+  t.dtype.lanes = 1;
+  t.shape = shape;
+  return t;
 }
 
-static struct skrt_attn_params params(const struct batch *bt, const struct config *c) {
-  int64_t st[3] = {bt->n * D, bt->n * D, D};
-  struct skrt_attn_params p = {
-      .B = bt->b, .Hq = 1, .Hkv = 1, .N = bt->n, .D = D, .topk = c->k, .window = c->window,
-      .gate = SKRT_GATE_KV, .real_bits = 32, .scale = 1.0 / sqrt((double)D),
-      .q = bt->q, .k = bt->k, .v = bt->v, .o = bt->o, .u = bt->u,
-      .lse = bt->lse, .tau = bt->tau, .nfree = bt->nfree};
-  memcpy(p.q_stride, st, sizeof st);
-  memcpy(p.k_stride, st, sizeof st);
-  memcpy(p.v_stride, st, sizeof st);
-  memcpy(p.o_stride, st, sizeof st);
-  return p;
+/* The DLTensors of one call of retrieval() / retrieval_backward() over a batch. */
+struct layer_io {
+  int64_t sx[3], sw[2], sb[1], sl[2], su[3];
+  float dslope;
+  DLTensor q, k, v, w, b, o, lse, tau, nfree, dout, dq, dk, dv, dw, db, ds;
+};
+
+/* Points io at the batch's buffers, the weights w (D, then the bias) and their gradient g. */
+static void layer_io_init(struct layer_io *io, struct batch *bt, float *w, float *g) {
+  int64_t sx[3] = {bt->b, bt->n, D}, sw[2] = {1, D}, sb[1] = {1}, sl[2] = {bt->b, bt->n};
+  int64_t su[3] = {bt->b, 1, bt->n};
+  memcpy(io->sx, sx, sizeof sx), memcpy(io->sw, sw, sizeof sw), memcpy(io->sb, sb, sizeof sb);
+  memcpy(io->sl, sl, sizeof sl), memcpy(io->su, su, sizeof su);
+  io->q = tensor(bt->q, 3, io->sx, kDLFloat), io->k = tensor(bt->k, 3, io->sx, kDLFloat);
+  io->v = tensor(bt->v, 3, io->sx, kDLFloat), io->o = tensor(bt->o, 3, io->sx, kDLFloat);
+  io->w = tensor(w, 2, io->sw, kDLFloat), io->b = tensor(w + D, 1, io->sb, kDLFloat);
+  io->lse = tensor(bt->lse, 2, io->sl, kDLFloat), io->tau = tensor(bt->tau, 3, io->su, kDLFloat);
+  io->nfree = tensor(bt->nfree, 3, io->su, kDLInt);
+  io->dout = tensor(bt->dout, 3, io->sx, kDLFloat), io->dq = tensor(bt->dq, 3, io->sx, kDLFloat);
+  io->dk = tensor(bt->dk, 3, io->sx, kDLFloat), io->dv = tensor(bt->dv, 3, io->sx, kDLFloat);
+  io->dw = tensor(g, 2, io->sw, kDLFloat), io->db = tensor(g + D, 1, io->sb, kDLFloat);
+  io->ds = tensor(&io->dslope, 1, io->sb, kDLFloat);
 }
 
 /* Cross-entropy of beta * o[0:C] over the last Q queries; fills dout; counts hits. */
@@ -171,14 +189,9 @@ static void window_only(const struct batch *bt, const struct config *c, float *o
     }
 }
 
-/* S11 tail, mode keys: dw = sum du_j k_j, db = sum du_j; one Adam step. */
-static void adam_step(struct adam *a, const struct batch *bt, double lr) {
-  double g[D + 1] = {0};
-  for (int64_t j = 0; j < bt->b * bt->n; ++j) {
-    for (int d = 0; d < D; ++d)
-      g[d] += (double)bt->du[j] * bt->k[j * D + d];
-    g[D] += bt->du[j];
-  }
+/* One Adam step on the score weights from their gradient g (retrieval_backward's dw_score
+ * and db_score). */
+static void adam_step(struct adam *a, const float *g, double lr) {
   a->t++;
   for (int i = 0; i <= D; ++i) {
     a->m[i] = (float)(0.9 * a->m[i] + 0.1 * g[i]);
@@ -189,7 +202,8 @@ static void adam_step(struct adam *a, const struct batch *bt, double lr) {
 }
 
 static int parse(int argc, char **argv, struct config *c) {
-  *c = (struct config){.steps = 200, .seq = 4096, .batch = 8, .k = 8, .window = 32, .seed = 1};
+  *c = (struct config){
+      .steps = 200, .seq = 4096, .batch = 8, .k = TRAIN_K, .window = TRAIN_WINDOW, .seed = 1};
   for (int i = 1; i < argc; ++i) {
     int v;
     if (strcmp(argv[i], "--check") == 0)
@@ -200,20 +214,16 @@ static int parse(int argc, char **argv, struct config *c) {
       c->seq = v;
     else if (sscanf(argv[i], "--batch=%d", &v) == 1 && v > 0)
       c->batch = v;
-    else if (sscanf(argv[i], "--k=%d", &v) == 1 && v > 0)
-      c->k = v;
-    else if (sscanf(argv[i], "--window=%d", &v) == 1 && v >= 0)
-      c->window = v;
     else if (sscanf(argv[i], "--seed=%d", &v) == 1)
       c->seed = (unsigned)v;
     else {
       fprintf(stderr, "train: bad argument '%s'\nusage: train [--steps=N] [--seq=N] "
-                      "[--batch=N] [--k=N] [--window=N] [--seed=N] [--check]\n", argv[i]);
+                      "[--batch=N] [--seed=N] [--check]\n", argv[i]);
       return 0;
     }
   }
   if (c->window + Q + 2 >= c->seq) {
-    fprintf(stderr, "train: --window must be < --seq - %d\n", Q + 2);
+    fprintf(stderr, "train: --seq must be > %d (the window plus the queries)\n", c->window + Q + 2);
     return 0;
   }
   return 1;
@@ -224,15 +234,16 @@ static int step(struct batch *bt, struct adam *a, const struct config *c, int64_
                 double *loss, int *hits, int *whits) {
   for (int64_t s = 0; s < bt->b; ++s)
     make_sequence(bt, s, c->window, reach);
-  scores(bt, a->w);
-  struct skrt_attn_params p = params(bt, c);
-  struct skrt_attn_grads g = {bt->dout, bt->dq, bt->dk, bt->dv, bt->du};
-  if (skrt_cpu_attention_forward(&p, NULL))
+  float g[D + 1];
+  struct layer_io io;
+  layer_io_init(&io, bt, a->w, g);
+  if (retrieval(&io.q, &io.k, &io.v, &io.w, &io.b, &io.o, &io.lse, &io.tau, &io.nfree, NULL))
     return 0;
   *loss = loss_and_dout(bt, bt->o, hits);
-  if (skrt_cpu_attention_backward(&p, &g, NULL))
+  if (retrieval_backward(&io.q, &io.k, &io.v, &io.w, &io.b, &io.o, &io.lse, &io.tau, &io.nfree,
+                         &io.dout, &io.dq, &io.dk, &io.dv, &io.dw, &io.db, &io.ds, NULL))
     return 0;
-  adam_step(a, bt, 0.05);
+  adam_step(a, g, 0.05);
   window_only(bt, c, bt->dq); /* dq is free again: reuse it for the baseline output */
   loss_and_dout(bt, bt->dq, whits);
   return 1;
