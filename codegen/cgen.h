@@ -61,6 +61,9 @@ void skc_cg_copy_args(const struct skc_cg_func *f, const struct skc_cg_step *st,
                       char *src, char *bytes, size_t n);
 /* The layout and the aligned host allocation of f's workspace buffers. */
 void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f);
+/* One score step (S5) of f on its target: parameters, kernel call, status. */
+void skc_cg_emit_score_step(struct skc_emitter *e, const struct skc_cg_func *f,
+                            const struct skc_cg_step *st, int s);
 /* Declares and fills `struct skrt_attn_params p` / `struct skk_score_params sp`. */
 void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_func *f,
                                   const struct skc_cg_step *st, int a);

@@ -332,13 +332,20 @@ void skc_cg_emit_score_params(struct skc_emitter *e, const struct skc_cg_func *f
   skc_emit_line(e, "sp.u = %s;", ptr);
 }
 
-static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
-                       const struct skc_cg_step *st, int s) {
+void skc_cg_emit_score_step(struct skc_emitter *e, const struct skc_cg_func *f,
+                            const struct skc_cg_step *st, int s) {
   skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
                 skc_score_mode_name(st->mode));
   skc_emit_open(e, "if (st == SKRT_OK)");
-  skc_cg_emit_score_params(e, f, st, s);
-  skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", f->name, st->inst, st->loc);
+  if (f->cuda) {
+    skc_cg_emit_cuda_score_params(e, f, st, s);
+    skc_emit_line(e, "st = skrt_cuda_scores_forward(&sc, %s, ctx);",
+                  skc_cg_cuda_score_dtype(f, st));
+  } else {
+    skc_cg_emit_score_params(e, f, st, s);
+    skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", f->name, st->inst,
+                  st->loc);
+  }
   skc_emit_close(e, NULL);
 }
 
@@ -448,7 +455,7 @@ static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *
     if (st->kind == SKC_STEP_ATTENTION)
       emit_attention(e, f, st, (*a)++);
     else if (st->kind == SKC_STEP_SCORE)
-      emit_score(e, f, st, (*s)++);
+      skc_cg_emit_score_step(e, f, st, (*s)++);
     else if (st->kind == SKC_STEP_MATMUL)
       emit_matmul(e, f, st);
     else if (st->kind == SKC_STEP_TRANSPOSE)

@@ -120,16 +120,6 @@ void skc_cg_emit_cuda_score_params(struct skc_emitter *e, const struct skc_cg_fu
   skc_emit_line(e, "sc.u = %s;", ptr);
 }
 
-static void emit_score(struct skc_emitter *e, const struct skc_cg_func *f,
-                       const struct skc_cg_step *st, int s) {
-  skc_emit_line(e, "/* score %d (%s): S5, mode %s */", st->inst, st->loc,
-                skc_score_mode_name(st->mode));
-  skc_emit_open(e, "if (st == SKRT_OK)");
-  skc_cg_emit_cuda_score_params(e, f, st, s);
-  skc_emit_line(e, "st = skrt_cuda_scores_forward(&sc, %s, ctx);", skc_cg_cuda_score_dtype(f, st));
-  skc_emit_close(e, NULL);
-}
-
 static void emit_copy(struct skc_emitter *e, const struct skc_cg_func *f,
                       const struct skc_cg_step *st) {
   char dst[300], src[300], bytes[300];
@@ -155,7 +145,7 @@ static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *
   for (int i = 0; i < f->nsteps; ++i) {
     const struct skc_cg_step *st = &f->steps[i];
     if (st->kind == SKC_STEP_SCORE) {
-      emit_score(e, f, st, (*s)++);
+      skc_cg_emit_score_step(e, f, st, (*s)++);
     } else if (st->kind == SKC_STEP_ATTENTION) {
       skc_emit_line(e, "/* attention %d (%s): S6-S10 */", st->inst, st->loc);
       skc_emit_open(e, "if (st == SKRT_OK)");

@@ -257,19 +257,7 @@ void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, i
     skc_cg_emit_cuda_workspace(e, g);
   else
     skc_cg_emit_workspace(e, g);
-  const struct skc_cg_step *sc = &g->steps[0];
-  skc_emit_line(e, "/* score %d (%s): S5 */", sc->inst, sc->loc);
-  skc_emit_open(e, "if (st == SKRT_OK)");
-  if (g->cuda) {
-    skc_cg_emit_cuda_score_params(e, g, sc, s);
-    skc_emit_line(e, "st = skrt_cuda_scores_forward(&sc, %s, ctx);",
-                  skc_cg_cuda_score_dtype(g, sc));
-  } else {
-    skc_cg_emit_score_params(e, g, sc, s);
-    skc_emit_line(e, "st = skc_scores(&sp, ctx, \"%s: score %d (%s)\");", g->name, sc->inst,
-                  sc->loc);
-  }
-  skc_emit_close(e, NULL);
+  skc_cg_emit_score_step(e, g, &g->steps[0], s);
   emit_attention_backward(e, g, a);
   emit_scores_backward(e, g, s);
   skc_emit_line(e, g->cuda ? "if (ws)\n    cudaFreeAsync(ws, stream);" : "free(ws);");

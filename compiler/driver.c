@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "dialect/sparsek.h"
+#include "mlir-c/Dialect/Linalg.h"
+#include "mlir-c/Transforms.h"
 
 char *skc_read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -37,6 +39,17 @@ char *skc_read_file(const char *path, size_t *len) {
   buf[n] = 0;
   *len = n;
   return buf;
+}
+
+MlirContext skc_driver_start(const char *input, struct skc_diag *d, char **text) {
+  size_t len;
+  *text = skc_read_file(input, &len);
+  if (!*text)
+    return (MlirContext){NULL};
+  mlirRegisterTransformsPasses();
+  mlirRegisterLinalgPasses();
+  *d = (struct skc_diag){.src_name = input, .src = *text, .src_len = len};
+  return skc_context_create(d);
 }
 
 MlirContext skc_context_create(struct skc_diag *d) {

@@ -15,6 +15,11 @@
 /* Reads a whole file into a NUL-terminated buffer (free() it). Prints the error. */
 char *skc_read_file(const char *path, size_t *len);
 
+/* A driver's start: reads `input` into *text (free() it), registers the upstream passes,
+ * points d at the source and returns a context (see skc_context_create); a null context
+ * after printing the error when the input cannot be read. */
+MlirContext skc_driver_start(const char *input, struct skc_diag *d, char **text);
+
 /* A context with threading off, diagnostics routed to d and the skc dialects loaded. */
 MlirContext skc_context_create(struct skc_diag *d);
 

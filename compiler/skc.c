@@ -173,13 +173,11 @@ int main(int argc, char **argv) {
   int r = parse_args(argc, argv, &a);
   if (r)
     return r == 2 ? 0 : 1;
-  size_t len;
-  char *text = skc_read_file(a.input, &len);
-  if (!text)
+  char *text;
+  struct skc_diag d;
+  MlirContext ctx = skc_driver_start(a.input, &d, &text);
+  if (mlirContextIsNull(ctx))
     return 1;
-  mlirRegisterTransformsPasses();
-  struct skc_diag d = {.src_name = a.input, .src = text, .src_len = len};
-  MlirContext ctx = skc_context_create(&d);
   MlirOperation m = skc_parse(ctx, &d, a.input, text);
   bool ok = !mlirOperationIsNull(m) && compile(ctx, m, &a) && d.errors == 0;
   if (!mlirOperationIsNull(m))
