@@ -221,47 +221,71 @@ SKRT_KV_FN void skrt_kv_sel_sift_down(struct skrt_kv_stream *s, int64_t i) {
   s->heap[i] = x;
 }
 
-SKRT_KV_FN void skrt_kv_sel_store(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
-                                  int32_t slot, const float *kr, const float *vr, float u,
-                                  int64_t pos) {
-  memcpy(s->k + slot * d->D, kr, (size_t)d->D * sizeof(float));
-  memcpy(s->v + slot * d->D, vr, (size_t)d->D * sizeof(float));
-  s->sel_u[slot] = u;
-  s->sel_pos[slot] = (int32_t)pos;
-}
-
 /* Token `pos` becomes a candidate (S6-S8): tau state, then the selected set. Candidates
- * arrive in position order, so a newcomer equal to the minimum wins the tie. */
-SKRT_KV_FN void skrt_kv_stream_candidate(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
-                                         const float *kr, const float *vr, float u, int64_t pos) {
+ * arrive in position order, so a newcomer equal to the minimum wins the tie. Scalars only:
+ * returns the selected slot whose K/V row the caller fills with the token, or -1 (dropped). */
+SKRT_KV_FN int64_t skrt_kv_stream_candidate(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
+                                            float u, int64_t pos) {
   skrt_kv_tau_insert(&s->tau, u, d->topk);
+  int32_t slot;
   if (s->n_sel < d->topk) {
-    int32_t slot = (int32_t)s->n_sel;
-    skrt_kv_sel_store(s, d, slot, kr, vr, u, pos);
+    slot = (int32_t)s->n_sel;
+    s->sel_u[slot] = u;
+    s->sel_pos[slot] = (int32_t)pos;
     s->heap[s->n_sel++] = slot;
     skrt_kv_sel_sift_up(s, s->n_sel - 1);
   } else if (u >= s->sel_u[s->heap[0]]) {
-    skrt_kv_sel_store(s, d, s->heap[0], kr, vr, u, pos); /* evicted for good, slot reused */
+    slot = s->heap[0]; /* evicted for good, slot reused */
+    s->sel_u[slot] = u;
+    s->sel_pos[slot] = (int32_t)pos;
     skrt_kv_sel_sift_down(s, 0);
+  } else {
+    slot = -1;
   }
+  return slot;
 }
 
-/* Appends token t = s->pos (ref: S6, S12). The caller reserved one tau slot. */
-SKRT_KV_FN void skrt_kv_stream_append(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
-                                      const float *kr, const float *vr, float u) {
+/* Where the K/V rows of one append go: first window row `from` is copied into selected slot
+ * `to` (the token leaving the window joins the selected set; -1: nothing to copy), then the
+ * new token's k/v are written to row `row` (-1: dropped, only with w = 0). */
+struct skrt_kv_move {
+  int64_t from, to, row;
+};
+
+/* Scalar part of appending token t = s->pos (ref: S6, S12); the caller reserved one tau slot
+ * and moves the rows as returned. */
+SKRT_KV_FN struct skrt_kv_move skrt_kv_stream_advance(struct skrt_kv_stream *s,
+                                                      const struct skrt_kv_dims *d, float u) {
+  struct skrt_kv_move mv = {-1, -1, -1};
   int64_t t = s->pos;
   if (d->window == 0) {
-    skrt_kv_stream_candidate(s, d, kr, vr, u, t);
+    mv.row = skrt_kv_stream_candidate(s, d, u, t);
   } else {
     int64_t slot = t % d->window;
-    float *krow = s->k + (d->topk + slot) * d->D, *vrow = s->v + (d->topk + slot) * d->D;
-    if (t >= d->window)
-      skrt_kv_stream_candidate(s, d, krow, vrow, s->win_u[slot], t - d->window);
-    memcpy(krow, kr, (size_t)d->D * sizeof(float));
-    memcpy(vrow, vr, (size_t)d->D * sizeof(float));
+    mv.row = d->topk + slot;
+    if (t >= d->window) {
+      mv.to = skrt_kv_stream_candidate(s, d, s->win_u[slot], t - d->window);
+      mv.from = mv.to >= 0 ? mv.row : -1;
+    }
     s->win_u[slot] = u;
   }
   s->pos = t + 1;
+  return mv;
+}
+
+/* Appends token t = s->pos with its k/v rows (fp32 storage). The caller reserved one tau slot. */
+SKRT_KV_FN void skrt_kv_stream_append(struct skrt_kv_stream *s, const struct skrt_kv_dims *d,
+                                      const float *kr, const float *vr, float u) {
+  struct skrt_kv_move mv = skrt_kv_stream_advance(s, d, u);
+  size_t bytes = (size_t)d->D * sizeof(float);
+  if (mv.to >= 0) {
+    memcpy(s->k + mv.to * d->D, s->k + mv.from * d->D, bytes);
+    memcpy(s->v + mv.to * d->D, s->v + mv.from * d->D, bytes);
+  }
+  if (mv.row >= 0) {
+    memcpy(s->k + mv.row * d->D, kr, bytes);
+    memcpy(s->v + mv.row * d->D, vr, bytes);
+  }
 }
 
 /* Number of live rows and the row index of live row r (selected slots, then the window). */

@@ -1,4 +1,6 @@
-/* skrt KV cache (S12), CPU memory: ownership, argument checks and the step driver.
+/* skrt KV cache (S12): the public entry points (argument checks, then the cache's ops table:
+ * the CPU cache here, the CUDA cache in libskrt_cuda, runtime/cuda/kv_cache.cu) and the CPU
+ * cache itself: ownership and the step driver.
  *
  * The cache owns three fixed blocks allocated at create (K/V rows, per-stream scalars, per-call
  * scratch) plus one growable free-score heap per stream; the per-stream algorithms live in
@@ -16,7 +18,7 @@
 #include "skrt/sparsek.h"
 
 struct skrt_kv_cache {
-  struct skrt_kv_cache_config cfg; /* normalized: scale and max_positions filled in */
+  struct skrt_kv_cache_head head; /* ops (kv_cpu_ops) and the normalized config */
   struct skrt_kv_dims dims;
   int64_t streams;    /* layers * B * Hkv */
   int64_t fper, iper; /* fixed float / int32 scalars per stream */
@@ -56,16 +58,21 @@ static int kv_check_config(const struct skrt_kv_cache_config *c) {
     return skrt_error(SKRT_ERR_ARG, "kv cache: gate = %d is neither kv (0) nor v (1)", c->gate);
   if (!isfinite(c->scale))
     return skrt_error(SKRT_ERR_ARG, "kv cache: scale = %g is not finite", c->scale);
-  if (c->device != SKRT_KV_DEVICE_CPU)
-    return skrt_error(SKRT_ERR_DEVICE,
-                      "kv cache: device %d is not available (CPU only in "
-                      "this build)",
-                      c->device);
-  if (c->dtype != SKRT_KV_F32)
-    return skrt_error(SKRT_ERR_DTYPE,
-                      "kv cache: dtype %d is not supported on the CPU (fp32 "
-                      "only)",
-                      c->dtype);
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_config_normalize(const struct skrt_kv_cache_config *in,
+                                   struct skrt_kv_cache_config *out) {
+  if (!in || !out)
+    return skrt_error(SKRT_ERR_NULL, "kv cache create: cfg is NULL");
+  int st = kv_check_config(in);
+  if (st)
+    return st;
+  *out = *in;
+  if (out->scale == 0.0)
+    out->scale = 1.0 / sqrt((double)in->D);
+  if (out->max_positions == 0)
+    out->max_positions = SKRT_KV_MAX_POSITIONS;
   return SKRT_OK;
 }
 
@@ -97,7 +104,7 @@ static void kv_wire_streams(struct skrt_kv_cache *c) {
 }
 
 static int kv_alloc(struct skrt_kv_cache *c) {
-  const struct skrt_kv_cache_config *g = &c->cfg;
+  const struct skrt_kv_cache_config *g = &c->head.cfg;
   int64_t rows = g->topk + g->window;
   c->streams = g->layers * g->B * g->Hkv;
   c->fper = 2 * g->topk + g->window + 1;
@@ -128,25 +135,35 @@ static int kv_alloc(struct skrt_kv_cache *c) {
   return SKRT_OK;
 }
 
+static const struct skrt_kv_cache_ops kv_cpu_ops;
+
+static const struct skrt_kv_cache_head *kv_head(const struct skrt_kv_cache *c) {
+  return (const struct skrt_kv_cache_head *)(const void *)c; /* every cache starts with one */
+}
+
 int skrt_kv_cache_create(const struct skrt_kv_cache_config *cfg, struct skrt_kv_cache **out) {
   if (!out)
     return skrt_error(SKRT_ERR_NULL, "kv cache create: out is NULL");
   *out = NULL;
-  if (!cfg)
-    return skrt_error(SKRT_ERR_NULL, "kv cache create: cfg is NULL");
-  int st = kv_check_config(cfg);
+  struct skrt_kv_cache_config n;
+  int st = skrt_kv_cache_config_normalize(cfg, &n);
   if (st)
     return st;
+  if (n.device != SKRT_KV_DEVICE_CPU)
+    return skrt_error(SKRT_ERR_DEVICE,
+                      "kv cache: device %d is not created by skrt_kv_cache_create (CPU "
+                      "only); create a CUDA cache with skrt_cuda_kv_cache_create (libskrt_cuda)",
+                      n.device);
+  if (n.dtype != SKRT_KV_F32)
+    return skrt_error(SKRT_ERR_DTYPE,
+                      "kv cache: dtype %d is not supported on the CPU (fp32 "
+                      "only)",
+                      n.dtype);
   struct skrt_kv_cache *c = (struct skrt_kv_cache *)calloc(1, sizeof(*c));
   if (!c)
     return skrt_error(SKRT_ERR_NOMEM, "kv cache create: out of memory");
-  c->cfg = *cfg;
-  if (c->cfg.scale == 0.0)
-    c->cfg.scale = 1.0 / sqrt((double)cfg->D);
-  if (c->cfg.max_positions == 0)
-    c->cfg.max_positions = SKRT_KV_MAX_POSITIONS;
-  c->dims = (struct skrt_kv_dims){cfg->D,    cfg->topk,          cfg->window, cfg->Hq / cfg->Hkv,
-                                  cfg->gate, (float)c->cfg.scale};
+  c->head = (struct skrt_kv_cache_head){&kv_cpu_ops, n};
+  c->dims = (struct skrt_kv_dims){n.D, n.topk, n.window, n.Hq / n.Hkv, n.gate, (float)n.scale};
   st = kv_alloc(c);
   if (st) {
     skrt_kv_cache_destroy(c);
@@ -157,8 +174,11 @@ int skrt_kv_cache_create(const struct skrt_kv_cache_config *cfg, struct skrt_kv_
 }
 
 void skrt_kv_cache_destroy(struct skrt_kv_cache *c) {
-  if (!c)
-    return;
+  if (c)
+    kv_head(c)->ops->destroy(c);
+}
+
+static void kv_cpu_destroy(struct skrt_kv_cache *c) {
   for (int64_t i = 0; c->st && i < c->streams; i++)
     free(c->st[i].tau.fr);
   free(c->kv);
@@ -169,7 +189,58 @@ void skrt_kv_cache_destroy(struct skrt_kv_cache *c) {
   free(c);
 }
 
-/* ---- state queries and resets -------------------------------------------------------- */
+/* ---- state queries and resets (public: checks, then the ops) -------------------------- */
+
+static int kv_check_b(const struct skrt_kv_cache *c, const char *fn, int64_t b) {
+  if (b < 0 || b >= kv_head(c)->cfg.B)
+    return skrt_error(SKRT_ERR_ARG, "kv cache %s: b = %lld is out of range [0, %lld)", fn,
+                      (long long)b, (long long)kv_head(c)->cfg.B);
+  return SKRT_OK;
+}
+
+static int kv_check_layer(const struct skrt_kv_cache *c, const char *fn, int64_t layer) {
+  if (layer < 0 || layer >= kv_head(c)->cfg.layers)
+    return skrt_error(SKRT_ERR_ARG, "kv cache %s: layer = %lld is out of range [0, %lld)", fn,
+                      (long long)layer, (long long)kv_head(c)->cfg.layers);
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_reset(struct skrt_kv_cache *c) {
+  if (!c)
+    return skrt_error(SKRT_ERR_NULL, "kv cache reset: cache is NULL");
+  return kv_head(c)->ops->reset(c, -1);
+}
+
+int skrt_kv_cache_reset_item(struct skrt_kv_cache *c, int64_t b) {
+  if (!c)
+    return skrt_error(SKRT_ERR_NULL, "kv cache reset_item: cache is NULL");
+  int st = kv_check_b(c, "reset_item", b);
+  return st ? st : kv_head(c)->ops->reset(c, b);
+}
+
+int skrt_kv_cache_get_config(const struct skrt_kv_cache *c, struct skrt_kv_cache_config *out) {
+  if (!c || !out)
+    return skrt_error(SKRT_ERR_NULL, "kv cache get_config: %s is NULL", c ? "out" : "cache");
+  *out = kv_head(c)->cfg;
+  return SKRT_OK;
+}
+
+int skrt_kv_cache_position(const struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t *pos) {
+  if (!c || !pos)
+    return skrt_error(SKRT_ERR_NULL, "kv cache position: %s is NULL", c ? "pos" : "cache");
+  int st = kv_check_layer(c, "position", layer);
+  st = st ? st : kv_check_b(c, "position", b);
+  return st ? st : kv_head(c)->ops->position(c, layer, b, pos);
+}
+
+int skrt_kv_cache_footprint(const struct skrt_kv_cache *c, struct skrt_kv_footprint *out) {
+  if (!c || !out)
+    return skrt_error(SKRT_ERR_NULL, "kv cache footprint: %s is NULL", c ? "out" : "cache");
+  memset(out, 0, sizeof(*out));
+  return kv_head(c)->ops->footprint(c, out);
+}
+
+/* ---- CPU: state queries and resets --------------------------------------------------- */
 
 static void kv_stream_clear(struct skrt_kv_stream *s) {
   free(s->tau.fr);
@@ -179,61 +250,25 @@ static void kv_stream_clear(struct skrt_kv_stream *s) {
   s->n_sel = s->pos = 0;
 }
 
-int skrt_kv_cache_reset(struct skrt_kv_cache *c) {
-  if (!c)
-    return skrt_error(SKRT_ERR_NULL, "kv cache reset: cache is NULL");
-  for (int64_t i = 0; i < c->streams; i++)
-    kv_stream_clear(&c->st[i]);
+static int kv_cpu_reset(struct skrt_kv_cache *c, int64_t b) {
+  const struct skrt_kv_cache_config *g = &c->head.cfg;
+  for (int64_t l = 0; l < g->layers; l++)
+    for (int64_t i = b < 0 ? 0 : b; i < (b < 0 ? g->B : b + 1); i++)
+      for (int64_t h = 0; h < g->Hkv; h++)
+        kv_stream_clear(&c->st[(l * g->B + i) * g->Hkv + h]);
   return SKRT_OK;
 }
 
-int skrt_kv_cache_reset_item(struct skrt_kv_cache *c, int64_t b) {
-  if (!c)
-    return skrt_error(SKRT_ERR_NULL, "kv cache reset_item: cache is NULL");
-  if (b < 0 || b >= c->cfg.B)
-    return skrt_error(SKRT_ERR_ARG, "kv cache reset_item: b = %lld is out of range [0, %lld)",
-                      (long long)b, (long long)c->cfg.B);
-  for (int64_t l = 0; l < c->cfg.layers; l++)
-    for (int64_t h = 0; h < c->cfg.Hkv; h++)
-      kv_stream_clear(&c->st[(l * c->cfg.B + b) * c->cfg.Hkv + h]);
+static int kv_cpu_position(const struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t *pos) {
+  *pos = c->st[(layer * c->head.cfg.B + b) * c->head.cfg.Hkv].pos;
   return SKRT_OK;
 }
 
-int skrt_kv_cache_get_config(const struct skrt_kv_cache *c, struct skrt_kv_cache_config *out) {
-  if (!c || !out)
-    return skrt_error(SKRT_ERR_NULL, "kv cache get_config: %s is NULL", c ? "out" : "cache");
-  *out = c->cfg;
-  return SKRT_OK;
-}
-
-static int kv_check_layer(const struct skrt_kv_cache *c, const char *fn, int64_t layer) {
-  if (layer < 0 || layer >= c->cfg.layers)
-    return skrt_error(SKRT_ERR_ARG, "kv cache %s: layer = %lld is out of range [0, %lld)", fn,
-                      (long long)layer, (long long)c->cfg.layers);
-  return SKRT_OK;
-}
-
-int skrt_kv_cache_position(const struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t *pos) {
-  if (!c || !pos)
-    return skrt_error(SKRT_ERR_NULL, "kv cache position: %s is NULL", c ? "pos" : "cache");
-  int st = kv_check_layer(c, "position", layer);
-  if (st)
-    return st;
-  if (b < 0 || b >= c->cfg.B)
-    return skrt_error(SKRT_ERR_ARG, "kv cache position: b = %lld is out of range [0, %lld)",
-                      (long long)b, (long long)c->cfg.B);
-  *pos = c->st[(layer * c->cfg.B + b) * c->cfg.Hkv].pos;
-  return SKRT_OK;
-}
-
-int skrt_kv_cache_footprint(const struct skrt_kv_cache *c, struct skrt_kv_footprint *out) {
-  if (!c || !out)
-    return skrt_error(SKRT_ERR_NULL, "kv cache footprint: %s is NULL", c ? "out" : "cache");
+static int kv_cpu_footprint(const struct skrt_kv_cache *c, struct skrt_kv_footprint *out) {
   int64_t row_bytes = 2 * c->dims.D * (int64_t)sizeof(float);
-  memset(out, 0, sizeof(*out));
   out->streams = c->streams;
   out->kv_bytes = c->streams * (c->dims.topk + c->dims.window) * row_bytes;
-  out->scratch_bytes = c->cfg.B * c->cfg.Hkv * c->task_floats * (int64_t)sizeof(float);
+  out->scratch_bytes = c->head.cfg.B * c->head.cfg.Hkv * c->task_floats * (int64_t)sizeof(float);
   out->scalar_bytes =
       c->streams * (c->fper * (int64_t)sizeof(float) + c->iper * (int64_t)sizeof(int32_t) +
                     (int64_t)sizeof(struct skrt_kv_stream));
@@ -272,22 +307,28 @@ static int kv_check_io(const struct skrt_kv_cache *c, int64_t layer, int64_t N,
   return SKRT_OK;
 }
 
+int skrt_kv_cache_forward(struct skrt_kv_cache *c, int64_t layer, int64_t N,
+                          const struct skrt_kv_io *io, struct skrt_context *ctx) {
+  int st = kv_check_io(c, layer, N, io);
+  return st ? st : kv_head(c)->ops->forward(c, layer, N, io, ctx);
+}
+
 static int kv_check_positions(const struct skrt_kv_cache *c, int64_t layer, int64_t N) {
-  for (int64_t b = 0; b < c->cfg.B; b++) {
-    int64_t pos = c->st[(layer * c->cfg.B + b) * c->cfg.Hkv].pos;
-    if (N > c->cfg.max_positions - pos)
+  for (int64_t b = 0; b < c->head.cfg.B; b++) {
+    int64_t pos = c->st[(layer * c->head.cfg.B + b) * c->head.cfg.Hkv].pos;
+    if (N > c->head.cfg.max_positions - pos)
       return skrt_error(SKRT_ERR_STATE,
                         "kv cache forward: sequence b = %lld of layer %lld "
                         "holds %lld tokens; %lld more exceed max_positions = %lld",
                         (long long)b, (long long)layer, (long long)pos, (long long)N,
-                        (long long)c->cfg.max_positions);
+                        (long long)c->head.cfg.max_positions);
   }
   return SKRT_OK;
 }
 
 static int kv_check_scores(const struct skrt_kv_cache *c, int64_t N, const struct skrt_kv_io *io) {
-  for (int64_t b = 0; b < c->cfg.B; b++)
-    for (int64_t h = 0; h < c->cfg.Hkv; h++)
+  for (int64_t b = 0; b < c->head.cfg.B; b++)
+    for (int64_t h = 0; h < c->head.cfg.Hkv; h++)
       for (int64_t n = 0; n < N; n++) {
         float u = io->u[b * io->u_stride[0] + h * io->u_stride[1] + n * io->u_stride[2]];
         if (!isfinite(u))
@@ -300,8 +341,8 @@ static int kv_check_scores(const struct skrt_kv_cache *c, int64_t N, const struc
 }
 
 static int kv_reserve(struct skrt_kv_cache *c, int64_t layer, int64_t N) {
-  struct skrt_kv_stream *s = c->st + layer * c->cfg.B * c->cfg.Hkv;
-  for (int64_t i = 0; i < c->cfg.B * c->cfg.Hkv; i++)
+  struct skrt_kv_stream *s = c->st + layer * c->head.cfg.B * c->head.cfg.Hkv;
+  for (int64_t i = 0; i < c->head.cfg.B * c->head.cfg.Hkv; i++)
     if (skrt_kv_tau_reserve(&s[i].tau, N))
       return skrt_error(SKRT_ERR_NOMEM,
                         "kv cache forward: cannot grow the score heap of "
@@ -314,19 +355,20 @@ static int kv_reserve(struct skrt_kv_cache *c, int64_t layer, int64_t N) {
 static void kv_run_task(struct skrt_kv_cache *c, int64_t layer, int64_t b, int64_t h, int64_t N,
                         const struct skrt_kv_io *io) {
   const struct skrt_kv_dims *d = &c->dims;
-  struct skrt_kv_stream *s = &c->st[(layer * c->cfg.B + b) * c->cfg.Hkv + h];
-  float *scratch = c->scratch + (b * c->cfg.Hkv + h) * c->task_floats;
+  struct skrt_kv_stream *s = &c->st[(layer * c->head.cfg.B + b) * c->head.cfg.Hkv + h];
+  float *scratch = c->scratch + (b * c->head.cfg.Hkv + h) * c->task_floats;
+  const float *q = (const float *)io->q, *k = (const float *)io->k, *v = (const float *)io->v;
+  float *o = (float *)io->o;
   int64_t hq = h * d->g;
   for (int64_t n = 0; n < N; n++) {
-    skrt_kv_stream_append(s, d,
-                          io->k + b * io->k_stride[0] + h * io->k_stride[1] + n * io->k_stride[2],
-                          io->v + b * io->v_stride[0] + h * io->v_stride[1] + n * io->v_stride[2],
+    skrt_kv_stream_append(s, d, k + b * io->k_stride[0] + h * io->k_stride[1] + n * io->k_stride[2],
+                          v + b * io->v_stride[0] + h * io->v_stride[1] + n * io->v_stride[2],
                           io->u[b * io->u_stride[0] + h * io->u_stride[1] + n * io->u_stride[2]]);
-    if (io->q)
-      skrt_kv_stream_attend(
-          s, d, io->q + b * io->q_stride[0] + hq * io->q_stride[1] + n * io->q_stride[2],
-          io->q_stride[1], io->o + b * io->o_stride[0] + hq * io->o_stride[1] + n * io->o_stride[2],
-          io->o_stride[1], scratch);
+    if (q)
+      skrt_kv_stream_attend(s, d, q + b * io->q_stride[0] + hq * io->q_stride[1] + n * io->q_stride[2],
+                            io->q_stride[1],
+                            o + b * io->o_stride[0] + hq * io->o_stride[1] + n * io->o_stride[2],
+                            io->o_stride[1], scratch);
   }
 }
 
@@ -335,21 +377,20 @@ static void kv_run_task(struct skrt_kv_cache *c, int64_t layer, int64_t b, int64
  * an oversubscribed machine). */
 static int kv_threads(const struct skrt_kv_cache *c, int64_t N, int attend,
                       struct skrt_context *ctx) {
-  int64_t tasks = c->cfg.B * c->cfg.Hkv, nt = skrt_context_num_threads(ctx);
+  int64_t tasks = c->head.cfg.B * c->head.cfg.Hkv, nt = skrt_context_num_threads(ctx);
   double work = (double)tasks * (double)N * (double)c->dims.D *
                 (attend ? (double)(c->dims.topk + c->dims.window) * (double)(c->dims.g + 1) : 16.0);
   return work < 65536.0 ? 1 : (int)(nt < tasks ? nt : tasks);
 }
 
-int skrt_kv_cache_forward(struct skrt_kv_cache *c, int64_t layer, int64_t N,
+static int kv_cpu_forward(struct skrt_kv_cache *c, int64_t layer, int64_t N,
                           const struct skrt_kv_io *io, struct skrt_context *ctx) {
-  int st = kv_check_io(c, layer, N, io);
-  st = st ? st : kv_check_positions(c, layer, N);
+  int st = kv_check_positions(c, layer, N);
   st = st ? st : kv_check_scores(c, N, io);
   st = st ? st : kv_reserve(c, layer, N);
   if (st)
     return st;
-  int64_t B = c->cfg.B, H = c->cfg.Hkv;
+  int64_t B = c->head.cfg.B, H = c->head.cfg.Hkv;
   int nt = kv_threads(c, N, io->q != NULL, ctx);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t t = 0; t < B * H; t++)
@@ -365,21 +406,20 @@ static void kv_strides(int64_t *s, int64_t H, int64_t N, int64_t D) {
   s[2] = D;
 }
 
-static struct skrt_kv_io kv_io_contiguous(const struct skrt_kv_cache *c, int64_t N, const float *q,
-                                          const float *k, const float *v, const float *u,
-                                          float *o) {
+static struct skrt_kv_io kv_io_contiguous(const struct skrt_kv_cache *c, int64_t N, const void *q,
+                                          const void *k, const void *v, const float *u, void *o) {
   struct skrt_kv_io io = {q, k, v, u, o, {0}, {0}, {0}, {0}, {0}};
-  int64_t D = c->cfg.D;
-  kv_strides(io.q_stride, c->cfg.Hq, N, D);
-  kv_strides(io.o_stride, c->cfg.Hq, N, D);
-  kv_strides(io.k_stride, c->cfg.Hkv, N, D);
-  kv_strides(io.v_stride, c->cfg.Hkv, N, D);
-  kv_strides(io.u_stride, c->cfg.Hkv, N, 1);
+  const struct skrt_kv_cache_config *g = &kv_head(c)->cfg;
+  kv_strides(io.q_stride, g->Hq, N, g->D);
+  kv_strides(io.o_stride, g->Hq, N, g->D);
+  kv_strides(io.k_stride, g->Hkv, N, g->D);
+  kv_strides(io.v_stride, g->Hkv, N, g->D);
+  kv_strides(io.u_stride, g->Hkv, N, 1);
   return io;
 }
 
-int skrt_kv_cache_prefill(struct skrt_kv_cache *c, int64_t layer, int64_t N, const float *q,
-                          const float *k, const float *v, const float *u, float *o,
+int skrt_kv_cache_prefill(struct skrt_kv_cache *c, int64_t layer, int64_t N, const void *q,
+                          const void *k, const void *v, const float *u, void *o,
                           struct skrt_context *ctx) {
   if (!c)
     return skrt_error(SKRT_ERR_NULL, "kv cache prefill: cache is NULL");
@@ -387,7 +427,7 @@ int skrt_kv_cache_prefill(struct skrt_kv_cache *c, int64_t layer, int64_t N, con
   return skrt_kv_cache_forward(c, layer, N, &io, ctx);
 }
 
-int skrt_kv_cache_append(struct skrt_kv_cache *c, int64_t layer, const float *k, const float *v,
+int skrt_kv_cache_append(struct skrt_kv_cache *c, int64_t layer, const void *k, const void *v,
                          const float *u, struct skrt_context *ctx) {
   if (!c)
     return skrt_error(SKRT_ERR_NULL, "kv cache append: cache is NULL");
@@ -395,8 +435,8 @@ int skrt_kv_cache_append(struct skrt_kv_cache *c, int64_t layer, const float *k,
   return skrt_kv_cache_forward(c, layer, 1, &io, ctx);
 }
 
-int skrt_kv_cache_decode(struct skrt_kv_cache *c, int64_t layer, const float *q, const float *k,
-                         const float *v, const float *u, float *o, struct skrt_context *ctx) {
+int skrt_kv_cache_decode(struct skrt_kv_cache *c, int64_t layer, const void *q, const void *k,
+                         const void *v, const float *u, void *o, struct skrt_context *ctx) {
   if (!c || !q || !o)
     return skrt_error(SKRT_ERR_NULL, "kv cache decode: %s is NULL", !c ? "cache" : !q ? "q" : "o");
   struct skrt_kv_io io = kv_io_contiguous(c, 1, q, k, v, u, o);
@@ -405,24 +445,48 @@ int skrt_kv_cache_decode(struct skrt_kv_cache *c, int64_t layer, const float *q,
 
 /* ---- S5 helper ----------------------------------------------------------------------- */
 
-static int kv_check_scores_args(const struct skrt_kv_cache *c, int64_t layer, int mode,
-                                const float *x, int64_t F, const float *w_score, const float *u) {
-  if (!c || !x || !u)
-    return skrt_error(SKRT_ERR_NULL, "kv cache scores: %s is NULL", !c ? "cache" : !x ? "x" : "u");
+static int kv_check_scores_args(const struct skrt_kv_cache *c, int64_t layer,
+                                const struct skrt_kv_score_args *a) {
+  if (!c || !a->x || !a->u)
+    return skrt_error(SKRT_ERR_NULL, "kv cache scores: %s is NULL",
+                      !c ? "cache" : !a->x ? "x" : "u");
   int st = kv_check_layer(c, "scores", layer);
   if (st)
     return st;
-  if (mode != SKRT_SCORE_HIDDEN && mode != SKRT_SCORE_KEYS && mode != SKRT_SCORE_INPUT)
+  if (a->mode != SKRT_SCORE_HIDDEN && a->mode != SKRT_SCORE_KEYS && a->mode != SKRT_SCORE_INPUT)
     return skrt_error(SKRT_ERR_ARG, "kv cache scores: mode = %d is not hidden, keys or input",
-                      mode);
-  if (mode != SKRT_SCORE_INPUT && !w_score)
+                      a->mode);
+  if (a->mode != SKRT_SCORE_INPUT && !a->w_score)
     return skrt_error(SKRT_ERR_NULL, "kv cache scores: w_score is NULL");
-  if (mode == SKRT_SCORE_HIDDEN && F < 1)
-    return skrt_error(SKRT_ERR_ARG, "kv cache scores: F = %lld, expected >= 1", (long long)F);
-  if (mode == SKRT_SCORE_KEYS && F != c->cfg.D)
+  if (a->mode == SKRT_SCORE_HIDDEN && a->F < 1)
+    return skrt_error(SKRT_ERR_ARG, "kv cache scores: F = %lld, expected >= 1", (long long)a->F);
+  if (a->mode == SKRT_SCORE_KEYS && a->F != kv_head(c)->cfg.D)
     return skrt_error(SKRT_ERR_SHAPE, "kv cache scores: F = %lld, keys mode needs F = D = %lld",
-                      (long long)F, (long long)c->cfg.D);
+                      (long long)a->F, (long long)kv_head(c)->cfg.D);
   return SKRT_OK;
+}
+
+int skrt_kv_cache_scores_strided(const struct skrt_kv_cache *c, int64_t layer, int mode,
+                                 const void *x, const int64_t x_stride[2], int64_t F,
+                                 const float *w_score, const float *b_score, double slope,
+                                 float *u, struct skrt_context *ctx) {
+  if (!x_stride)
+    return skrt_error(SKRT_ERR_NULL, "kv cache scores: x_stride is NULL");
+  struct skrt_kv_score_args a = {mode,    x,       {x_stride[0], x_stride[1]}, F, w_score,
+                                 b_score, slope, u};
+  int st = kv_check_scores_args(c, layer, &a);
+  return st ? st : kv_head(c)->ops->scores(c, layer, &a, ctx);
+}
+
+int skrt_kv_cache_scores(const struct skrt_kv_cache *c, int64_t layer, int mode, const void *x,
+                         int64_t F, const float *w_score, const float *b_score, double slope,
+                         float *u) {
+  if (!c)
+    return skrt_error(SKRT_ERR_NULL, "kv cache scores: cache is NULL");
+  int64_t H = kv_head(c)->cfg.Hkv;
+  int64_t xs[2] = {mode == SKRT_SCORE_HIDDEN ? F : mode == SKRT_SCORE_KEYS ? H * F : H,
+                   mode == SKRT_SCORE_KEYS ? F : 1};
+  return skrt_kv_cache_scores_strided(c, layer, mode, x, xs, F, w_score, b_score, slope, u, NULL);
 }
 
 static float kv_score(int mode, const float *x, int64_t F, const float *w, float bias, double slope,
@@ -431,27 +495,29 @@ static float kv_score(int mode, const float *x, int64_t F, const float *w, float
   return (float)((double)(s + bias) + slope * (double)pos); /* ref: S5 */
 }
 
-int skrt_kv_cache_scores(const struct skrt_kv_cache *c, int64_t layer, int mode, const float *x,
-                         int64_t F, const float *w_score, const float *b_score, double slope,
-                         float *u) {
-  int st = kv_check_scores_args(c, layer, mode, x, F, w_score, u);
-  if (st)
-    return st;
-  int64_t H = c->cfg.Hkv;
-  for (int64_t b = 0; b < c->cfg.B; b++) {
-    int64_t pos = c->st[(layer * c->cfg.B + b) * H].pos;
+static int kv_cpu_scores(const struct skrt_kv_cache *c, int64_t layer,
+                         const struct skrt_kv_score_args *a, struct skrt_context *ctx) {
+  (void)ctx;
+  int64_t H = c->head.cfg.Hkv;
+  const float *x = (const float *)a->x;
+  for (int64_t b = 0; b < c->head.cfg.B; b++) {
+    int64_t pos = c->st[(layer * c->head.cfg.B + b) * H].pos;
     for (int64_t h = 0; h < H; h++) {
-      const float *xr = mode == SKRT_SCORE_HIDDEN ? x + b * F
-                        : mode == SKRT_SCORE_KEYS ? x + (b * H + h) * F
-                                                  : x + b * H + h;
-      float bias = (mode != SKRT_SCORE_INPUT && b_score) ? b_score[h] : 0.0f;
-      u[b * H + h] = kv_score(mode, xr, F, w_score ? w_score + h * F : NULL, bias, slope, pos);
-      if (!isfinite(u[b * H + h]))
+      const float *xr = x + b * a->x_stride[0] + (a->mode == SKRT_SCORE_HIDDEN ? 0 : h * a->x_stride[1]);
+      float bias = (a->mode != SKRT_SCORE_INPUT && a->b_score) ? a->b_score[h] : 0.0f;
+      float *u = &a->u[b * H + h];
+      *u = kv_score(a->mode, xr, a->F, a->w_score ? a->w_score + h * a->F : NULL, bias, a->slope,
+                    pos);
+      if (!isfinite(*u))
         return skrt_error(SKRT_ERR_NONFINITE,
                           "kv cache scores: u[b=%lld, h=%lld] = %g is not "
                           "finite",
-                          (long long)b, (long long)h, (double)u[b * H + h]);
+                          (long long)b, (long long)h, (double)*u);
     }
   }
   return SKRT_OK;
 }
+
+static const struct skrt_kv_cache_ops kv_cpu_ops = {
+    kv_cpu_destroy, kv_cpu_reset, kv_cpu_position, kv_cpu_footprint, kv_cpu_forward, kv_cpu_scores,
+};

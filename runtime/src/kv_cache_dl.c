@@ -3,29 +3,40 @@
  * It checks every tensor against the shapes the cache was built for (messages name the tensor,
  * the axis, expected and actual), turns DLTensor strides into a skrt_kv_io and hands over to
  * skrt_kv_cache_forward. Accepted forms: q, o (B, Hq, N, D) and k, v (B, Hkv, N, D) with
- * u (B, Hkv, N); for N = 1 also (B, H, D) and (B, Hkv). */
+ * u (B, Hkv, N); for N = 1 also (B, H, D) and (B, Hkv). The device type (kDLCPU or kDLCUDA) and
+ * the element type of q/k/v/o (float32, bfloat16 or float16) follow the cache; u is float32. */
 #include "skrt/kv_cache.h"
 
 struct kv_dl_want {
   const char *name;
   int64_t B, H, N, D; /* N < 0: take it from the tensor; D == 0: scores (no D axis) */
+  const struct skrt_kv_cache_config *cfg;
 };
 
-static int kv_dl_basic(const DLTensor *t, const char *name) {
+static const char *const kv_dl_type_names[] = {"float32", "bfloat16", "float16"};
+
+/* Device and element type of a tensor: the cache's (scores u: float32). */
+static int kv_dl_basic(const DLTensor *t, const char *name, const struct skrt_kv_cache_config *c,
+                       int scores) {
   if (!t)
     return skrt_error(SKRT_ERR_NULL, "kv cache: %s is NULL", name);
   if (!t->data)
     return skrt_error(SKRT_ERR_NULL, "kv cache: %s has no data", name);
-  if (t->device.device_type != kDLCPU)
+  int dev = c->device == SKRT_KV_DEVICE_CUDA ? kDLCUDA : kDLCPU;
+  if ((int)t->device.device_type != dev)
     return skrt_error(SKRT_ERR_DEVICE,
                       "kv cache: %s lives on device type %d, the cache is on "
-                      "the CPU (%d)",
-                      name, (int)t->device.device_type, (int)kDLCPU);
-  if (t->dtype.code != kDLFloat || t->dtype.bits != 32 || t->dtype.lanes != 1)
+                      "the %s (%d)",
+                      name, (int)t->device.device_type, dev == kDLCUDA ? "CUDA device" : "CPU",
+                      dev);
+  int dt = scores ? SKRT_KV_F32 : c->dtype;
+  int code = dt == SKRT_KV_BF16 ? kDLBfloat : kDLFloat, bits = dt == SKRT_KV_F32 ? 32 : 16;
+  if (t->dtype.code != code || t->dtype.bits != bits || t->dtype.lanes != 1)
     return skrt_error(SKRT_ERR_DTYPE,
                       "kv cache: %s has dtype (code %d, bits %d, lanes %d), "
-                      "expected float32",
-                      name, (int)t->dtype.code, (int)t->dtype.bits, (int)t->dtype.lanes);
+                      "expected %s",
+                      name, (int)t->dtype.code, (int)t->dtype.bits, (int)t->dtype.lanes,
+                      kv_dl_type_names[dt]);
   return SKRT_OK;
 }
 
@@ -40,7 +51,7 @@ static int kv_dl_axis(const DLTensor *t, const char *name, int axis, int64_t wan
 /* Checks rank, extents and a unit D stride; writes (b, h, n) element strides. */
 static int kv_dl_check(const DLTensor *t, const struct kv_dl_want *w, const char *hname,
                        int64_t *stride) {
-  int st = kv_dl_basic(t, w->name);
+  int st = kv_dl_basic(t, w->name, w->cfg, w->D == 0);
   if (st)
     return st;
   int full = w->D ? 4 : 3; /* rank with the N axis */
@@ -70,8 +81,8 @@ static int kv_dl_check(const DLTensor *t, const struct kv_dl_want *w, const char
 
 static void *kv_dl_ptr(const DLTensor *t) { return t ? (char *)t->data + t->byte_offset : NULL; }
 
-static int kv_dl_n(const DLTensor *k, int64_t *N) {
-  int st = kv_dl_basic(k, "k");
+static int kv_dl_n(const DLTensor *k, const struct skrt_kv_cache_config *c, int64_t *N) {
+  int st = kv_dl_basic(k, "k", c, 0);
   if (st)
     return st;
   if (k->ndim != 4 && k->ndim != 3)
@@ -89,26 +100,26 @@ int skrt_kv_cache_forward_dl(struct skrt_kv_cache *cache, int64_t layer, const D
   struct skrt_kv_cache_config c;
   int64_t N = 0;
   int st = skrt_kv_cache_get_config(cache, &c);
-  st = st ? st : kv_dl_n(k, &N);
+  st = st ? st : kv_dl_n(k, &c, &N);
   if (st)
     return st;
   if (!q != !o)
     return skrt_error(SKRT_ERR_NULL, "kv cache: %s is NULL but %s is not", q ? "o" : "q",
                       q ? "q" : "o");
   struct skrt_kv_io io = {0};
-  st = kv_dl_check(k, &(struct kv_dl_want){"k", c.B, c.Hkv, N, c.D}, "Hkv", io.k_stride);
-  st = st ? st : kv_dl_check(v, &(struct kv_dl_want){"v", c.B, c.Hkv, N, c.D}, "Hkv", io.v_stride);
-  st = st ? st : kv_dl_check(u, &(struct kv_dl_want){"u", c.B, c.Hkv, N, 0}, "Hkv", io.u_stride);
+  st = kv_dl_check(k, &(struct kv_dl_want){"k", c.B, c.Hkv, N, c.D, &c}, "Hkv", io.k_stride);
+  st = st ? st : kv_dl_check(v, &(struct kv_dl_want){"v", c.B, c.Hkv, N, c.D, &c}, "Hkv", io.v_stride);
+  st = st ? st : kv_dl_check(u, &(struct kv_dl_want){"u", c.B, c.Hkv, N, 0, &c}, "Hkv", io.u_stride);
   if (!st && q) {
-    st = kv_dl_check(q, &(struct kv_dl_want){"q", c.B, c.Hq, N, c.D}, "Hq", io.q_stride);
-    st = st ? st : kv_dl_check(o, &(struct kv_dl_want){"o", c.B, c.Hq, N, c.D}, "Hq", io.o_stride);
+    st = kv_dl_check(q, &(struct kv_dl_want){"q", c.B, c.Hq, N, c.D, &c}, "Hq", io.q_stride);
+    st = st ? st : kv_dl_check(o, &(struct kv_dl_want){"o", c.B, c.Hq, N, c.D, &c}, "Hq", io.o_stride);
   }
   if (st)
     return st;
-  io.q = (const float *)kv_dl_ptr(q);
-  io.k = (const float *)kv_dl_ptr(k);
-  io.v = (const float *)kv_dl_ptr(v);
+  io.q = kv_dl_ptr(q);
+  io.k = kv_dl_ptr(k);
+  io.v = kv_dl_ptr(v);
   io.u = (const float *)kv_dl_ptr(u);
-  io.o = (float *)kv_dl_ptr(o);
+  io.o = kv_dl_ptr(o);
   return skrt_kv_cache_forward(cache, layer, N, &io, ctx);
 }

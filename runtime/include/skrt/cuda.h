@@ -87,6 +87,20 @@ int skrt_cuda_set_check_finite(int on);
  * chunk; 0 restores the default. Smaller values force the global-memory fallback path. */
 void skrt_cuda_set_select_capacity(int64_t cap);
 
+/* ---- KV cache (S12) on the device: skrt/kv_cache.h ----------------------------------------
+ * skrt_cuda_kv_cache_create (declared in skrt/kv_cache.h) makes a device cache; every other
+ * skrt_kv_cache_* function then runs its CUDA implementation (runtime/cuda/kv_cache.cu). */
+
+/* Capacity (scores per stream) of the free-score heap of caches created from now on; 0
+ * restores the default min(max_positions, 65536 + 4 * topk). Returns the previous setting.
+ * Process-wide; tests use it to force the overflow path. */
+int64_t skrt_cuda_kv_set_max_active(int64_t cap);
+
+/* Blocks per stream of the decode steps of caches created from now on (> 1: a cooperative
+ * launch, the rows of a stream split with a log-sum-exp merge); 0 restores the automatic
+ * choice. Returns the previous setting. Test hook. */
+int64_t skrt_cuda_kv_set_splits(int64_t splits);
+
 #ifdef __cplusplus
 }
 #endif
