@@ -128,8 +128,11 @@ __device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned cha
 /* Tuning knobs (compile-time): key buffers and minimum resident blocks per kernel. The
  * defaults were the fastest of bench/gpu/variants.sh on the H100 (2 blocks per SM beat the
  * register spills they cost; the backward trades its key double buffer for the 2nd block). */
-#ifndef SKRT_FWD_BN
-#define SKRT_FWD_BN 64 /* keys per block in the forward */
+#ifndef SKRT_FWD_BN64
+#define SKRT_FWD_BN64 64 /* keys per block in the forward, D <= 64 */
+#endif
+#ifndef SKRT_FWD_BN128
+#define SKRT_FWD_BN128 64 /* keys per block in the forward, D > 64 */
 #endif
 #ifndef SKRT_FWD_NB
 #define SKRT_FWD_NB 2
@@ -146,6 +149,19 @@ __device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned cha
 #ifndef SKRT_BWD_MINB128
 #define SKRT_BWD_MINB128 2
 #endif
+#ifndef SKRT_FWD_LAZY
+#define SKRT_FWD_LAZY 1 /* skip the forward's acc rescale when no row max of the warp moved */
+#endif
+#ifndef SKRT_FWD_KINDS64
+#define SKRT_FWD_KINDS64 1 /* specialized forward code for all-selected / all-window blocks */
+#endif
+#ifndef SKRT_FWD_KINDS128
+#define SKRT_FWD_KINDS128 1
+#endif
+template <int D> __host__ __device__ constexpr int skrt_fwd_bn() { return D <= 64 ? SKRT_FWD_BN64 : SKRT_FWD_BN128; }
+template <int D> __host__ __device__ constexpr bool skrt_fwd_kinds() {
+  return D <= 64 ? SKRT_FWD_KINDS64 : SKRT_FWD_KINDS128;
+}
 
 /* Waits for key block kb in buffer kb % NB, prefetching block kb + 1 when NB == 2. */
 template <int NB, typename F>
@@ -304,56 +320,69 @@ __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN> &m,
   return SKRT_KB_GENERAL;
 }
 
+/* 2^x on the special-function unit (ex2.approx.ftz: ~2 ulp, -inf -> 0); the softmax inputs
+ * are logits minus their running max, so flushing denormal results changes nothing. */
+__device__ __forceinline__ float skrt_ex2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+/* ref: S7, S6. Gate m_ij of an attended (i, j) for a key block of kind KIND: 1 for window
+ * keys, clip(u_j - tau_i, 0, 1) for selected ones (saturating add). Recomputed from the
+ * block's shared-memory meta where needed instead of being held in registers. */
+template <int KIND>
+__device__ __forceinline__ float skrt_gate_of(int j, float uj, int hr, const skrt_rows &rw, int w) {
+  if (KIND == SKRT_KB_ALLWIN)
+    return 1.0f;
+  float gt = __saturatef(uj - rw.tau[hr]);
+  if (KIND == SKRT_KB_ALLSEL)
+    return gt;
+  return (unsigned)(rw.i[hr] - j) < (unsigned)w ? 1.0f : gt;
+}
+
+/* Meta of the two keys (columns) this lane holds in n8 tile nt of buffer buf. */
+struct skrt_cols {
+  int2 j, se;
+  float2 u;
+};
+template <typename T, int D, int BN>
+__device__ __forceinline__ skrt_cols skrt_cols_of(const skrt_mma_smem<T, D, BN> &m, int buf,
+                                                  int nt) {
+  int c = buf * BN + nt * 8 + (threadIdx.x % 4) * 2;
+  skrt_cols k;
+  k.j = *(const int2 *)&m.J[c];
+  k.se = *(const int2 *)&m.E[c];
+  k.u = *(const float2 *)&m.U[c];
+  return k;
+}
+
 /* ref: S6-S9. Turns raw q.k into log2-domain logits s * log2(e) (or -inf when (i, j) is not
- * attended) and the gates m, for the keys of buffer buf. Padding keys have J = -2^30, E = 0.
- * w is clamped to N by the launcher, so i - j < w never holds for padding. */
+ * attended), for the keys of buffer buf. Padding keys have J = -2^30, E = 0. w is clamped
+ * to N by the launcher, so i - j < w never holds for padding. */
 template <typename T, int D, int KIND, int BN>
-__device__ __forceinline__ void
-skrt_mask_gate_k(float s[BN / 8][4], float g[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
-                 const skrt_rows &rw, const skrt_cuda_layer &L, int w) {
+__device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
+                                                 const skrt_mma_smem<T, D, BN> &m, int buf,
+                                                 const skrt_rows &rw, const skrt_cuda_layer &L,
+                                                 int w) {
   constexpr float LOG2E = 1.4426950408889634f;
-  int lane = threadIdx.x % 32;
   float sc2 = L.scale * LOG2E;
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
-    int c = buf * BN + nt * 8 + (lane % 4) * 2;
-    int2 jj = *(const int2 *)&m.J[c], ee = *(const int2 *)&m.E[c];
-    float2 uu = *(const float2 *)&m.U[c];
+    skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      int hr = e >> 1, j = (e & 1) ? jj.y : jj.x, se = (e & 1) ? ee.y : ee.x;
-      float uj = (e & 1) ? uu.y : uu.x, a = sc2 * s[nt][e];
-      if (KIND == SKRT_KB_ALLWIN) {
-        g[nt][e] = 1.0f;
-        s[nt][e] = a;
-        continue;
+      int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, se = (e & 1) ? k.se.y : k.se.x;
+      float a = sc2 * s[nt][e], gt = skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
+      float x = (KIND != SKRT_KB_ALLWIN && L.gate == 0) ? gt * a : a;
+      if (KIND == SKRT_KB_GENERAL) {
+        int dj = rw.i[hr] - j;
+        bool on = rw.ok[hr] && ((unsigned)dj < (unsigned)w || (dj >= w && rw.i[hr] < se));
+        x = on ? x : -INFINITY;
       }
-      float gt = fminf(fmaxf(uj - rw.tau[hr], 0.0f), 1.0f);
-      if (KIND == SKRT_KB_ALLSEL) {
-        g[nt][e] = gt;
-        s[nt][e] = L.gate == 0 ? gt * a : a;
-        continue;
-      }
-      int dj = rw.i[hr] - j;
-      bool win = (unsigned)dj < (unsigned)w;
-      bool on = rw.ok[hr] && (win || (dj >= w && rw.i[hr] < se));
-      gt = win ? 1.0f : gt;
-      g[nt][e] = gt;
-      s[nt][e] = on ? (L.gate == 0 ? gt * a : a) : -INFINITY;
+      s[nt][e] = x;
     }
   }
-}
-
-template <typename T, int D, int BN>
-__device__ __forceinline__ void
-skrt_mask_gate(float s[BN / 8][4], float g[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
-               const skrt_rows &rw, const skrt_cuda_layer &L, int w, int kind) {
-  if (kind == SKRT_KB_ALLSEL)
-    skrt_mask_gate_k<T, D, SKRT_KB_ALLSEL, BN>(s, g, m, buf, rw, L, w);
-  else if (kind == SKRT_KB_ALLWIN)
-    skrt_mask_gate_k<T, D, SKRT_KB_ALLWIN, BN>(s, g, m, buf, rw, L, w);
-  else
-    skrt_mask_gate_k<T, D, SKRT_KB_GENERAL, BN>(s, g, m, buf, rw, L, w);
 }
 
 __device__ __forceinline__ float skrt_quad_max(float x) {
@@ -380,10 +409,15 @@ __device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int6
 
 /* ---- forward ---------------------------------------------------------------------------- */
 
-/* Online-softmax update of one key block: rescales acc/l, returns P * m in p. */
-template <int D, int NT = 8>
-__device__ __forceinline__ void skrt_softmax_step(float s[NT][4], const float g[NT][4], float mx[2],
+/* Online-softmax update of one key block of kind KIND: rescales acc/l, returns P * m in s
+ * (the gates recomputed from the block's meta). */
+template <typename T, int D, int KIND, int BN>
+__device__ __forceinline__ void skrt_softmax_step(float s[BN / 8][4],
+                                                  const skrt_mma_smem<T, D, BN> &m, int buf,
+                                                  const skrt_rows &rw, int w, float mx[2],
                                                   float l[2], float acc[D / 8][4]) {
+  constexpr int NT = BN / 8;
+  float ms[2], corr[2], rs[2] = {0.0f, 0.0f};
 #pragma unroll
   for (int hr = 0; hr < 2; ++hr) {
     float bm = -INFINITY;
@@ -391,23 +425,33 @@ __device__ __forceinline__ void skrt_softmax_step(float s[NT][4], const float g[
     for (int nt = 0; nt < NT; ++nt)
       bm = fmaxf(bm, fmaxf(s[nt][2 * hr], s[nt][2 * hr + 1]));
     float mn = fmaxf(mx[hr], skrt_quad_max(bm));
-    float ms = mn == -INFINITY ? 0.0f : mn, corr = exp2f(mx[hr] - ms), rs = 0.0f;
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int e = 2 * hr; e < 2 * hr + 2; ++e) {
-        float p = exp2f(s[nt][e] - ms);
-        rs += p;
-        s[nt][e] = p * g[nt][e];
-      }
-    l[hr] = l[hr] * corr + rs;
+    ms[hr] = mn == -INFINITY ? 0.0f : mn;
+    corr[hr] = skrt_ex2(mx[hr] - ms[hr]);
     mx[hr] = mn;
+    l[hr] *= corr[hr];
+  }
+  /* the running max rarely moves after the first blocks: skip the rescale when no row of
+   * the warp needs it (warp-uniform branch) */
+  if (!SKRT_FWD_LAZY || __any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f)) {
 #pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      acc[dt][2 * hr] *= corr;
-      acc[dt][2 * hr + 1] *= corr;
+    for (int dt = 0; dt < D / 8; ++dt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        acc[dt][e] *= corr[e >> 1];
+  }
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt) {
+    skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      int hr = e >> 1;
+      float p = skrt_ex2(s[nt][e] - ms[hr]);
+      rs[hr] += p;
+      s[nt][e] = p * skrt_gate_of<KIND>((e & 1) ? k.j.y : k.j.x, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
     }
   }
+  l[0] += rs[0];
+  l[1] += rs[1];
 }
 
 /* acc += Pw V for the 64 keys of buffer Vs (Pw in accumulator layout). */
@@ -429,12 +473,24 @@ __device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[NT][4
   }
 }
 
+/* ref: S9, S10 for one key block of kind KIND: logits, online softmax, acc += (P m) V. */
+template <typename T, int D, int KIND, int BN>
+__device__ __forceinline__ void skrt_fwd_block(float s[BN / 8][4],
+                                               const skrt_mma_smem<T, D, BN> &m, int buf,
+                                               const skrt_rows &rw, const skrt_cuda_layer &L,
+                                               int w, float mx[2], float l[2],
+                                               float acc[D / 8][4]) {
+  skrt_mask_logits<T, D, KIND, BN>(s, m, buf, rw, L, w);
+  skrt_softmax_step<T, D, KIND, BN>(s, m, buf, rw, w, mx, l, acc);
+  skrt_pv<T, D, BN / 8>(acc, s, m.v(buf));
+}
+
 /* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
 template <typename T, int D>
 __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
     skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
-  constexpr int BN = SKRT_FWD_BN, NT = BN / 8;
+  constexpr int BN = skrt_fwd_bn<D>(), NT = BN / 8;
   skrt_mma_smem<T, D, BN> m = skrt_mma_smem_at<T, D, BN>(skrt_mma_sm, 0, SKRT_FWD_NB);
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
   skrt_mma_geo geo = skrt_mma_geo_of(hb);
@@ -450,12 +506,15 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
   int wc = (int)min(sel.w, sel.N);
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_FWD_NB>(kb, nblk, load);
-    float s[NT][4], g[NT][4];
+    float s[NT][4];
     int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, sel.N, wc);
     skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
-    skrt_mask_gate<T, D, BN>(s, g, m, buf, rw, L, wc, kind);
-    skrt_softmax_step<D, NT>(s, g, mx, l, acc);
-    skrt_pv<T, D, NT>(acc, s, m.v(buf));
+    if (skrt_fwd_kinds<D>() && kind == SKRT_KB_ALLSEL)
+      skrt_fwd_block<T, D, SKRT_KB_ALLSEL, BN>(s, m, buf, rw, L, wc, mx, l, acc);
+    else if (skrt_fwd_kinds<D>() && kind == SKRT_KB_ALLWIN)
+      skrt_fwd_block<T, D, SKRT_KB_ALLWIN, BN>(s, m, buf, rw, L, wc, mx, l, acc);
+    else
+      skrt_fwd_block<T, D, SKRT_KB_GENERAL, BN>(s, m, buf, rw, L, wc, mx, l, acc);
     __syncthreads();
   }
   int64_t hw = geo.head(r0);
@@ -547,48 +606,60 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
   }
 }
 
-/* ref: S11 per key block: P, dS and the du pieces (dm of free selected pairs summed per row
- * into rowdm and per key into colsum). On return s holds dSg = scale * dS * gk and g holds
- * P * m. dov = dO_i . v_j on entry. */
-template <typename T, int D, int BN>
+/* ref: S6-S9, S11 for one key block of kind KIND, in one pass per element: mask, logit,
+ * P, dS and the du pieces (dm of free selected pairs summed per row into rowdm and per key
+ * into colsum). s holds raw q.k on entry and dSg = scale * dS * gk on return; P * m goes
+ * straight to the smem tile pm ([row][key]). dov = dO_i . v_j on entry. */
+template <typename T, int D, int KIND, int BN>
 __device__ __forceinline__ void
-skrt_bwd_scores(float s[BN / 8][4], float g[BN / 8][4], const float dov[BN / 8][4],
-                const float lse2[2], const float di[2], float rowdm[2], float *colsum,
+skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2[2],
+                const float di[2], float rowdm[2], float *colsum, T *pm,
                 const skrt_mma_smem<T, D, BN> &m, int buf, const skrt_rows &rw,
-                const skrt_cuda_layer &L, int64_t w, int kind) {
-  constexpr float LN2 = 0.6931471805599453f;
+                const skrt_cuda_layer &L, int w, int r0) {
+  constexpr float LOG2E = 1.4426950408889634f;
+  constexpr bool anysel = KIND != SKRT_KB_ALLWIN; /* window keys have no dm */
+  constexpr int XS = BN + 8;
   int lane = threadIdx.x % 32;
-  bool anysel = kind != SKRT_KB_ALLWIN; /* window keys have no dm */
+  bool gkv = L.gate == 0;
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
-    float cs[2] = {0.0f, 0.0f};
-    int c0 = buf * BN + nt * 8 + (lane % 4) * 2;
-    int2 jj = *(const int2 *)&m.J[c0];
-    float2 uu = *(const float2 *)&m.U[c0];
+    float cs[2] = {0.0f, 0.0f}, pmv[4];
+    skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      int hr = e >> 1;
-      float sc = s[nt][e], gt = g[nt][e];
-      bool on = sc != -INFINITY;
-      float P = on ? exp2f(sc - lse2[hr]) : 0.0f;
+      int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, dj = rw.i[hr] - j;
+      float uj = (e & 1) ? k.u.y : k.u.x, a = L.scale * s[nt][e];
+      float gt = skrt_gate_of<KIND>(j, uj, hr, rw, w);
+      float x = (anysel && gkv) ? gt * a : a;
+      bool on = true, sel = KIND == SKRT_KB_ALLSEL;
+      if (KIND == SKRT_KB_GENERAL) {
+        sel = dj >= w && rw.i[hr] < ((e & 1) ? k.se.y : k.se.x);
+        on = rw.ok[hr] && ((unsigned)dj < (unsigned)w || sel);
+      }
+      float P = on ? skrt_ex2(x * LOG2E - lse2[hr]) : 0.0f;
       float dS = P * (gt * dov[nt][e] - di[hr]);
-      float dm = 0.0f, d = ((e & 1) ? uu.y : uu.x) - rw.tau[hr];
-      if (anysel && on && rw.i[hr] - ((e & 1) ? jj.y : jj.x) >= w && d > 0.0f &&
-          d < 1.0f)                                                      /* selected, free */
-        dm = (L.gate == 0 ? dS * sc * LN2 / gt : 0.0f) + P * dov[nt][e]; /* a = s / m */
-      s[nt][e] = dS * (L.gate == 0 ? gt : 1.0f) * L.scale;
-      g[nt][e] = P * gt;
+      float dm = 0.0f, d = uj - rw.tau[hr];
+      if (sel && on && d > 0.0f && d < 1.0f)       /* selected, free */
+        dm = (gkv ? dS * a : 0.0f) + P * dov[nt][e]; /* ds/dm = a for gate kv */
+      s[nt][e] = dS * (gkv ? gt : 1.0f) * L.scale;
+      pmv[e] = P * gt;
       cs[e & 1] += dm;
       rowdm[hr] += dm;
     }
-    if (!anysel || !__any_sync(0xffffffffu, cs[0] != 0.0f || cs[1] != 0.0f))
-      continue;
 #pragma unroll
-    for (int c = 0; c < 2; ++c) {
-      for (int o = 4; o < 32; o <<= 1)
-        cs[c] += __shfl_xor_sync(0xffffffffu, cs[c], o);
-      if (lane < 4 && cs[c] != 0.0f)
-        atomicAdd(&colsum[nt * 8 + lane * 2 + c], cs[c]);
+    for (int hr = 0; hr < 2; ++hr)
+      *(uint32_t *)&pm[(r0 + lane / 4 + 8 * hr) * XS + nt * 8 + (lane % 4) * 2] =
+          skrt_pack(pmv[2 * hr], pmv[2 * hr + 1], T());
+    if constexpr (anysel) {
+      if (!__any_sync(0xffffffffu, cs[0] != 0.0f || cs[1] != 0.0f))
+        continue;
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        for (int o = 4; o < 32; o <<= 1)
+          cs[c] += __shfl_xor_sync(0xffffffffu, cs[c], o);
+        if (lane < 4 && cs[c] != 0.0f)
+          atomicAdd(&colsum[nt * 8 + lane * 2 + c], cs[c]);
+      }
     }
   }
 }
@@ -652,16 +723,22 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
   auto load = [&](int b, int k) { skrt_load_keys<T, D>(m, b, k, tk, q, L); };
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_BWD_NB>(kb, nblk, load);
-    float s[NT][4], g[NT][4], dov[NT][4];
+    float s[NT][4], dov[NT][4];
     int wc = (int)min(sel.w, sel.N);
     int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
     skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
-    skrt_mask_gate<T, D, BN>(s, g, m, buf, rw, L, wc, kind);
     skrt_dov<T, D, NT>(dov, dOs, m.v(buf), r0);
-    skrt_bwd_scores<T, D, BN>(s, g, dov, lse2, di, rowdm, colsum, m, buf, rw, L, wc, kind);
+    if (kind == SKRT_KB_ALLSEL)
+      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
+                                               L, wc, r0);
+    else if (kind == SKRT_KB_ALLWIN)
+      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
+                                               L, wc, r0);
+    else
+      skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
+                                                rw, L, wc, r0);
     skrt_pv<T, D, NT>(dq, s, m.k(buf)); /* dq += dSg K */
     skrt_store_tile<T, BN>(dSs, s, r0);
-    skrt_store_tile<T, BN>(Pms, g, r0);
     __syncthreads();
     skrt_tile_xty<T, D, BN>(dSs, m.Q, m.J + buf * BN, dk);
     skrt_tile_xty<T, D, BN>(Pms, dOs, m.J + buf * BN, dvg);
@@ -716,7 +793,7 @@ inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
 template <typename T, int D>
 cudaError_t skrt_attn_fwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                      cudaStream_t st) {
-  size_t smem = skrt_mma_smem<T, D, SKRT_FWD_BN>::bytes(0, SKRT_FWD_NB);
+  size_t smem = skrt_mma_smem<T, D, skrt_fwd_bn<D>()>::bytes(0, SKRT_FWD_NB);
   cudaError_t e = cudaFuncSetAttribute(skrt_attn_fwd_mma<T, D>,
                                        cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
   if (e != cudaSuccess)
