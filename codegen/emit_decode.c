@@ -11,7 +11,10 @@
  * outputs of their queries. Feeding a sequence token by token (or in chunks) gives the outputs
  * of the full forward (spec section 4). Every tensor may be strided with a contiguous last
  * axis (chunks are views of a longer sequence). Supported for single-layer functions (as
- * --grad). */
+ * --grad). On the cuda target (--target=cuda) the cache is a device cache
+ * (skrt_cuda_kv_cache_create, K/V stored in the type of q), every tensor is a kDLCUDA tensor,
+ * the scores go to a stream-ordered device buffer (skrt_kv_cache_scores_strided reads the
+ * strided score input on the GPU) and each token's step runs on the stream of ctx. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +115,19 @@ static void heads(const struct skc_cg_func *d, char *B, char *Hq, char *Hkv, cha
   }
 }
 
+/* enum skrt_kv_dtype of the decode's q (the cache stores K/V in it; cuda target). */
+static const char *kv_dtype(const struct skc_cg_func *d) {
+  const char *t = skc_cg_cuda_dtype(d, &d->steps[1].in[0]);
+  return strcmp(t, "SKRT_CUDA_F32") == 0    ? "SKRT_KV_F32"
+         : strcmp(t, "SKRT_CUDA_BF16") == 0 ? "SKRT_KV_BF16"
+                                            : "SKRT_KV_F16";
+}
+
+/* C element type for pointer arithmetic on parameter i (16-bit types as uint16_t). */
+static const char *elem_type(const struct skc_cg_func *d, int i) {
+  return !d->cuda || d->params[i].dtype.bits == 32 ? "float" : "uint16_t";
+}
+
 static void emit_cache_create(struct skc_emitter *e, const struct skc_cg_func *d, int a) {
   char B[64], Hq[64], Hkv[64], D[64];
   heads(d, B, Hq, Hkv, D, sizeof B);
@@ -126,8 +142,13 @@ static void emit_cache_create(struct skc_emitter *e, const struct skc_cg_func *d
   skc_emit_line(e, "cfg.topk = SKC_A%d_TOPK, cfg.window = SKC_A%d_WINDOW, cfg.gate = SKC_A%d_GATE;",
                 a, a, a);
   skc_emit_line(e, "cfg.scale = SKC_A%d_SCALE, cfg.max_positions = max_positions;", a);
-  skc_emit_line(e, "cfg.dtype = SKRT_KV_F32, cfg.device = SKRT_KV_DEVICE_CPU;");
-  skc_emit_line(e, "return skrt_kv_cache_create(&cfg, out);");
+  if (d->cuda) {
+    skc_emit_line(e, "cfg.dtype = %s, cfg.device = SKRT_KV_DEVICE_CUDA;", kv_dtype(d));
+    skc_emit_line(e, "return skrt_cuda_kv_cache_create(&cfg, NULL, out);");
+  } else {
+    skc_emit_line(e, "cfg.dtype = SKRT_KV_F32, cfg.device = SKRT_KV_DEVICE_CPU;");
+    skc_emit_line(e, "return skrt_kv_cache_create(&cfg, out);");
+  }
   skc_emit_close(e, NULL);
   skc_emit_blank(e);
 }
@@ -164,6 +185,14 @@ static void emit_cache_check(struct skc_emitter *e, const struct skc_cg_func *d,
                 "                    (long long)%s, (long long)SKC_A%d_TOPK, (long long)"
                 "SKC_A%d_WINDOW, SKC_A%d_GATE, SKC_A%d_SCALE);",
                 D, a, a, a, a);
+  if (!d->cuda)
+    return;
+  skc_emit_line(e, "if (cfg.device != SKRT_KV_DEVICE_CUDA || cfg.dtype != %s)", kv_dtype(d));
+  skc_emit_line(e,
+                "  return skrt_error(SKRT_ERR_DEVICE, \"%s: the cache (device %%d, dtype %%d) is "
+                "not a CUDA cache of this layer's dtype (%%d); use %.*s_kv_cache_create\",",
+                d->name, (int)(strlen(d->name) - 7), d->name);
+  skc_emit_line(e, "                    cfg.device, cfg.dtype, %s);", kv_dtype(d));
 }
 
 /* Element pointer of token t of parameter i: data + t * stride(seq axis). */
@@ -211,40 +240,97 @@ static void io_strides(struct skc_emitter *e, const struct skc_cg_param *p, cons
                   field, field, p->name);
 }
 
-static void emit_token(struct skc_emitter *e, const struct skc_cg_func *d, int mode, int s) {
+/* S5 of token t into ut on the CPU: the score input gathered into xs. */
+static void emit_scores_cpu(struct skc_emitter *e, const struct skc_cg_func *d, int mode,
+                            const char *Hkv, int s) {
   static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
-  const struct skc_cg_step *sc = &d->steps[0], *at = &d->steps[1];
-  char B[64], Hq[64], Hkv[64], D[64], ptr[200], w[160] = "NULL", b[160] = "NULL";
-  heads(d, B, Hq, Hkv, D, sizeof B);
-  skc_emit_open(e, "for (int64_t t = 0; t < T && st == SKRT_OK; ++t)");
+  const struct skc_cg_step *sc = &d->steps[0];
+  char w[160] = "NULL", b[160] = "NULL", F[32];
   emit_gather(e, d, mode, Hkv, s);
   if (mode != SKC_SCORE_INPUT) {
     skc_cg_ref_ptr(d, &sc->in[1], "float", w, sizeof w);
     skc_cg_ref_ptr(d, &sc->in[2], "float", b, sizeof b);
   }
-  char F[32];
   snprintf(F, sizeof F, mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
   skc_emit_line(e, "st = skrt_kv_cache_scores(cache, layer, %s, xs, %s, %s,", modes[mode], F, w);
   skc_emit_line(e, "                          %s, SKC_S%d_SLOPE, ut);", b, s);
+}
+
+/* S5 of token t into the device buffer ut: the strided score input read on the GPU. */
+static void emit_scores_cuda(struct skc_emitter *e, const struct skc_cg_func *d, int mode, int s) {
+  static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
+  const struct skc_cg_step *sc = &d->steps[0];
+  const struct skc_cg_param *x = &d->params[sc->in[0].index];
+  char w[160] = "NULL", b[160] = "NULL", F[32], ptr[200];
+  token_ptr(d, sc->in[0].index, mode, mode == SKC_SCORE_INPUT ? "float" : elem_type(d, sc->in[0].index),
+            ptr, sizeof ptr);
+  skc_emit_line(e, "const void *xt = %s;", ptr);
+  if (mode != SKC_SCORE_HIDDEN && (x->rank == 4 || mode == SKC_SCORE_INPUT))
+    skc_emit_line(e, "int64_t xst[2] = {st_%s[0], st_%s[1]};", x->name, x->name);
+  else
+    skc_emit_line(e, "int64_t xst[2] = {st_%s[0], 0};", x->name);
+  if (mode != SKC_SCORE_INPUT) {
+    skc_cg_ref_ptr(d, &sc->in[1], "float", w, sizeof w);
+    skc_cg_ref_ptr(d, &sc->in[2], "float", b, sizeof b);
+  }
+  snprintf(F, sizeof F, mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
+  skc_emit_line(e, "st = skrt_kv_cache_scores_strided(cache, layer, %s, xt, xst, %s, %s,",
+                modes[mode], F, w);
+  skc_emit_line(e, "                                  %s, SKC_S%d_SLOPE, ut, ctx);", b, s);
+}
+
+static void emit_token(struct skc_emitter *e, const struct skc_cg_func *d, int mode, int s) {
+  const struct skc_cg_step *at = &d->steps[1];
+  char B[64], Hq[64], Hkv[64], D[64], ptr[200];
+  heads(d, B, Hq, Hkv, D, sizeof B);
+  skc_emit_open(e, "for (int64_t t = 0; t < T && st == SKRT_OK; ++t)");
+  if (d->cuda)
+    emit_scores_cuda(e, d, mode, s);
+  else
+    emit_scores_cpu(e, d, mode, Hkv, s);
   skc_emit_line(e, "if (st != SKRT_OK)");
   skc_emit_line(e, "  break;");
   skc_emit_line(e, "struct skrt_kv_io io;");
   skc_emit_line(e, "memset(&io, 0, sizeof io);");
   static const char *const fields[] = {"q", "k", "v"};
   for (int i = 0; i < 3; ++i) {
-    token_ptr(d, at->in[i].index, mode, "float", ptr, sizeof ptr);
+    token_ptr(d, at->in[i].index, mode, elem_type(d, at->in[i].index), ptr, sizeof ptr);
     skc_emit_line(e, "io.%s = %s;", fields[i], ptr);
     char f[16];
     snprintf(f, sizeof f, "%s_stride", fields[i]);
     io_strides(e, &d->params[at->in[i].index], f);
   }
-  token_ptr(d, d->nargs, mode, "float", ptr, sizeof ptr);
+  token_ptr(d, d->nargs, mode, elem_type(d, d->nargs), ptr, sizeof ptr);
   skc_emit_line(e, "io.o = %s;", ptr);
   io_strides(e, &d->params[d->nargs], "o_stride");
   skc_emit_line(e, "io.u = ut;");
   skc_emit_line(e, "io.u_stride[0] = %s, io.u_stride[1] = 1, io.u_stride[2] = 0;", Hkv);
   skc_emit_line(e, "st = skrt_kv_cache_forward(cache, layer, 1, &io, ctx);");
   skc_emit_close(e, NULL);
+}
+
+/* Host buffers xs (gathered score input) and ut (scores) of the CPU step. */
+static void emit_buffers_cpu(struct skc_emitter *e, const struct skc_cg_func *d, int mode,
+                             const char *Hkv, int s) {
+  char xs[32];
+  snprintf(xs, sizeof xs, mode == SKC_SCORE_INPUT ? "1" : "SKC_S%d_F", s);
+  skc_emit_line(e, "float *xs = (float *)malloc((size_t)(cfg.B * %s * %s) * sizeof(float));",
+                mode == SKC_SCORE_HIDDEN ? "1" : Hkv, xs);
+  skc_emit_line(e, "float *ut = (float *)malloc((size_t)(cfg.B * %s) * sizeof(float));", Hkv);
+  skc_emit_line(e, "if (!xs || !ut)");
+  skc_emit_line(e, "  st = skrt_error(SKRT_ERR_NOMEM, \"%s: out of memory\");", d->name);
+}
+
+/* The device buffer ut of the scores, stream-ordered on ctx's stream. */
+static void emit_buffers_cuda(struct skc_emitter *e, const struct skc_cg_func *d, const char *Hkv) {
+  skc_emit_line(e, "cudaStream_t stream = (cudaStream_t)skrt_context_cuda_stream(ctx);");
+  skc_emit_line(e, "float *ut = NULL;");
+  skc_emit_line(e,
+                "if (cudaMallocAsync((void **)&ut, (size_t)(cfg.B * %s) * sizeof(float), stream) "
+                "!= cudaSuccess)",
+                Hkv);
+  skc_emit_line(e, "  return skrt_error(SKRT_ERR_CUDA, \"%s: cannot allocate the score buffer\");",
+                d->name);
 }
 
 void skc_cg_write_decode(struct skc_emitter *e, const struct skc_cg_func *d, int a, int s) {
@@ -260,16 +346,17 @@ void skc_cg_write_decode(struct skc_emitter *e, const struct skc_cg_func *d, int
       skc_emit_line(e, "int64_t st_%s[%d];", d->params[i].name, d->params[i].rank);
       skc_emit_line(e, "skrt_dl_strides(%s, st_%s);", d->params[i].name, d->params[i].name);
     }
-  char xs[32];
-  snprintf(xs, sizeof xs, mode == SKC_SCORE_INPUT ? "1" : "SKC_S%d_F", s);
-  skc_emit_line(e, "float *xs = (float *)malloc((size_t)(cfg.B * %s * %s) * sizeof(float));",
-                mode == SKC_SCORE_HIDDEN ? "1" : Hkv, xs);
-  skc_emit_line(e, "float *ut = (float *)malloc((size_t)(cfg.B * %s) * sizeof(float));", Hkv);
-  skc_emit_line(e, "if (!xs || !ut)");
-  skc_emit_line(e, "  st = skrt_error(SKRT_ERR_NOMEM, \"%s: out of memory\");", d->name);
+  if (d->cuda)
+    emit_buffers_cuda(e, d, Hkv);
+  else
+    emit_buffers_cpu(e, d, mode, Hkv, s);
   emit_token(e, d, mode, s);
-  skc_emit_line(e, "free(xs);");
-  skc_emit_line(e, "free(ut);");
+  if (d->cuda) {
+    skc_emit_line(e, "cudaFreeAsync(ut, stream);");
+  } else {
+    skc_emit_line(e, "free(xs);");
+    skc_emit_line(e, "free(ut);");
+  }
   skc_emit_line(e, "return st;");
   skc_emit_close(e, NULL);
   skc_emit_blank(e);
@@ -282,7 +369,10 @@ void skc_cg_document_decode(struct skc_emitter *e, const struct skc_cg_func *d) 
                 "like @%.*s and",
                 n, d->name, n, d->name);
   skc_emit_line(e, " * B sequences; max_positions 0 means SKRT_KV_MAX_POSITIONS. Free it with "
-                   "skrt_kv_cache_destroy. */");
+                   "skrt_kv_cache_destroy.%s",
+                d->cuda ? "" : " */");
+  if (d->cuda)
+    skc_emit_line(e, " * CUDA: a device cache on the current device (skrt_cuda_kv_cache_create). */");
   skc_emit_line(e, "int %.*s_kv_cache_create(int64_t layers, int64_t B, int64_t max_positions,", n,
                 d->name);
   skc_emit_line(e, "%*sstruct skrt_kv_cache **out);", n + 22, "");
@@ -299,8 +389,16 @@ void skc_cg_document_decode(struct skc_emitter *e, const struct skc_cg_func *d) 
                    "cache must come");
   skc_emit_line(e,
                 " * from %.*s_kv_cache_create (checked). Same status codes as the forward; "
-                "ctx may be NULL. */",
-                n, d->name);
+                "ctx may be NULL.%s",
+                n, d->name, d->cuda ? "" : " */");
+  if (d->cuda) {
+    skc_emit_line(e, " * CUDA: the cache is a device cache (skrt_cuda_kv_cache_create, K/V stored "
+                     "in q's type);");
+    skc_emit_line(e, " * every tensor is a kDLCUDA tensor and the work runs on the stream of ctx; "
+                     "each token's");
+    skc_emit_line(e, " * step ends with one synchronisation of that stream (its status is "
+                     "returned). */");
+  }
   skc_cg_prototype(e, d);
   skc_emit_raw(e, ";\n\n");
 }
