@@ -307,7 +307,8 @@ static void run_case(ddata *t, int64_t P, int path, int64_t splits) {
          "Hq %lld Hkv %lld D %lld k %lld w %lld gate %d %s P %lld path %d splits %lld: status %d "
          "(%s), err %.3e > %.0e or position %lld",
          (long long)c.Hq, (long long)c.Hkv, (long long)c.D, (long long)c.k, (long long)c.w, c.gate,
-         dtype_name(c.dtype), (long long)P, path, (long long)splits, st, skrt_last_error(), err,
+         dtype_name(c.dtype), (long long)P, path, (long long)splits, st,
+         st == SKRT_OK ? "ok" : skrt_last_error(), err,
          tol, (long long)pos);
   g_worst[c.dtype] = std::fmax(g_worst[c.dtype], err);
   if (++g_runs % 64 == 0)

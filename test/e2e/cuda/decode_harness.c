@@ -1,14 +1,17 @@
 /* GPU end to end of `skc --target=cuda --decode`: the generated <ENTRY>_decode over a device KV
- * cache (<ENTRY>_kv_cache_create) against the generated full forward <ENTRY>, both on the same
- * random device tensors. The sequence goes through the cache as strided views of the full
- * tensors: a prefill chunk of N/3 tokens, then one token per call. Prints the max relative
- * error max_i |decode_i - forward_i| / max_i |forward_i| and exits 1 when it exceeds 1e-5
- * (fp32) or 2e-2 (BF16: q, k, v, out bfloat16; the score input too in keys mode), or when a
- * call fails. Also checks that a cache of another entry's shapes is refused with a status.
+ * cache (<ENTRY>_kv_cache_create) against the double reference of the layer (skrt_ref_scores +
+ * skrt_ref_attention_forward on the same rounded inputs) and against the generated full forward
+ * <ENTRY> on the same device tensors. The sequence goes through the cache as strided views of
+ * the full tensors: a prefill chunk of N/3 tokens, then one token per call. Prints the max
+ * relative errors max_i |a_i - b_i| / max_i |b_i| and exits 1 when decode vs reference exceeds
+ * 1e-5 (fp32) or 2e-2 (BF16: q, k, v, out bfloat16; the score input too in keys mode), when a
+ * call fails, or when a cache of another entry's shapes is not refused with a status. Decode
+ * vs forward is printed next to it (forward vs reference too), so a difference is located.
  *
  * Build: cc -DENTRY=<entry> -DMODE=<0 hidden|1 keys|2 input> -DRANK=<3|4> [-DBF16]
  *        -include <name>.h decode_harness.c (link with the generated .cu and libskrt_cuda)
- * Run:   decode_harness B Hq Hkv N D F      (the static shapes of the entry; rank 3: Hq = Hkv = 1) */
+ * Run:   decode_harness B Hq Hkv N D F k w gate slope scale   (the entry's static shapes and
+ *        constants; rank 3: Hq = Hkv = 1) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,8 @@
 
 #define SKC_DCAT2(a, b) a##b
 #define SKC_DCAT(a, b) SKC_DCAT2(a, b)
+#define SKC_DSTR2(a) #a
+#define SKC_DSTR(a) SKC_DSTR2(a)
 
 #ifdef BF16
 #define ES 2
@@ -51,12 +56,14 @@ static float elem(const unsigned char *p, int es) {
   return f;
 }
 
-/* A contiguous device tensor of n random values (element size es: 4 float, 2 bfloat16). */
-static DLTensor dev_tensor(int ndim, const int64_t *shape, int es, double amp) {
+/* A contiguous device tensor of random values (element size es: 4 float, 2 bfloat16); *ref gets
+ * the values as the device holds them, in double (NULL: not wanted). */
+static DLTensor dev_tensor(int ndim, const int64_t *shape, int es, double amp, double **ref) {
   int64_t n = 1;
   for (int i = 0; i < ndim; ++i)
     n *= shape[i];
   unsigned char *h = malloc((size_t)n * (size_t)es);
+  double *r = malloc(sizeof(double) * (size_t)n);
   for (int64_t i = 0; i < n; ++i) {
     float f = (float)amp * frand();
     if (es == 4) {
@@ -65,7 +72,12 @@ static DLTensor dev_tensor(int ndim, const int64_t *shape, int es, double amp) {
       uint16_t b = to_bf16(f);
       memcpy(h + i * 2, &b, 2);
     }
+    r[i] = elem(h + i * es, es);
   }
+  if (ref)
+    *ref = r;
+  else
+    free(r);
   DLTensor t;
   memset(&t, 0, sizeof t);
   int64_t *sh = malloc(sizeof(int64_t) * (size_t)ndim);
@@ -141,42 +153,75 @@ static int call_decode(struct inputs *in, struct skrt_kv_cache *cache, int64_t N
   return rc;
 }
 
-static double compare(const DLTensor *a, const DLTensor *b) {
+/* A device output in double. */
+static double *to_host(const DLTensor *a) {
   int64_t n = numel(a);
-  unsigned char *ha = malloc((size_t)n * ES), *hb = malloc((size_t)n * ES);
-  cudaMemcpy(ha, a->data, (size_t)n * ES, cudaMemcpyDeviceToHost);
-  cudaMemcpy(hb, b->data, (size_t)n * ES, cudaMemcpyDeviceToHost);
+  unsigned char *h = malloc((size_t)n * ES);
+  double *d = malloc(sizeof(double) * (size_t)n);
+  cudaMemcpy(h, a->data, (size_t)n * ES, cudaMemcpyDeviceToHost);
+  for (int64_t i = 0; i < n; ++i)
+    d[i] = elem(h + i * ES, ES);
+  free(h);
+  return d;
+}
+
+/* max |x - y| / max |y|; a NaN in x counts as infinite. */
+static double rel_err(const double *x, const double *y, int64_t n) {
   double err = 0, mag = 0;
   for (int64_t i = 0; i < n; ++i) {
-    double x = elem(ha + i * ES, ES), y = elem(hb + i * ES, ES);
-    err = isnan(x) ? INFINITY : fmax(err, fabs(x - y));
-    mag = fmax(mag, fabs(y));
+    err = isnan(x[i]) ? INFINITY : fmax(err, fabs(x[i] - y[i]));
+    mag = fmax(mag, fabs(y[i]));
   }
-  free(ha), free(hb);
   return err / (mag > 0 ? mag : 1);
 }
 
+/* Host copies (double) of the inputs, for the reference. */
+struct host {
+  double *q, *k, *v, *x, *w, *b, *u;
+};
+
+static int reference(const struct host *h, const struct skrt_ref_shape *s,
+                     const struct skrt_ref_config *c, double *o) {
+  int64_t nu = s->B * s->Hkv * s->N;
+  double *u = malloc(sizeof(double) * (size_t)nu);
+  int st = skrt_ref_scores(s, c, h->x, h->k, h->w, h->b, h->u, u);
+  st = st ? st : skrt_ref_attention_forward(s, c, h->q, h->k, h->v, u, o, NULL, NULL, NULL);
+  free(u);
+  return st;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 7) {
-    fprintf(stderr, "usage: decode_harness B Hq Hkv N D F\n");
+  if (argc < 12) {
+    fprintf(stderr, "usage: decode_harness B Hq Hkv N D F k w gate slope scale\n");
     return 2;
   }
   int64_t B = atoll(argv[1]), Hq = atoll(argv[2]), Hkv = atoll(argv[3]), N = atoll(argv[4]);
   int64_t D = atoll(argv[5]), F = atoll(argv[6]);
+  struct skrt_ref_shape rs = {B, Hq, Hkv, N, D, F};
+  struct skrt_ref_config cf = {atoll(argv[7]), atoll(argv[8]), atoi(argv[9]), MODE,
+                               atof(argv[11]), atof(argv[10])};
   int64_t q4[4] = {B, Hq, N, D}, k4[4] = {B, Hkv, N, D}, q3[3] = {B, N, D};
   int64_t x3[3] = {B, N, F > 0 ? F : 1}, w2[2] = {Hkv, MODE == 0 ? F : D}, b1[1] = {Hkv};
   int64_t u3[3] = {B, Hkv, N};
   struct inputs in;
-  in.q = dev_tensor(RANK, RANK == 4 ? q4 : q3, ES, 1.5);
-  in.k = dev_tensor(RANK, RANK == 4 ? k4 : q3, ES, 1.0);
-  in.v = dev_tensor(RANK, RANK == 4 ? k4 : q3, ES, 1.0);
-  in.x = dev_tensor(3, x3, ES, 1.0);
-  in.w = dev_tensor(2, w2, 4, 0.5);
-  in.b = dev_tensor(1, b1, 4, 0.5);
-  in.u = dev_tensor(3, u3, 4, 1.5);
-  in.out = dev_tensor(RANK, RANK == 4 ? q4 : q3, ES, 0.0);
-  in.dout = dev_tensor(RANK, RANK == 4 ? q4 : q3, ES, 0.0);
+  struct host h;
+  in.q = dev_tensor(RANK, RANK == 4 ? q4 : q3, ES, 1.5, &h.q);
+  in.k = dev_tensor(RANK, RANK == 4 ? k4 : q3, ES, 1.0, &h.k);
+  in.v = dev_tensor(RANK, RANK == 4 ? k4 : q3, ES, 1.0, &h.v);
+  in.x = dev_tensor(3, x3, ES, 1.0, &h.x);
+  in.w = dev_tensor(2, w2, 4, 0.5, &h.w);
+  in.b = dev_tensor(1, b1, 4, 0.5, &h.b);
+  in.u = dev_tensor(3, u3, 4, 1.5, &h.u);
+  in.out = dev_tensor(RANK, RANK == 4 ? q4 : q3, ES, 0.0, NULL);
+  in.dout = dev_tensor(RANK, RANK == 4 ? q4 : q3, ES, 0.0, NULL);
   cudaMemset(in.dout.data, 0xff, (size_t)numel(&in.dout) * ES); /* NaN poison */
+  int64_t nq = numel(&in.out);
+  double *ref = malloc(sizeof(double) * (size_t)nq);
+  int rc0 = reference(&h, &rs, &cf, ref);
+  if (rc0 != 0) {
+    printf("reference failed: %s\n", skrt_last_error());
+    return 1;
+  }
   int rc = call_forward(&in);
   if (rc != 0) {
     printf("forward failed: status %d: %s\n", rc, skrt_last_error());
@@ -189,18 +234,20 @@ int main(int argc, char **argv) {
     printf("decode failed: status %d: %s\n", rc, skrt_last_error());
     return 1;
   }
-  double rel = compare(&in.dout, &in.out), tol = ES == 4 ? 1e-5 : 2e-2;
+  double *dec = to_host(&in.dout), *fwd = to_host(&in.out), tol = ES == 4 ? 1e-5 : 2e-2;
+  double e_ref = rel_err(dec, ref, nq), e_fwd = rel_err(dec, fwd, nq), f_ref = rel_err(fwd, ref, nq);
   /* a cache for B + 1 sequences is not this entry's: a clear status, nothing written */
   int bad = SKC_DCAT(ENTRY, _kv_cache_create)(1, B + 1, 0, &other);
   bad = bad ? bad : call_decode(&in, other, N);
   int refused = bad == SKRT_ERR_ARG && strstr(skrt_last_error(), "was not made for this layer");
-  printf("decode vs forward: B=%lld Hq=%lld Hkv=%lld N=%lld D=%lld mode=%d rank=%d %s: "
-         "max_rel_err=%.3g (tol %.0e); foreign cache: %s -> %s\n",
-         (long long)B, (long long)Hq, (long long)Hkv, (long long)N, (long long)D, MODE, RANK,
-         ES == 4 ? "f32" : "bf16", rel, tol, skrt_last_error(), refused ? "refused" : "NOT REFUSED");
+  printf("%s: B=%lld Hq=%lld Hkv=%lld N=%lld D=%lld mode=%d rank=%d %s: decode vs reference "
+         "%.3g (tol %.0e), decode vs forward %.3g, forward vs reference %.3g; foreign cache %s\n",
+         SKC_DSTR(ENTRY), (long long)B, (long long)Hq, (long long)Hkv, (long long)N, (long long)D,
+         MODE, RANK, ES == 4 ? "f32" : "bf16", e_ref, tol, e_fwd, f_ref,
+         refused ? "refused" : "NOT REFUSED");
   skrt_kv_cache_destroy(cache);
   skrt_kv_cache_destroy(other);
-  int ok = rel <= tol && refused;
+  int ok = e_ref <= tol && refused;
   printf("%s\n", ok ? "PASS" : "FAIL");
   return ok ? 0 : 1;
 }
