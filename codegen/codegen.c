@@ -123,12 +123,8 @@ static bool emit_all(const struct skc_cg_module *m, const struct skc_cg_context 
   return commit_products(&p, out_dir);
 }
 
-/* The --grad / --decode plans (CPU target only) and the cuda target's checks. */
+/* The --grad / --decode plans and the cuda target's checks. */
 static bool plan_extras(struct skc_cg_module *m, const struct skc_codegen_options *o, bool cuda) {
-  if (cuda && o->sk->decode) {
-    skc_error("--decode: not available for the cuda target yet (cpu only)");
-    return false;
-  }
   bool ok = !cuda || skc_cg_cuda_prepare(m);
   /* decode plans first: --grad adds the saved-state results to the forward plans */
   if (ok && o->sk->decode) {

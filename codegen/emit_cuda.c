@@ -4,7 +4,8 @@
  * may be f32, bf16 or f16, the workspace is stream-ordered device memory
  * (cudaMallocAsync/cudaFreeAsync) and the work is queued on the stream of ctx (NULL: the
  * default stream). Supported: sparsek.score, sparsek.attention, result copies and --grad
- * (emit_grad.c); the projection kernels (linalg.matmul/transpose) and --decode are CPU-only. */
+ * (emit_grad.c) and --decode (emit_decode.c: a device KV cache); the projection kernels
+ * (linalg.matmul/transpose) are CPU-only. */
 #include <stdio.h>
 #include <string.h>
 
@@ -75,7 +76,7 @@ static void emit_prologue(struct skc_emitter *e, const struct skc_cg_module *m,
   skc_emit_blank(e);
   bool syms = false; /* nvcc warns about unused static inline functions */
   for (int i = 0; i < m->nfuncs; ++i)
-    syms |= m->funcs[i].nsyms > 0;
+    syms |= m->funcs[i].nsyms > 0 || (m->decodes && m->decodes[i].nsyms > 0);
   if (syms)
     skc_cg_emit_sym_helper(e);
   skc_cg_emit_constants(e, m);
@@ -174,5 +175,7 @@ void skc_cg_write_cuda(struct skc_emitter *e, const struct skc_cg_module *m,
     emit_entry(e, &m->funcs[i], &a, &s);
     if (m->grads)
       skc_cg_write_backward(e, &m->grads[i], a0, s0);
+    if (m->decodes)
+      skc_cg_write_decode(e, &m->decodes[i], a0, s0);
   }
 }
