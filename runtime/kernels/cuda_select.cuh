@@ -273,9 +273,13 @@ __device__ inline void skrt_sel_sweep(const skrt_sel_chunk_io &io, int64_t s, in
           sel_end[p] = (int32_t)i;
         }
         if (cnt + 1 > k) {
-          if (inf) { /* first query with |C_i| > k: all saturated just below */
+          if (inf) { /* first query with |C_i| > k: all candidates saturated just below the
+                      * lowest one; entries after it that score above that tau (keys not
+                      * exposed yet) start in the free zone, not the zero zone */
             st.tau = (double)v[maxinc] - 1.0;
             st.U = st.W = maxinc + 1;
+            while (st.W < col.nkept && (double)v[st.W] > st.tau)
+              ++st.W;
             st.nsat = cnt + 1;
             st.nfr = 0;
             st.sum = 0.0;

@@ -38,6 +38,7 @@ struct tcase {
   int ties;      /* quantize u to force ties */
   int64_t cap;   /* selection shared-memory capacity override (0 = default) */
   double uscale; /* spread of the scores */
+  int noslope;   /* slope 0 instead of 0.01 (the slope makes later keys score higher) */
 };
 
 static std::mt19937_64 rng(12345);
@@ -209,7 +210,8 @@ static void run_case(const tcase &c) {
   int64_t B = c.B, Hq = c.Hq, Hkv = c.Hkv, N = c.N, D = c.D, S = B * Hkv;
   int64_t F = c.mode == SKRT_SCORE_KEYS ? D : c.F;
   skrt_ref_shape sh{B, Hq, Hkv, N, D, c.F > 0 ? c.F : 1};
-  skrt_ref_config cf{c.k, c.w, c.gate, c.mode, 1.0 / std::sqrt((double)D), 0.01};
+  skrt_ref_config cf{c.k,    c.w, c.gate, c.mode, 1.0 / std::sqrt((double)D),
+                     c.noslope ? 0.0 : 0.01};
   std::vector<double> q = randn(B * Hq * N * D, 1.0), k = randn(S * N * D, 1.0),
                       v = randn(S * N * D, 1.0), dout = randn(B * Hq * N * D, 1.0);
   auto qb = to_dev(q, c.dtype), kb = to_dev(k, c.dtype), vb = to_dev(v, c.dtype),
@@ -310,26 +312,30 @@ int main(int argc, char **argv) {
   const int KV = SKRT_GATE_KV, GV = SKRT_GATE_V;
   const int HID = SKRT_SCORE_HIDDEN, KEYS = SKRT_SCORE_KEYS, IN = SKRT_SCORE_INPUT;
   std::vector<tcase> cases = {
-      /* name                 B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us */
-      {"mha_f32_input", 2, 2, 2, 200, 32, 16, 8, KV, IN, F32, 0, 0, 0, 1.0},
-      {"gqa_f32_hidden_gv", 1, 4, 2, 300, 64, 40, 16, GV, HID, F32, 24, 0, 0, 1.0},
-      {"mha_f32_keys_w0", 1, 2, 1, 130, 32, 20, 0, KV, KEYS, F32, 0, 0, 0, 1.0},
-      {"f32_k_ge_n", 1, 2, 1, 150, 32, 500, 5, KV, IN, F32, 0, 0, 0, 1.0},
-      {"f32_w_ge_n", 1, 1, 1, 90, 32, 4, 200, GV, IN, F32, 0, 0, 0, 1.0},
-      {"f32_ties", 1, 2, 2, 260, 32, 30, 4, KV, IN, F32, 0, 1, 0, 1.0},
-      {"f32_k1_n1", 1, 1, 1, 1, 32, 1, 0, KV, IN, F32, 0, 0, 0, 1.0},
-      {"bf16_mha_d64", 1, 2, 2, 333, 64, 50, 32, KV, IN, BF, 0, 0, 0, 1.0},
-      {"f16_gqa_d96_gv", 1, 4, 1, 250, 96, 30, 20, GV, HID, H, 16, 0, 0, 1.0},
+      /* name                 B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us noslope */
+      {"mha_f32_input", 2, 2, 2, 200, 32, 16, 8, KV, IN, F32, 0, 0, 0, 1.0, 0},
+      {"gqa_f32_hidden_gv", 1, 4, 2, 300, 64, 40, 16, GV, HID, F32, 24, 0, 0, 1.0, 0},
+      {"mha_f32_keys_w0", 1, 2, 1, 130, 32, 20, 0, KV, KEYS, F32, 0, 0, 0, 1.0, 0},
+      {"f32_k_ge_n", 1, 2, 1, 150, 32, 500, 5, KV, IN, F32, 0, 0, 0, 1.0, 0},
+      {"f32_w_ge_n", 1, 1, 1, 90, 32, 4, 200, GV, IN, F32, 0, 0, 0, 1.0, 0},
+      {"f32_ties", 1, 2, 2, 260, 32, 30, 4, KV, IN, F32, 0, 1, 0, 1.0, 0},
+      {"f32_k1_n1", 1, 1, 1, 1, 32, 1, 0, KV, IN, F32, 0, 0, 0, 1.0, 0},
+      {"bf16_mha_d64", 1, 2, 2, 333, 64, 50, 32, KV, IN, BF, 0, 0, 0, 1.0, 0},
+      {"f16_gqa_d96_gv", 1, 4, 1, 250, 96, 30, 20, GV, HID, H, 16, 0, 0, 1.0, 0},
+      /* no slope, narrow scores: keys exposed just after |C_i| first exceeds k often score
+       * between the new tau and the lowest candidate (the transition's free zone) */
+      {"f32_noslope_transition", 4, 4, 4, 160, 32, 16, 8, KV, IN, F32, 0, 0, 0, 0.3, 1},
+      {"f32_noslope_w0_hidden", 2, 4, 2, 120, 64, 5, 0, GV, HID, F32, 16, 0, 0, 0.5, 1},
   };
   std::vector<tcase> more = {
-      {"f32_chunks_w0", 1, 2, 1, 1300, 32, 64, 0, KV, IN, F32, 0, 0, 0, 1.0},
-      {"f32_chunks_fallback", 1, 2, 1, 1300, 32, 64, 40, GV, IN, F32, 0, 0, 96, 1.0},
-      {"f32_fallback_multiseq", 2, 4, 2, 900, 32, 50, 20, KV, IN, F32, 0, 0, 80, 1.0},
-      {"f32_chunks_smallspread", 1, 1, 1, 1200, 64, 100, 30, KV, IN, F32, 0, 0, 0, 0.05},
-      {"bf16_gqa_d128", 1, 4, 1, 1100, 128, 200, 64, KV, KEYS, BF, 0, 0, 0, 1.0},
-      {"bf16_gqa_d128_gv", 2, 4, 2, 700, 128, 100, 50, GV, IN, BF, 0, 0, 0, 2.0},
-      {"f16_mha_d64_w0", 1, 2, 2, 900, 64, 300, 0, KV, IN, H, 0, 0, 0, 1.0},
-      {"bf16_d32_k_ge_n", 1, 2, 1, 400, 32, 1000, 16, KV, HID, BF, 8, 0, 0, 1.0},
+      {"f32_chunks_w0", 1, 2, 1, 1300, 32, 64, 0, KV, IN, F32, 0, 0, 0, 1.0, 0},
+      {"f32_chunks_fallback", 1, 2, 1, 1300, 32, 64, 40, GV, IN, F32, 0, 0, 96, 1.0, 0},
+      {"f32_fallback_multiseq", 2, 4, 2, 900, 32, 50, 20, KV, IN, F32, 0, 0, 80, 1.0, 0},
+      {"f32_chunks_smallspread", 1, 1, 1, 1200, 64, 100, 30, KV, IN, F32, 0, 0, 0, 0.05, 0},
+      {"bf16_gqa_d128", 1, 4, 1, 1100, 128, 200, 64, KV, KEYS, BF, 0, 0, 0, 1.0, 0},
+      {"bf16_gqa_d128_gv", 2, 4, 2, 700, 128, 100, 50, GV, IN, BF, 0, 0, 0, 2.0, 0},
+      {"f16_mha_d64_w0", 1, 2, 2, 900, 64, 300, 0, KV, IN, H, 0, 0, 0, 1.0, 0},
+      {"bf16_d32_k_ge_n", 1, 2, 1, 400, 32, 1000, 16, KV, HID, BF, 8, 0, 0, 1.0, 0},
   };
   if (!quick)
     cases.insert(cases.end(), more.begin(), more.end());
