@@ -299,12 +299,12 @@ int backward_typed(const struct skrt_attn_params *p, const struct skrt_attn_grad
   SKRT_CU(cudaMemsetAsync(G.dmacc, 0, sizeof(float) * S * N, w->st));
   SKRT_CU(cudaMemsetAsync(G.cnum, 0, sizeof(float) * S * N, w->st));
   SKRT_TRY(dispatch_bwd<T>(D, L, sel, G, w->st));
-  skrt_cpre_kernel<256><<<(unsigned)S, 256, 0, w->st>>>(G.cnum, sel.nfree, N, cpre);
+  skrt_cpre_kernel<512, 8><<<(unsigned)S, 512, 0, w->st>>>(G.cnum, sel.nfree, N, cpre);
   bool mma = !std::is_same<T, float>::value && (D == 64 || D == 128) && skrt_mma_aligned(L);
   skrt_du_kernel<<<dim3((unsigned)blocks(N, 256), (unsigned)S), 256, 0, w->st>>>(
       sel.u, sel.tau, mma ? sel.tauf : nullptr, G.dmacc, cpre, N, sel.w, (float *)g->du);
-  skrt_cast_kernel<T><<<blocks(nkv, 256), 256, 0, w->st>>>(G.dk32, nkv, (T *)g->dk);
-  skrt_cast_kernel<T><<<blocks(nkv, 256), 256, 0, w->st>>>(G.dv32, nkv, (T *)g->dv);
+  skrt_cast_kernel<T><<<blocks((nkv + 3) / 4, 256), 256, 0, w->st>>>(G.dk32, nkv, (T *)g->dk);
+  skrt_cast_kernel<T><<<blocks((nkv + 3) / 4, 256), 256, 0, w->st>>>(G.dv32, nkv, (T *)g->dv);
   SKRT_CU(cudaGetLastError());
   return SKRT_OK;
 }

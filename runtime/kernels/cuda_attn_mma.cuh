@@ -132,7 +132,7 @@ __device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned cha
 #define SKRT_FWD_BN64 64 /* keys per block in the forward, D <= 64 */
 #endif
 #ifndef SKRT_FWD_BN128
-#define SKRT_FWD_BN128 64 /* keys per block in the forward, D > 64 */
+#define SKRT_FWD_BN128 32 /* keys per block in the forward, D > 64 (fewer spills) */
 #endif
 #ifndef SKRT_FWD_NB
 #define SKRT_FWD_NB 2
@@ -360,7 +360,7 @@ __device__ __forceinline__ skrt_cols skrt_cols_of(const skrt_mma_smem<T, D, BN> 
 /* ref: S6-S9. Turns raw q.k into log2-domain logits s * log2(e) (or -inf when (i, j) is not
  * attended), for the keys of buffer buf. Padding keys have J = -2^30, E = 0. w is clamped
  * to N by the launcher, so i - j < w never holds for padding. */
-template <typename T, int D, int KIND, int BN>
+template <typename T, int D, int KIND, int BN, int GATE>
 __device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
                                                  const skrt_mma_smem<T, D, BN> &m, int buf,
                                                  const skrt_rows &rw, const skrt_cuda_layer &L,
@@ -374,7 +374,7 @@ __device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
     for (int e = 0; e < 4; ++e) {
       int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, se = (e & 1) ? k.se.y : k.se.x;
       float a = sc2 * s[nt][e], gt = skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
-      float x = (KIND != SKRT_KB_ALLWIN && L.gate == 0) ? gt * a : a;
+      float x = (KIND != SKRT_KB_ALLWIN && GATE == 0) ? gt * a : a;
       if (KIND == SKRT_KB_GENERAL) {
         int dj = rw.i[hr] - j;
         bool on = rw.ok[hr] && ((unsigned)dj < (unsigned)w || (dj >= w && rw.i[hr] < se));
@@ -474,19 +474,19 @@ __device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[NT][4
 }
 
 /* ref: S9, S10 for one key block of kind KIND: logits, online softmax, acc += (P m) V. */
-template <typename T, int D, int KIND, int BN>
+template <typename T, int D, int KIND, int BN, int GATE>
 __device__ __forceinline__ void skrt_fwd_block(float s[BN / 8][4],
                                                const skrt_mma_smem<T, D, BN> &m, int buf,
                                                const skrt_rows &rw, const skrt_cuda_layer &L,
                                                int w, float mx[2], float l[2],
                                                float acc[D / 8][4]) {
-  skrt_mask_logits<T, D, KIND, BN>(s, m, buf, rw, L, w);
+  skrt_mask_logits<T, D, KIND, BN, GATE>(s, m, buf, rw, L, w);
   skrt_softmax_step<T, D, KIND, BN>(s, m, buf, rw, w, mx, l, acc);
   skrt_pv<T, D, BN / 8>(acc, s, m.v(buf));
 }
 
 /* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
-template <typename T, int D>
+template <typename T, int D, int GATE>
 __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
     skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
@@ -510,11 +510,11 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
     int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, sel.N, wc);
     skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
     if (skrt_fwd_kinds<D>() && kind == SKRT_KB_ALLSEL)
-      skrt_fwd_block<T, D, SKRT_KB_ALLSEL, BN>(s, m, buf, rw, L, wc, mx, l, acc);
+      skrt_fwd_block<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, m, buf, rw, L, wc, mx, l, acc);
     else if (skrt_fwd_kinds<D>() && kind == SKRT_KB_ALLWIN)
-      skrt_fwd_block<T, D, SKRT_KB_ALLWIN, BN>(s, m, buf, rw, L, wc, mx, l, acc);
+      skrt_fwd_block<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, m, buf, rw, L, wc, mx, l, acc);
     else
-      skrt_fwd_block<T, D, SKRT_KB_GENERAL, BN>(s, m, buf, rw, L, wc, mx, l, acc);
+      skrt_fwd_block<T, D, SKRT_KB_GENERAL, BN, GATE>(s, m, buf, rw, L, wc, mx, l, acc);
     __syncthreads();
   }
   int64_t hw = geo.head(r0);
@@ -610,7 +610,7 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
  * P, dS and the du pieces (dm of free selected pairs summed per row into rowdm and per key
  * into colsum). s holds raw q.k on entry and dSg = scale * dS * gk on return; P * m goes
  * straight to the smem tile pm ([row][key]). dov = dO_i . v_j on entry. */
-template <typename T, int D, int KIND, int BN>
+template <typename T, int D, int KIND, int BN, int GATE>
 __device__ __forceinline__ void
 skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2[2],
                 const float di[2], float rowdm[2], float *colsum, T *pm,
@@ -620,7 +620,7 @@ skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2
   constexpr bool anysel = KIND != SKRT_KB_ALLWIN; /* window keys have no dm */
   constexpr int XS = BN + 8;
   int lane = threadIdx.x % 32;
-  bool gkv = L.gate == 0;
+  constexpr bool gkv = GATE == 0;
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
     float cs[2] = {0.0f, 0.0f}, pmv[4];
@@ -681,20 +681,27 @@ __device__ __forceinline__ void skrt_flush_colsum(float *colsum, const int32_t *
   }
 }
 
-#ifndef SKRT_BWD_BN
-#define SKRT_BWD_BN 32 /* keys per block in the backward (fewer registers: 2 blocks per SM) */
+/* Keys per block in the backward: 32 for D > 64 (fewer registers: 2 blocks per SM). */
+#ifndef SKRT_BWD_BN64
+#define SKRT_BWD_BN64 64
 #endif
+#ifndef SKRT_BWD_BN128
+#define SKRT_BWD_BN128 32
+#endif
+template <int D> __host__ __device__ constexpr int skrt_bwd_bn() {
+  return D <= 64 ? SKRT_BWD_BN64 : SKRT_BWD_BN128;
+}
 
 /* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_bwd_bytes<T, D>(). */
 template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
-  using S = skrt_mma_smem<T, D, SKRT_BWD_BN>;
+  using S = skrt_mma_smem<T, D, skrt_bwd_bn<D>()>;
   return S::bytes(S::QT * S::SD + 2 * S::QT * (S::BN + 8), SKRT_BWD_NB) + S::BN * 4;
 }
 
-template <typename T, int D>
+template <typename T, int D, int GATE>
 __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_BWD_MINB128)
     skrt_attn_bwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G, int hb) {
-  constexpr int BN = SKRT_BWD_BN, NT = BN / 8;
+  constexpr int BN = skrt_bwd_bn<D>(), NT = BN / 8;
   using S = skrt_mma_smem<T, D, BN>;
   constexpr int XS = BN + 8;
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
@@ -729,13 +736,13 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
     skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
     skrt_dov<T, D, NT>(dov, dOs, m.v(buf), r0);
     if (kind == SKRT_KB_ALLSEL)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
+      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
                                                L, wc, r0);
     else if (kind == SKRT_KB_ALLWIN)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
+      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
                                                L, wc, r0);
     else
-      skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
+      skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
                                                 rw, L, wc, r0);
     skrt_pv<T, D, NT>(dq, s, m.k(buf)); /* dq += dSg K */
     skrt_store_tile<T, BN>(dSs, s, r0);
@@ -790,32 +797,35 @@ inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
   return true;
 }
 
-template <typename T, int D>
-cudaError_t skrt_attn_fwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
-                                     cudaStream_t st) {
-  size_t smem = skrt_mma_smem<T, D, skrt_fwd_bn<D>()>::bytes(0, SKRT_FWD_NB);
-  cudaError_t e = cudaFuncSetAttribute(skrt_attn_fwd_mma<T, D>,
-                                       cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+/* Sets the kernel's dynamic shared memory and launches it on grid (ntile * hb, Hq / hb, B). */
+template <typename K, typename... A>
+cudaError_t skrt_mma_launch(K kernel, size_t smem, const skrt_cuda_layer &L,
+                            const skrt_cuda_sel &sel, cudaStream_t st, A... args) {
+  cudaError_t e =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
   if (e != cudaSuccess)
     return e;
   int hb = skrt_mma_heads_per_block(L);
   dim3 grid(sel.ntile * hb, (unsigned)(L.Hq / hb), (unsigned)L.B);
-  skrt_attn_fwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, hb);
+  kernel<<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, args..., hb);
   return cudaGetLastError();
+}
+
+/* The gate (S9) is a template parameter of the kernels (no per-element select). */
+template <typename T, int D>
+cudaError_t skrt_attn_fwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                     cudaStream_t st) {
+  size_t smem = skrt_mma_smem<T, D, skrt_fwd_bn<D>()>::bytes(0, SKRT_FWD_NB);
+  return L.gate == 0 ? skrt_mma_launch(skrt_attn_fwd_mma<T, D, 0>, smem, L, sel, st)
+                     : skrt_mma_launch(skrt_attn_fwd_mma<T, D, 1>, smem, L, sel, st);
 }
 
 template <typename T, int D>
 cudaError_t skrt_attn_bwd_mma_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                      const skrt_cuda_grads &G, cudaStream_t st) {
   size_t smem = skrt_mma_bwd_bytes<T, D>();
-  cudaError_t e = cudaFuncSetAttribute(skrt_attn_bwd_mma<T, D>,
-                                       cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-  if (e != cudaSuccess)
-    return e;
-  int hb = skrt_mma_heads_per_block(L);
-  dim3 grid(sel.ntile * hb, (unsigned)(L.Hq / hb), (unsigned)L.B);
-  skrt_attn_bwd_mma<T, D><<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, G, hb);
-  return cudaGetLastError();
+  return L.gate == 0 ? skrt_mma_launch(skrt_attn_bwd_mma<T, D, 0>, smem, L, sel, st, G)
+                     : skrt_mma_launch(skrt_attn_bwd_mma<T, D, 1>, smem, L, sel, st, G);
 }
 
 #endif

@@ -10,25 +10,37 @@
 
 #include "kernels/cuda_common.cuh"
 
-/* Cpre[s][i] = sum_{i' < i} c_i', c_i = cnum_i / |F_i| (0 when |F_i| = 0). Grid S. */
-template <int NT>
+/* Cpre[s][i] = sum_{i' < i} c_i', c_i = cnum_i / |F_i| (0 when |F_i| = 0). Grid S; each
+ * thread scans IPT consecutive entries per step, so a step covers NT * IPT queries. */
+template <int NT, int IPT>
 __global__ void __launch_bounds__(NT)
     skrt_cpre_kernel(const float *cnum, const int32_t *nfree, int64_t N, double *cpre) {
   typedef cub::BlockScan<double, NT> Scan;
   __shared__ typename Scan::TempStorage tmp;
   int64_t s = blockIdx.x;
-  double run = 0.0;
+  const float *cn = cnum + s * N;
+  const int32_t *nf = nfree + s * N;
+  double *out = cpre + s * (N + 1), run = 0.0;
   if (threadIdx.x == 0)
-    cpre[s * (N + 1)] = 0.0;
-  for (int64_t base = 0; base < N; base += NT) {
-    int64_t i = base + threadIdx.x;
-    double c = 0.0;
-    if (i < N && nfree[s * N + i] > 0)
-      c = (double)cnum[s * N + i] / (double)nfree[s * N + i];
-    double inc, tot;
-    Scan(tmp).InclusiveSum(c, inc, tot);
-    if (i < N)
-      cpre[s * (N + 1) + i + 1] = run + inc;
+    out[0] = 0.0;
+  for (int64_t base = 0; base < N; base += (int64_t)NT * IPT) {
+    int64_t i0 = base + (int64_t)threadIdx.x * IPT;
+    double c[IPT], loc = 0.0;
+#pragma unroll
+    for (int e = 0; e < IPT; ++e) {
+      int32_t f = i0 + e < N ? nf[i0 + e] : 0;
+      c[e] = f > 0 ? (double)cn[i0 + e] / (double)f : 0.0;
+      loc += c[e];
+    }
+    double ex, tot;
+    Scan(tmp).ExclusiveSum(loc, ex, tot);
+    double r = run + ex;
+#pragma unroll
+    for (int e = 0; e < IPT; ++e) {
+      r += c[e];
+      if (i0 + e < N)
+        out[i0 + e + 1] = r;
+    }
     run += tot;
     __syncthreads();
   }
@@ -79,10 +91,18 @@ static __global__ void skrt_d2f_kernel(const double *x, int64_t n, float *y) {
     y[e] = (float)x[e];
 }
 
+/* y = x in storage type T, 4 elements per thread (vector loads/stores when y is 8-byte
+ * aligned for 16-bit T; x comes from our own fp32 scratch). Grid ceil(n / 4 / NT). */
 template <typename T> __global__ void skrt_cast_kernel(const float *x, int64_t n, T *y) {
-  int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (e < n)
-    y[e] = skrt_from_f<T>(x[e]);
+  int64_t e = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+  if (sizeof(T) == 2 && e + 4 <= n && (uintptr_t)(y + e) % 8 == 0) {
+    float4 v = *(const float4 *)(x + e);
+    T h[4] = {skrt_from_f<T>(v.x), skrt_from_f<T>(v.y), skrt_from_f<T>(v.z), skrt_from_f<T>(v.w)};
+    *(uint2 *)(y + e) = *(const uint2 *)h;
+    return;
+  }
+  for (int64_t k = e; k < min(n, e + 4); ++k)
+    y[k] = skrt_from_f<T>(x[k]);
 }
 
 /* ref: S5. u[b,h,j] = x . w_score[h] + b_score[h] + slope * j (mode 0 hidden, 1 keys) or
