@@ -21,6 +21,9 @@ namespace {
 constexpr int SEL_NT = 256;
 int g_check_finite = 1;
 int64_t g_select_cap = 0;
+#ifndef SKRT_SEL_CAP
+#define SKRT_SEL_CAP 6144 /* tier-1 selection candidates per chunk (51 KB: 4 blocks per SM) */
+#endif
 
 #define SKRT_CU(...)                                                                               \
   do {                                                                                             \
@@ -154,7 +157,7 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
                        oflag, N,    k,        p->window,  sel->clcap,   sel->nchunk};
   /* tier 1: every chunk, small shared memory (4 blocks per SM); tier 2: overflowing chunks,
    * 4x the capacity (one block per SM); tier 3: global scratch */
-  int64_t cap = g_select_cap > 0 ? g_select_cap : 6144, cap2 = 4 * cap;
+  int64_t cap = g_select_cap > 0 ? g_select_cap : SKRT_SEL_CAP, cap2 = 4 * cap;
   size_t smem = (size_t)cap * 8 + SKRT_CUDA_CHUNK * 4,
          smem2 = (size_t)cap2 * 8 + SKRT_CUDA_CHUNK * 4;
   SKRT_CU(cudaFuncSetAttribute(skrt_sel_chunk_kernel<SEL_NT>,
