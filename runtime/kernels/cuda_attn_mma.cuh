@@ -1,14 +1,20 @@
 /* CUDA SparseK attention, tensor-core path: bf16/fp16 storage, fp32 accumulation
  * (mma.sync m16n8k16, FlashAttention-2 register layout). One block = one query tile
- * (SKRT_CUDA_QTILE rows, 8 warps x 16 rows) of one query head. The tile's keys (its list of
- * selected keys older than the window, then the window range) are gathered 64 at a time into
- * shared memory with cp.async (double buffered), so the union of the tile's keys is read
- * once; skrt_attends()/skrt_gate() mask and gate each (i, j) (S6-S9).
+ * (SKRT_CUDA_QTILE rows, 8 warps x 16 rows; with GQA, hb heads of a group x QTILE / hb
+ * queries). The tile's keys (its list of selected keys older than the window, then the
+ * window range) are gathered a key block at a time (skrt_fwd_bn / skrt_bwd_bn keys) into
+ * shared memory with cp.async, so the union of the tile's keys is read once. Each key block
+ * is classified (all selected / all window / general) and the per-element code is
+ * specialized for its kind and for the gate (template parameters); gates are recomputed
+ * from the block's shared-memory meta (J, sel_end, u) where needed rather than held in
+ * registers (S6-S9).
  *
- * Forward (S10): online softmax in the exp2 domain; the PV product uses P * m (gated values).
- * Backward (S11): query-major; dq stays in registers (deterministic), dk/dv are accumulated
- * through fp32 vector atomics from per-block tile products dS^T Q and (P m)^T dO (bounded:
- * one add per key, query tile and head), the du pieces as in the plain path. */
+ * Forward (S10): online softmax in the exp2 domain (ex2.approx), the accumulator rescaled
+ * only when a row max of the warp moved; the PV product uses P * m (gated values).
+ * Backward (S11): query-major, one pass per element from the raw q.k (mask, P, dS, the du
+ * pieces); dq stays in registers (deterministic), dk/dv are accumulated through fp32 vector
+ * atomics from per-block tile products dS^T Q and (P m)^T dO (bounded: one add per key,
+ * query tile and head group). */
 #ifndef SKRT_KERNELS_CUDA_ATTN_MMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_MMA_CUH
 
