@@ -143,8 +143,14 @@ __device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned cha
 #ifndef SKRT_FWD_NB
 #define SKRT_FWD_NB 2
 #endif
-#ifndef SKRT_BWD_NB
-#define SKRT_BWD_NB 1
+#ifndef SKRT_BWD_NB64
+#define SKRT_BWD_NB64 1 /* backward key buffers, D <= 64 */
+#endif
+#ifndef SKRT_BWD_NB128
+#define SKRT_BWD_NB128 1
+#endif
+#ifndef SKRT_FWD_MINB64
+#define SKRT_FWD_MINB64 2
 #endif
 #ifndef SKRT_FWD_MINB128
 #define SKRT_FWD_MINB128 2
@@ -493,7 +499,7 @@ __device__ __forceinline__ void skrt_fwd_block(float s[BN / 8][4],
 
 /* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
 template <typename T, int D, int GATE>
-__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? 2 : SKRT_FWD_MINB128)
+__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_FWD_MINB64 : SKRT_FWD_MINB128)
     skrt_attn_fwd_mma(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
   constexpr int BN = skrt_fwd_bn<D>(), NT = BN / 8;
@@ -697,11 +703,14 @@ __device__ __forceinline__ void skrt_flush_colsum(float *colsum, const int32_t *
 template <int D> __host__ __device__ constexpr int skrt_bwd_bn() {
   return D <= 64 ? SKRT_BWD_BN64 : SKRT_BWD_BN128;
 }
+template <int D> __host__ __device__ constexpr int skrt_bwd_nb() {
+  return D <= 64 ? SKRT_BWD_NB64 : SKRT_BWD_NB128;
+}
 
 /* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_bwd_bytes<T, D>(). */
 template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
   using S = skrt_mma_smem<T, D, skrt_bwd_bn<D>()>;
-  return S::bytes(S::QT * S::SD + 2 * S::QT * (S::BN + 8), SKRT_BWD_NB) + S::BN * 4;
+  return S::bytes(S::QT * S::SD + 2 * S::QT * (S::BN + 8), skrt_bwd_nb<D>()) + S::BN * 4;
 }
 
 template <typename T, int D, int GATE>
@@ -712,9 +721,10 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
   constexpr int XS = BN + 8;
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
   /* layout: Q | dO | K x2 | V x2 | meta | dS | Pm | colsum */
-  S m = skrt_mma_smem_at<T, D, BN>(skrt_mma_sm, S::QT * S::SD, SKRT_BWD_NB);
+  constexpr int NB = skrt_bwd_nb<D>();
+  S m = skrt_mma_smem_at<T, D, BN>(skrt_mma_sm, S::QT * S::SD, NB);
   T *dOs = m.Q + S::QT * S::SD;
-  T *dSs = (T *)(m.U + SKRT_BWD_NB * S::BN), *Pms = dSs + S::QT * XS;
+  T *dSs = (T *)(m.U + NB * S::BN), *Pms = dSs + S::QT * XS;
   float *colsum = (float *)(Pms + S::QT * XS);
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
   skrt_mma_geo geo = skrt_mma_geo_of(hb);
@@ -735,7 +745,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
   float *dk = G.dk32 + q.s * N * D, *dvg = G.dv32 + q.s * N * D;
   auto load = [&](int b, int k) { skrt_load_keys<T, D>(m, b, k, tk, q, L); };
   for (int kb = 0; kb < nblk; ++kb) {
-    int buf = skrt_key_pipeline<SKRT_BWD_NB>(kb, nblk, load);
+    int buf = skrt_key_pipeline<NB>(kb, nblk, load);
     float s[NT][4], dov[NT][4];
     int wc = (int)min(sel.w, sel.N);
     int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
