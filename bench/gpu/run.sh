@@ -5,7 +5,8 @@
 # w=512). Extra arguments go to bench.py (e.g. --n 65536 --engines skc,sdpa).
 #   bench/gpu/run.sh [bench.py args]     (results: $OUT/bench_gpu.json, or ./bench_gpu.json)
 # SKRT_NVFLAGS adds nvcc flags (the tuning knobs of kernels/cuda_attn_mma.cuh, e.g.
-# -DSKRT_BWD_NB=1); give each variant its own BUILD directory.
+# -DSKRT_BWD_NB64=2); give each variant its own BUILD directory (a library already built in
+# BUILD is reused as is).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${BUILD:-/tmp/skrt_cuda_bench}
