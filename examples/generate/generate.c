@@ -10,9 +10,13 @@
  * /proc/self/statm, so that flat memory is visible.
  *
  *   generate [--positions N] [--prompt P] [--layers L] [--batch B] [--hq H] [--hkv H]
- *            [--d D] [--k K] [--w W] [--slope S] [--threads T]
+ *            [--d D] [--k K] [--w W] [--slope S] [--threads T] [--device cpu|cuda]
  * Default: a quick run (32k positions). A 1M-position run:
- *   generate --positions 1048576 --hq 4 --hkv 1 --d 32 --k 128 --w 64 */
+ *   generate --positions 1048576 --hq 4 --hkv 1 --d 32 --k 128 --w 64
+ * --device cuda (builds with libskrt_cuda only): the cache lives in GPU memory
+ * (skrt_cuda_kv_cache_create); the toy projections stay on the CPU, so every step copies the
+ * new token's x, q, k, v to the device, computes its scores and decodes there, and copies the
+ * outputs back (step_us includes the copies, decode_us is the cache's scores + decode). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -22,10 +26,14 @@
 #include <unistd.h>
 
 #include "skrt.h"
+#ifdef SKC_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
 
 struct gen_opts {
   int64_t positions, prompt, layers, batch, hq, hkv, d, k, w, threads;
   double slope;
+  int cuda; /* --device cuda */
 };
 
 /* Weights of one layer: Wq (Hq, D, D), Wk and Wv (Hkv, D, D), score w (Hkv, D), bias (Hkv). */
@@ -36,11 +44,19 @@ struct gen_layer {
 struct gen_model {
   struct gen_opts o;
   struct gen_layer *layer;
+  float **dws, **dbs; /* --device cuda: per layer, device copies of ws and bs */
   float *embed; /* 256 random token embeddings (256, D) */
   uint64_t rng;
 };
 
 /* ---- setup ----------------------------------------------------------------------------- */
+
+static double gen_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 
 static double gen_uniform(uint64_t *s) {
   *s = *s * 6364136223846793005ull + 1442695040888963407ull;
@@ -55,11 +71,18 @@ static float *gen_random(uint64_t *rng, int64_t n, double amp) {
 }
 
 static int gen_parse(int argc, char **argv, struct gen_opts *o) {
-  *o = (struct gen_opts){32768, 256, 1, 1, 8, 2, 64, 256, 64, 0, 1e-3};
+  *o = (struct gen_opts){32768, 256, 1, 1, 8, 2, 64, 256, 64, 0, 1e-3, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (i + 1 >= argc)
       return fprintf(stderr, "generate: %s needs a value\n", a), 1;
+    if (!strcmp(a, "--device")) {
+      const char *d = argv[++i];
+      if (strcmp(d, "cpu") && strcmp(d, "cuda"))
+        return fprintf(stderr, "generate: --device must be cpu or cuda, got %s\n", d), 1;
+      o->cuda = !strcmp(d, "cuda");
+      continue;
+    }
     double v = atof(argv[++i]);
     if (!strcmp(a, "--positions"))
       o->positions = (int64_t)v;
@@ -88,6 +111,10 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o) {
   }
   if (o->prompt < 0 || o->prompt > o->positions)
     return fprintf(stderr, "generate: need 0 <= --prompt <= --positions\n"), 1;
+#ifndef SKC_HAVE_CUDA
+  if (o->cuda)
+    return fprintf(stderr, "generate: --device cuda: this build has no libskrt_cuda\n"), 1;
+#endif
   return 0;
 }
 
@@ -117,7 +144,12 @@ static void gen_model_free(struct gen_model *m) {
   for (int64_t l = 0; m->layer && l < m->o.layers; l++) {
     free(m->layer[l].wq), free(m->layer[l].wk), free(m->layer[l].wv);
     free(m->layer[l].ws), free(m->layer[l].bs);
+#ifdef SKC_HAVE_CUDA
+    if (m->dws)
+      cudaFree(m->dws[l]), cudaFree(m->dbs[l]);
+#endif
   }
+  free(m->dws), free(m->dbs);
   free(m->layer);
   free(m->embed);
 }
@@ -206,6 +238,123 @@ static void gen_bufs_free(struct gen_bufs *b) {
   free(b->x), free(b->q), free(b->o), free(b->k), free(b->v), free(b->u);
 }
 
+/* ---- --device cuda: device mirrors of the buffers -------------------------------------- */
+
+/* Device buffers of one call (the layouts of gen_bufs), and their sizes in floats. */
+struct gen_dbufs {
+  float *x, *q, *o, *k, *v, *u;
+  int64_t nx, nq, nkv, nu;
+};
+
+#ifdef SKC_HAVE_CUDA
+static float *gen_dev_alloc(const float *h, int64_t n) { /* h may be NULL: no copy */
+  float *d = NULL;
+  if (cudaMalloc((void **)&d, (size_t)n * sizeof(float)) != cudaSuccess)
+    return NULL;
+  if (h && cudaMemcpy(d, h, (size_t)n * sizeof(float), cudaMemcpyHostToDevice) != cudaSuccess) {
+    cudaFree(d);
+    return NULL;
+  }
+  return d;
+}
+
+static int gen_copy(float *dst, const float *src, int64_t n, enum cudaMemcpyKind kind) {
+  cudaError_t e = cudaMemcpy(dst, src, (size_t)n * sizeof(float), kind);
+  if (e != cudaSuccess)
+    fprintf(stderr, "generate: cudaMemcpy: %s\n", cudaGetErrorString(e));
+  return e == cudaSuccess ? SKRT_OK : SKRT_ERR_CUDA;
+}
+
+static int gen_dbufs_init(struct gen_dbufs *d, const struct gen_opts *o, int64_t N) {
+  d->nx = o->batch * N * o->d, d->nq = o->batch * o->hq * N * o->d;
+  d->nkv = o->batch * o->hkv * N * o->d, d->nu = o->batch * o->hkv * N;
+  d->x = gen_dev_alloc(NULL, d->nx), d->q = gen_dev_alloc(NULL, d->nq);
+  d->o = gen_dev_alloc(NULL, d->nq), d->k = gen_dev_alloc(NULL, d->nkv);
+  d->v = gen_dev_alloc(NULL, d->nkv), d->u = gen_dev_alloc(NULL, d->nu);
+  return !d->x || !d->q || !d->o || !d->k || !d->v || !d->u;
+}
+
+static void gen_dbufs_free(struct gen_dbufs *d) {
+  cudaFree(d->x), cudaFree(d->q), cudaFree(d->o), cudaFree(d->k), cudaFree(d->v), cudaFree(d->u);
+}
+
+/* Device copies of the score weights (the device cache computes the scores on the GPU). */
+static int gen_model_to_dev(struct gen_model *m) {
+  m->dws = calloc((size_t)m->o.layers, sizeof(float *));
+  m->dbs = calloc((size_t)m->o.layers, sizeof(float *));
+  for (int64_t l = 0; m->dws && m->dbs && l < m->o.layers; l++) {
+    m->dws[l] = gen_dev_alloc(m->layer[l].ws, m->o.hkv * m->o.d);
+    m->dbs[l] = gen_dev_alloc(m->layer[l].bs, m->o.hkv);
+    if (!m->dws[l] || !m->dbs[l])
+      return SKRT_ERR_NOMEM;
+  }
+  return m->dws && m->dbs ? SKRT_OK : SKRT_ERR_NOMEM;
+}
+
+/* The device cache's call for N tokens of layer l: host b in, device d in between, b->o out.
+ * N = 1 with scores: the scores (S5) and the decode on the GPU (timed into *dec); otherwise a
+ * prefill with the host scores of b->u. */
+static int gen_cache_call_cuda(struct gen_model *m, struct skrt_kv_cache *c, int64_t l,
+                               int64_t N, struct gen_bufs *b, struct gen_dbufs *d, int scores,
+                               struct skrt_context *ctx, double *dec) {
+  enum cudaMemcpyKind up = cudaMemcpyHostToDevice;
+  int st = gen_copy(d->q, b->q, d->nq, up);
+  st = st ? st : gen_copy(d->k, b->k, d->nkv, up);
+  st = st ? st : gen_copy(d->v, b->v, d->nkv, up);
+  st = st ? st : gen_copy(scores ? d->x : d->u, scores ? b->x : b->u, scores ? d->nx : d->nu, up);
+  double t0 = gen_now();
+  if (!st && scores)
+    st = skrt_kv_cache_scores(c, l, SKRT_SCORE_HIDDEN, d->x, m->o.d, m->dws[l], m->dbs[l],
+                              m->o.slope, d->u);
+  if (!st)
+    st = N == 1 && scores ? skrt_kv_cache_decode(c, l, d->q, d->k, d->v, d->u, d->o, ctx)
+                          : skrt_kv_cache_prefill(c, l, N, d->q, d->k, d->v, d->u, d->o, ctx);
+  *dec = gen_now() - t0;
+  return st ? st : gen_copy(b->o, d->o, d->nq, cudaMemcpyDeviceToHost);
+}
+#endif
+
+static int gen_dev_init(const struct gen_model *m, struct gen_dbufs *d, int64_t N) {
+  memset(d, 0, sizeof *d);
+#ifdef SKC_HAVE_CUDA
+  if (m->o.cuda)
+    return gen_dbufs_init(d, &m->o, N) ? SKRT_ERR_NOMEM : SKRT_OK;
+#endif
+  (void)m, (void)N;
+  return SKRT_OK;
+}
+
+static void gen_dev_free(const struct gen_model *m, struct gen_dbufs *d) {
+#ifdef SKC_HAVE_CUDA
+  if (m->o.cuda)
+    gen_dbufs_free(d);
+#endif
+  (void)m, (void)d;
+}
+
+/* The cache's call for N tokens of layer l: b's q, k, v in, b->o out. With scores (decode,
+ * N = 1) the cache computes them at the sequences' positions first (S5); otherwise (prefill)
+ * they are b->u. *dec: seconds in the cache's scores and step. */
+static int gen_cache_call(struct gen_model *m, struct skrt_kv_cache *c, int64_t l, int64_t N,
+                          struct gen_bufs *b, struct gen_dbufs *d, int scores,
+                          struct skrt_context *ctx, double *dec) {
+#ifdef SKC_HAVE_CUDA
+  if (m->o.cuda)
+    return gen_cache_call_cuda(m, c, l, N, b, d, scores, ctx, dec);
+#endif
+  (void)d;
+  const struct gen_layer *L = &m->layer[l];
+  double t0 = gen_now();
+  int st = scores ? skrt_kv_cache_scores(c, l, SKRT_SCORE_HIDDEN, b->x, m->o.d, L->ws, L->bs,
+                                         m->o.slope, b->u)
+                  : SKRT_OK;
+  if (!st)
+    st = N == 1 && scores ? skrt_kv_cache_decode(c, l, b->q, b->k, b->v, b->u, b->o, ctx)
+                          : skrt_kv_cache_prefill(c, l, N, b->q, b->k, b->v, b->u, b->o, ctx);
+  *dec = gen_now() - t0;
+  return st;
+}
+
 /* Embeddings of random tokens into x (B, N, D). */
 static void gen_embed(struct gen_model *m, float *x, int64_t N) {
   for (int64_t r = 0; r < m->o.batch * N; r++)
@@ -227,38 +376,33 @@ static int gen_prefill(struct gen_model *m, struct skrt_kv_cache *c, struct skrt
   if (P == 0)
     return 0;
   struct gen_bufs b;
+  struct gen_dbufs d = {0};
+  double dec;
   int st = gen_bufs_init(&b, &m->o, P) ? SKRT_ERR_NOMEM : SKRT_OK;
+  st = st ? st : gen_dev_init(m, &d, P);
   if (!st)
     gen_embed(m, b.x, P);
   for (int64_t l = 0; !st && l < m->o.layers; l++) {
     gen_project(m, &m->layer[l], &b, P);
     gen_prompt_scores(m, &m->layer[l], &b, P);
-    st = gen_check(skrt_kv_cache_prefill(c, l, P, b.q, b.k, b.v, b.u, b.o, ctx), "prefill");
+    st = gen_check(gen_cache_call(m, c, l, P, &b, &d, 0, ctx, &dec), "prefill");
     gen_residual(&m->o, &b, P);
   }
+  gen_dev_free(m, &d);
   gen_bufs_free(&b);
   return st;
 }
 
-static double gen_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* One generated position for every sequence; returns the cache's decode seconds in *dec. */
 static int gen_step(struct gen_model *m, struct skrt_kv_cache *c, struct skrt_context *ctx,
-                    struct gen_bufs *b, double *dec) {
+                    struct gen_bufs *b, struct gen_dbufs *d, double *dec) {
   gen_embed(m, b->x, 1);
   *dec = 0.0;
   for (int64_t l = 0; l < m->o.layers; l++) {
-    const struct gen_layer *L = &m->layer[l];
-    gen_project(m, L, b, 1);
-    int st =
-        skrt_kv_cache_scores(c, l, SKRT_SCORE_HIDDEN, b->x, m->o.d, L->ws, L->bs, m->o.slope, b->u);
-    double t0 = gen_now();
-    st = st ? st : skrt_kv_cache_decode(c, l, b->q, b->k, b->v, b->u, b->o, ctx);
-    *dec += gen_now() - t0;
+    gen_project(m, &m->layer[l], b, 1);
+    double t;
+    int st = gen_cache_call(m, c, l, 1, b, d, 1, ctx, &t);
+    *dec += t;
     if (gen_check(st, "decode"))
       return st;
     gen_residual(&m->o, b, 1);
@@ -295,12 +439,14 @@ static void gen_header(void) {
 
 static int gen_decode_all(struct gen_model *m, struct skrt_kv_cache *c, struct skrt_context *ctx) {
   struct gen_bufs b;
+  struct gen_dbufs d = {0};
   int st = gen_bufs_init(&b, &m->o, 1) ? SKRT_ERR_NOMEM : SKRT_OK;
+  st = st ? st : gen_dev_init(m, &d, 1);
   int64_t steps = 0, next = 1024;
   double step_s = 0.0, dec_s = 0.0;
   for (int64_t pos = m->o.prompt; !st && pos < m->o.positions; pos++) {
     double dec, t0 = gen_now();
-    st = gen_step(m, c, ctx, &b, &dec);
+    st = gen_step(m, c, ctx, &b, &d, &dec);
     step_s += gen_now() - t0, dec_s += dec, steps++;
     if (pos + 1 == next || pos + 1 == m->o.positions) {
       gen_report(c, pos + 1, steps, step_s, dec_s);
@@ -309,6 +455,7 @@ static int gen_decode_all(struct gen_model *m, struct skrt_kv_cache *c, struct s
         next *= 2;
     }
   }
+  gen_dev_free(m, &d);
   gen_bufs_free(&b);
   return st;
 }
@@ -320,19 +467,28 @@ int main(int argc, char **argv) {
   struct skrt_kv_cache_config cfg = {o.layers, o.batch,     o.hq,        o.hkv,
                                      o.d,      o.k,         o.w,         SKRT_GATE_KV,
                                      0.0,      o.positions, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
+  cfg.device = o.cuda ? SKRT_KV_DEVICE_CUDA : SKRT_KV_DEVICE_CPU;
   struct skrt_context_options copt = {(int)o.threads, NULL};
   struct skrt_kv_cache *cache = NULL;
   struct skrt_context *ctx = NULL;
   struct gen_model m = {0};
   int st = gen_check(skrt_context_create(&copt, &ctx), "context");
-  st = st ? st : gen_check(skrt_kv_cache_create(&cfg, &cache), "cache create");
+#ifdef SKC_HAVE_CUDA
+  if (!st && o.cuda)
+    st = gen_check(skrt_cuda_kv_cache_create(&cfg, ctx, &cache), "cuda cache create");
+#endif
+  if (!st && !o.cuda)
+    st = gen_check(skrt_kv_cache_create(&cfg, &cache), "cache create");
   st = st ? st : gen_model_init(&m, &o) ? SKRT_ERR_NOMEM : SKRT_OK;
+#ifdef SKC_HAVE_CUDA
+  st = st || !o.cuda ? st : gen_check(gen_model_to_dev(&m), "device weights");
+#endif
   if (!st)
     printf("generate: %lld positions (prompt %lld), layers %lld, batch %lld, Hq %lld, Hkv %lld,"
-           " D %lld, k %lld, w %lld, slope %g, threads %d\n",
+           " D %lld, k %lld, w %lld, slope %g, threads %d, device %s\n",
            (long long)o.positions, (long long)o.prompt, (long long)o.layers, (long long)o.batch,
            (long long)o.hq, (long long)o.hkv, (long long)o.d, (long long)o.k, (long long)o.w,
-           o.slope, skrt_context_num_threads(ctx));
+           o.slope, skrt_context_num_threads(ctx), o.cuda ? "cuda" : "cpu");
   double t0 = gen_now();
   st = st ? st : gen_prefill(&m, cache, ctx);
   if (!st && o.prompt > 0) {
