@@ -6,7 +6,10 @@
  * Tensor types: q, k, v, o, dout, dq, dk, dv (and x of the score network) have the element
  * type `dtype` (enum skrt_cuda_dtype); u, lse, tau, du are float (p->real_bits must be 32);
  * nfree is int32. The head-dim axis is contiguous; q/k/v/o strides are honoured, the
- * gradients are contiguous. D must be one of 32, 64, 96, 128.
+ * gradients are contiguous. D must be one of 32, 64, 96, 128. Speed: the tensor-core kernels
+ * (kernels/cuda_attn_mma.cuh) serve bf16/fp16 with D = 64 or 128, 16-byte aligned q/k/v/o
+ * and q/k/v row strides that are multiples of 8 elements; every other case (fp32, D = 32 or
+ * 96, unaligned views) runs the plain kernels: the same results, several times slower.
  *
  * Selection (S6-S8) runs on the GPU: no host round trip and no N x N mask. The backward
  * recomputes the selection from u (deterministic, identical to the forward's). Scratch
