@@ -89,10 +89,16 @@ bool skc_cg_grad_func_create(struct skc_cg_func *f, struct skc_cg_func *g);
 void skc_cg_grad_func_destroy(struct skc_cg_func *g);
 void skc_cg_write_backward(struct skc_emitter *e, const struct skc_cg_func *g, int a, int s);
 
-/* Shared by the C and CUDA writers: the dynamic-extent check helper and the #defines of every
- * kernel instance's constants. */
+/* Shared by the C and CUDA writers: the dynamic-extent check helper, the #defines of every
+ * kernel instance's constants, and the entries of every function (the target's forward via
+ * `entry`, which advances the attention / score constant indices a and s, then the --grad
+ * backward and the --decode entries that reuse those indices). */
 void skc_cg_emit_sym_helper(struct skc_emitter *e);
 void skc_cg_emit_constants(struct skc_emitter *e, const struct skc_cg_module *m);
+typedef void (*skc_cg_entry_writer)(struct skc_emitter *e, const struct skc_cg_func *f, int *a,
+                                    int *s);
+void skc_cg_write_entries(struct skc_emitter *e, const struct skc_cg_module *m,
+                          skc_cg_entry_writer entry);
 
 /* The cuda target (emit_cuda.c): checks what it supports (an error at the op otherwise),
  * then writes <name>.cu, host code around the libskrt_cuda entry points (skrt/cuda.h). */

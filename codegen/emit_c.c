@@ -473,10 +473,15 @@ void skc_cg_write_c(struct skc_emitter *e, const struct skc_cg_module *m,
                     const struct skc_cg_context *c) {
   emit_prologue(e, m, c);
   skc_cg_emit_constants(e, m);
+  skc_cg_write_entries(e, m, emit_entry);
+}
+
+void skc_cg_write_entries(struct skc_emitter *e, const struct skc_cg_module *m,
+                          skc_cg_entry_writer entry) {
   int a = 0, s = 0;
   for (int i = 0; i < m->nfuncs; ++i) {
     int a0 = a, s0 = s;
-    emit_entry(e, &m->funcs[i], &a, &s);
+    entry(e, &m->funcs[i], &a, &s);
     if (m->grads)
       skc_cg_write_backward(e, &m->grads[i], a0, s0);
     if (m->decodes)

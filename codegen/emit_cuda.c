@@ -169,13 +169,5 @@ static void emit_entry(struct skc_emitter *e, const struct skc_cg_func *f, int *
 void skc_cg_write_cuda(struct skc_emitter *e, const struct skc_cg_module *m,
                        const struct skc_cg_context *c) {
   emit_prologue(e, m, c);
-  int a = 0, s = 0;
-  for (int i = 0; i < m->nfuncs; ++i) {
-    int a0 = a, s0 = s;
-    emit_entry(e, &m->funcs[i], &a, &s);
-    if (m->grads)
-      skc_cg_write_backward(e, &m->grads[i], a0, s0);
-    if (m->decodes)
-      skc_cg_write_decode(e, &m->decodes[i], a0, s0);
-  }
+  skc_cg_write_entries(e, m, emit_entry);
 }
