@@ -74,26 +74,7 @@ template <int N> __device__ __forceinline__ void skrt_cp_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
-/* A fragment (16x16, row-major) at (r0, c0) of a smem matrix with row stride sd. */
-template <typename T>
-__device__ __forceinline__ void skrt_frag_a(uint32_t a[4], const T *s, int sd, int r0, int c0) {
-  int lane = threadIdx.x % 32, r = r0 + lane / 4, c = c0 + (lane % 4) * 2;
-  a[0] = *(const uint32_t *)&s[r * sd + c];
-  a[1] = *(const uint32_t *)&s[(r + 8) * sd + c];
-  a[2] = *(const uint32_t *)&s[r * sd + c + 8];
-  a[3] = *(const uint32_t *)&s[(r + 8) * sd + c + 8];
-}
-
-/* B fragment (k16 x n8) of X^T where X is stored [n][k] (row stride sd) at (n0, k0). */
-template <typename T>
-__device__ __forceinline__ void skrt_frag_bt(uint32_t &b0, uint32_t &b1, const T *s, int sd, int n0,
-                                             int k0) {
-  int lane = threadIdx.x % 32, n = n0 + lane / 4, k = k0 + (lane % 4) * 2;
-  b0 = *(const uint32_t *)&s[n * sd + k];
-  b1 = *(const uint32_t *)&s[n * sd + k + 8];
-}
-
-/* Accumulator-layout P (16 x 64 as 8 n8 tiles) -> A fragment of k-step kk (16 keys). */
+/* Accumulator-layout P (16 x 8 NT, NT n8 tiles) -> A fragment of k-step kk (16 keys). */
 template <typename T, int NT = 8>
 __device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[NT][4], int kk) {
   a[0] = skrt_pack(p[2 * kk][0], p[2 * kk][1], T());
@@ -279,7 +260,7 @@ __device__ __forceinline__ void skrt_ldsm_x4(uint32_t r[4], const void *p) {
                : "r"(skrt_smem_addr(p)));
 }
 
-/* S = Q K^T for this warp's 16 rows and the 64 keys of Ks (ldmatrix fragments). */
+/* S = Q K^T for this warp's 16 rows and the 8 NT keys of Ks (ldmatrix fragments). */
 template <typename T, int D, int NT = 8>
 __device__ __forceinline__ void skrt_qk(float s[NT][4], const T *Qs, const T *Ks, int r0) {
   constexpr int SD = D + 8;
@@ -466,7 +447,7 @@ __device__ __forceinline__ void skrt_softmax_step(float s[BN / 8][4],
   l[1] += rs[1];
 }
 
-/* acc += Pw V for the 64 keys of buffer Vs (Pw in accumulator layout). */
+/* acc += Pw V for the 8 NT keys of buffer Vs (Pw in accumulator layout). */
 template <typename T, int D, int NT = 8>
 __device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[NT][4], const T *Vs) {
   constexpr int SD = D + 8;
@@ -587,7 +568,7 @@ __device__ __forceinline__ void skrt_tile_xty(const T *xs, const T *ys, const in
   }
 }
 
-/* Writes a 16 x 64 accumulator-layout tile (this warp's rows) as T into xs ([row][key]). */
+/* Writes a 16 x BN accumulator-layout tile (this warp's rows) as T into xs ([row][key]). */
 template <typename T, int BN>
 __device__ __forceinline__ void skrt_store_tile(T *xs, const float p[BN / 8][4], int r0) {
   constexpr int XS = BN + 8;
