@@ -5,9 +5,9 @@
  * position slope), SparseK attention through the cache, and a residual update. It prefills a
  * random prompt (outputs of the prompt from the cache's prefill, which equal the forward's),
  * then generates up to --positions positions, printing at every power of two and at the end:
- * per-token latency (whole step, and the cache's own work: scores and decode), K/V bytes allocated and in use,
- * scalar-state bytes (scores kept for the exact tau), and the process's resident memory from
- * /proc/self/statm, so that flat memory is visible.
+ * per-token latency (whole step, and the cache's own work: scores and decode), K/V bytes
+ * allocated and in use, scalar-state bytes (scores kept for the exact tau), and the process's
+ * resident memory from /proc/self/statm, so that flat memory is visible.
  *
  *   generate [--positions N] [--prompt P] [--layers L] [--batch B] [--hq H] [--hkv H]
  *            [--d D] [--k K] [--w W] [--slope S] [--threads T] [--device cpu|cuda]
