@@ -79,20 +79,12 @@ int check_device_config(const struct skrt_kv_cache_config *g) {
 /* The CPU cache's stream layout with device pointers (K/V rows of elem bytes). */
 void kvc_wire(kvc_cache *c) {
   int64_t k = c->dims.topk, w = c->dims.window, rows = k + w, D = c->dims.D;
-  for (int64_t i = 0; i < c->streams; i++) {
-    struct skrt_kv_stream *s = &c->h_init[i];
-    memset(s, 0, sizeof(*s));
-    s->k = reinterpret_cast<float *>(c->d_kv + (size_t)(i * 2 * rows * D) * c->elem);
-    s->v = reinterpret_cast<float *>(c->d_kv + (size_t)((i * 2 + 1) * rows * D) * c->elem);
-    s->sel_u = c->d_sf + i * c->fper;
-    s->win_u = s->sel_u + k;
-    s->tau.sat = s->sel_u + k + w;
-    s->sel_pos = c->d_si + i * c->iper;
-    s->heap = s->sel_pos + k;
-    s->tau.fr = c->d_fr + i * c->cap;
-    s->tau.cap_free = c->cap;
-    skrt_kv_tau_clear(&s->tau);
-  }
+  for (int64_t i = 0; i < c->streams; i++)
+    skrt_kv_stream_wire(
+        &c->h_init[i], k, w,
+        reinterpret_cast<float *>(c->d_kv + (size_t)(i * 2 * rows * D) * c->elem),
+        reinterpret_cast<float *>(c->d_kv + (size_t)((i * 2 + 1) * rows * D) * c->elem),
+        c->d_sf + i * c->fper, c->d_si + i * c->iper, c->d_fr + i * c->cap, c->cap);
 }
 
 template <typename T> int kvc_set_smem(size_t smem) {
@@ -470,8 +462,8 @@ int kvc_create(kvc_cache *c, struct skrt_context *ctx) {
   c->dims = skrt_kv_dims{g->D, g->topk, g->window, g->Hq / g->Hkv, g->gate, (float)g->scale};
   c->elem = g->dtype == SKRT_KV_F32 ? 4 : 2;
   c->streams = g->layers * g->B * g->Hkv;
-  c->fper = 2 * g->topk + g->window + 1;
-  c->iper = 2 * g->topk;
+  c->fper = skrt_kv_stream_floats(g->topk, g->window);
+  c->iper = skrt_kv_stream_ints(g->topk);
   int64_t cap = g_max_active > 0 ? g_max_active : 65536 + 4 * g->topk;
   c->cap = g->max_positions < cap ? g->max_positions : cap;
   c->stream = (cudaStream_t)skrt_context_cuda_stream(ctx);

@@ -189,6 +189,33 @@ struct skrt_kv_stream {
   int64_t pos; /* tokens appended so far */
 };
 
+/* Scalars a stream owns besides its K/V rows: floats (sel_u: topk, win_u: window, the
+ * saturated heap: topk + 1) and int32 (sel_pos: topk, heap: topk). */
+static inline int64_t skrt_kv_stream_floats(int64_t topk, int64_t window) {
+  return 2 * topk + window + 1;
+}
+static inline int64_t skrt_kv_stream_ints(int64_t topk) { return 2 * topk; }
+
+/* Points an empty stream at its storage (host code; the pointers may be device memory): K and
+ * V rows k, v ((topk + window) rows each, of the cache's element type behind the float
+ * pointers), f and n (the scalars counted above), and the free-score heap fr of capacity cap
+ * (NULL, 0: grown on demand by the CPU cache). */
+static inline void skrt_kv_stream_wire(struct skrt_kv_stream *s, int64_t topk, int64_t window,
+                                       float *k, float *v, float *f, int32_t *n, float *fr,
+                                       int64_t cap) {
+  memset(s, 0, sizeof(*s));
+  s->k = k;
+  s->v = v;
+  s->sel_u = f;
+  s->win_u = f + topk;
+  s->tau.sat = f + topk + window;
+  s->sel_pos = n;
+  s->heap = n + topk;
+  s->tau.fr = fr;
+  s->tau.cap_free = cap;
+  skrt_kv_tau_clear(&s->tau);
+}
+
 SKRT_KV_FN int skrt_kv_sel_less(const struct skrt_kv_stream *s, int32_t a, int32_t b) {
   return s->sel_u[a] < s->sel_u[b] || (s->sel_u[a] == s->sel_u[b] && s->sel_pos[a] < s->sel_pos[b]);
 }

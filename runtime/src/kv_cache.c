@@ -84,22 +84,11 @@ static size_t kv_bytes(int64_t n, size_t size) {
 }
 
 static void kv_wire_streams(struct skrt_kv_cache *c) {
-  int64_t rows = c->dims.topk + c->dims.window, k = c->dims.topk;
+  int64_t rows = c->dims.topk + c->dims.window;
   for (int64_t i = 0; i < c->streams; i++) {
-    struct skrt_kv_stream *s = &c->st[i];
-    float *kv = c->kv + i * 2 * rows * c->dims.D, *f = c->sf + i * c->fper;
-    int32_t *n = c->si + i * c->iper;
-    s->k = kv;
-    s->v = kv + rows * c->dims.D;
-    s->sel_u = f;
-    s->win_u = f + k;
-    s->tau.sat = f + k + c->dims.window;
-    s->sel_pos = n;
-    s->heap = n + k;
-    s->tau.fr = NULL;
-    s->tau.cap_free = 0;
-    skrt_kv_tau_clear(&s->tau);
-    s->n_sel = s->pos = 0;
+    float *kv = c->kv + i * 2 * rows * c->dims.D;
+    skrt_kv_stream_wire(&c->st[i], c->dims.topk, c->dims.window, kv, kv + rows * c->dims.D,
+                        c->sf + i * c->fper, c->si + i * c->iper, NULL, 0);
   }
 }
 
@@ -107,8 +96,8 @@ static int kv_alloc(struct skrt_kv_cache *c) {
   const struct skrt_kv_cache_config *g = &c->head.cfg;
   int64_t rows = g->topk + g->window;
   c->streams = g->layers * g->B * g->Hkv;
-  c->fper = 2 * g->topk + g->window + 1;
-  c->iper = 2 * g->topk;
+  c->fper = skrt_kv_stream_floats(g->topk, g->window);
+  c->iper = skrt_kv_stream_ints(g->topk);
   c->task_floats = skrt_kv_scratch_floats(&c->dims);
   size_t nkv = rows > 0 && c->streams <= INT64_MAX / (2 * rows) / g->D
                    ? kv_bytes(c->streams * 2 * rows * g->D, sizeof(float))
