@@ -70,10 +70,20 @@ static float *gen_random(uint64_t *rng, int64_t n, double amp) {
   return p;
 }
 
+static const char gen_usage[] =
+    "usage: generate [--positions N] [--prompt P] [--layers L] [--batch B] [--hq H] [--hkv H]\n"
+    "                [--d D] [--k K] [--w W] [--slope S] [--threads T] [--device cpu|cuda]\n"
+    "Prefills a random prompt of P tokens, then generates up to N positions with a toy\n"
+    "decoder over the constant-memory KV cache, printing per-token latency, cache bytes and\n"
+    "resident memory at every power of two (defaults: N 32768, P 256, L 1, B 1, Hq 8, Hkv 2,\n"
+    "D 64, k 256, w 64, slope 1e-3, T all cores, device cpu).\n";
+
 static int gen_parse(int argc, char **argv, struct gen_opts *o) {
   *o = (struct gen_opts){32768, 256, 1, 1, 8, 2, 64, 256, 64, 0, 1e-3, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+      return fputs(gen_usage, stdout), -1;
     if (i + 1 >= argc)
       return fprintf(stderr, "generate: %s needs a value\n", a), 1;
     if (!strcmp(a, "--device")) {
@@ -107,7 +117,7 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o) {
     else if (!strcmp(a, "--threads"))
       o->threads = (int64_t)v;
     else
-      return fprintf(stderr, "generate: unknown option %s\n", a), 1;
+      return fprintf(stderr, "generate: unknown option %s (see --help)\n", a), 1;
   }
   if (o->prompt < 0 || o->prompt > o->positions)
     return fprintf(stderr, "generate: need 0 <= --prompt <= --positions\n"), 1;
@@ -462,8 +472,9 @@ static int gen_decode_all(struct gen_model *m, struct skrt_kv_cache *c, struct s
 
 int main(int argc, char **argv) {
   struct gen_opts o;
-  if (gen_parse(argc, argv, &o))
-    return 2;
+  int pr = gen_parse(argc, argv, &o);
+  if (pr)
+    return pr < 0 ? 0 : 2;
   struct skrt_kv_cache_config cfg = {o.layers, o.batch,     o.hq,        o.hkv,
                                      o.d,      o.k,         o.w,         SKRT_GATE_KV,
                                      0.0,      o.positions, SKRT_KV_F32, SKRT_KV_DEVICE_CPU};
