@@ -64,6 +64,8 @@ void skc_cg_emit_workspace(struct skc_emitter *e, const struct skc_cg_func *f);
 /* One score step (S5) of f on its target: parameters, kernel call, status. */
 void skc_cg_emit_score_step(struct skc_emitter *e, const struct skc_cg_func *f,
                             const struct skc_cg_step *st, int s);
+/* The runtime's enum skrt_score_mode name of a score mode ("SKRT_SCORE_KEYS"). */
+const char *skc_cg_score_mode_name(int mode);
 /* Declares and fills `struct skrt_attn_params p` / `struct skk_score_params sp`. */
 void skc_cg_emit_attention_params(struct skc_emitter *e, const struct skc_cg_func *f,
                                   const struct skc_cg_step *st, int a);

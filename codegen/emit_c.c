@@ -36,8 +36,9 @@ void skc_cg_emit_sym_helper(struct skc_emitter *e) {
 /* The projection kernels (codegen/aux_ops.h), static inline: no warning when unused. */
 static void emit_aux_helpers(struct skc_emitter *e) {
   skc_emit_line(e, "/* linalg.matmul: c (M, N) = a (M, K) b (K, N), rows in parallel. */");
-  skc_emit_open(e, "static inline void skc_matmul(const SKK_REAL *a, const SKK_REAL *b, SKK_REAL *c, "
-                   "int64_t M, int64_t N, int64_t K,\n                              int nt)");
+  skc_emit_open(e,
+                "static inline void skc_matmul(const SKK_REAL *a, const SKK_REAL *b, SKK_REAL *c, "
+                "int64_t M, int64_t N, int64_t K,\n                              int nt)");
   skc_emit_line(e, "#pragma omp parallel for schedule(static) num_threads(nt)");
   skc_emit_open(e, "for (int64_t i = 0; i < M; ++i)");
   skc_emit_line(e, "SKK_REAL *ci = c + i * N;");
@@ -301,9 +302,14 @@ static void emit_score_strides(struct skc_emitter *e, const struct skc_cg_func *
   skc_emit_line(e, "sp.x_stride[0] = %s, sp.x_stride[1] = 0, sp.x_stride[2] = %s;", s0, s2);
 }
 
+const char *skc_cg_score_mode_name(int mode) {
+  static const char *const names[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
+  SKC_ASSERT(mode >= 0 && mode < 3);
+  return names[mode];
+}
+
 void skc_cg_emit_score_params(struct skc_emitter *e, const struct skc_cg_func *f,
                               const struct skc_cg_step *st, int s) {
-  static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
   const struct skc_cg_ref *u = &st->out;
   char B[64], H[64], N[64], ptr[160];
   skc_cg_dim_str(f, u->dims[0], B, sizeof B);
@@ -313,7 +319,7 @@ void skc_cg_emit_score_params(struct skc_emitter *e, const struct skc_cg_func *f
   if (st->mode == SKC_SCORE_KEYS)
     skc_emit_line(e, "int64_t s[4];");
   skc_emit_line(e, "memset(&sp, 0, sizeof sp);");
-  skc_emit_line(e, "sp.mode = %s, sp.slope = SKC_S%d_SLOPE;", modes[st->mode], s);
+  skc_emit_line(e, "sp.mode = %s, sp.slope = SKC_S%d_SLOPE;", skc_cg_score_mode_name(st->mode), s);
   char F[32];
   snprintf(F, sizeof F, st->mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
   skc_emit_line(e, "sp.B = %s, sp.Hkv = %s, sp.N = %s, sp.F = %s;", B, H, N, F);

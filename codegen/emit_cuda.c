@@ -98,14 +98,14 @@ void skc_cg_emit_cuda_workspace(struct skc_emitter *e, const struct skc_cg_func 
 
 void skc_cg_emit_cuda_score_params(struct skc_emitter *e, const struct skc_cg_func *f,
                                    const struct skc_cg_step *st, int s) {
-  static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
   char B[64], H[64], N[64], ptr[160];
   skc_cg_dim_str(f, st->out.dims[0], B, sizeof B);
   skc_cg_dim_str(f, st->out.dims[1], H, sizeof H);
   skc_cg_dim_str(f, st->out.dims[2], N, sizeof N);
   skc_emit_line(e, "struct skrt_cuda_scores sc;");
   skc_emit_line(e, "memset(&sc, 0, sizeof sc);");
-  skc_emit_line(e, "sc.B = %s, sc.Hkv = %s, sc.N = %s, sc.mode = %s;", B, H, N, modes[st->mode]);
+  skc_emit_line(e, "sc.B = %s, sc.Hkv = %s, sc.N = %s, sc.mode = %s;", B, H, N,
+                skc_cg_score_mode_name(st->mode));
   skc_emit_line(e, "sc.slope = (float)SKC_S%d_SLOPE;", s);
   skc_cg_ref_ptr(f, &st->in[0], "float", ptr, sizeof ptr);
   if (st->mode == SKC_SCORE_INPUT) {

@@ -240,42 +240,45 @@ static void io_strides(struct skc_emitter *e, const struct skc_cg_param *p, cons
                   field, field, p->name);
 }
 
+/* The score step's w_score and b_score pointers (NULL in mode input) and its width F. */
+static void score_args(const struct skc_cg_func *d, int mode, int s, char w[160], char b[160],
+                       char F[32]) {
+  const struct skc_cg_step *sc = &d->steps[0];
+  snprintf(w, 160, "NULL");
+  snprintf(b, 160, "NULL");
+  if (mode != SKC_SCORE_INPUT) {
+    skc_cg_ref_ptr(d, &sc->in[1], "float", w, 160);
+    skc_cg_ref_ptr(d, &sc->in[2], "float", b, 160);
+  }
+  snprintf(F, 32, mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
+}
+
 /* S5 of token t into ut on the CPU: the score input gathered into xs. */
 static void emit_scores_cpu(struct skc_emitter *e, const struct skc_cg_func *d, int mode,
                             const char *Hkv, int s) {
-  static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
-  const struct skc_cg_step *sc = &d->steps[0];
-  char w[160] = "NULL", b[160] = "NULL", F[32];
+  char w[160], b[160], F[32];
   emit_gather(e, d, mode, Hkv, s);
-  if (mode != SKC_SCORE_INPUT) {
-    skc_cg_ref_ptr(d, &sc->in[1], "float", w, sizeof w);
-    skc_cg_ref_ptr(d, &sc->in[2], "float", b, sizeof b);
-  }
-  snprintf(F, sizeof F, mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
-  skc_emit_line(e, "st = skrt_kv_cache_scores(cache, layer, %s, xs, %s, %s,", modes[mode], F, w);
+  score_args(d, mode, s, w, b, F);
+  skc_emit_line(e, "st = skrt_kv_cache_scores(cache, layer, %s, xs, %s, %s,",
+                skc_cg_score_mode_name(mode), F, w);
   skc_emit_line(e, "                          %s, SKC_S%d_SLOPE, ut);", b, s);
 }
 
 /* S5 of token t into the device buffer ut: the strided score input read on the GPU. */
 static void emit_scores_cuda(struct skc_emitter *e, const struct skc_cg_func *d, int mode, int s) {
-  static const char *const modes[] = {"SKRT_SCORE_HIDDEN", "SKRT_SCORE_KEYS", "SKRT_SCORE_INPUT"};
   const struct skc_cg_step *sc = &d->steps[0];
   const struct skc_cg_param *x = &d->params[sc->in[0].index];
-  char w[160] = "NULL", b[160] = "NULL", F[32], ptr[200];
-  token_ptr(d, sc->in[0].index, mode, mode == SKC_SCORE_INPUT ? "float" : elem_type(d, sc->in[0].index),
-            ptr, sizeof ptr);
+  char w[160], b[160], F[32], ptr[200];
+  token_ptr(d, sc->in[0].index, mode,
+            mode == SKC_SCORE_INPUT ? "float" : elem_type(d, sc->in[0].index), ptr, sizeof ptr);
   skc_emit_line(e, "const void *xt = %s;", ptr);
   if (mode != SKC_SCORE_HIDDEN && (x->rank == 4 || mode == SKC_SCORE_INPUT))
     skc_emit_line(e, "int64_t xst[2] = {st_%s[0], st_%s[1]};", x->name, x->name);
   else
     skc_emit_line(e, "int64_t xst[2] = {st_%s[0], 0};", x->name);
-  if (mode != SKC_SCORE_INPUT) {
-    skc_cg_ref_ptr(d, &sc->in[1], "float", w, sizeof w);
-    skc_cg_ref_ptr(d, &sc->in[2], "float", b, sizeof b);
-  }
-  snprintf(F, sizeof F, mode == SKC_SCORE_INPUT ? "0" : "SKC_S%d_F", s);
+  score_args(d, mode, s, w, b, F);
   skc_emit_line(e, "st = skrt_kv_cache_scores_strided(cache, layer, %s, xt, xst, %s, %s,",
-                modes[mode], F, w);
+                skc_cg_score_mode_name(mode), F, w);
   skc_emit_line(e, "                                  %s, SKC_S%d_SLOPE, ut, ctx);", b, s);
 }
 
@@ -368,11 +371,13 @@ void skc_cg_document_decode(struct skc_emitter *e, const struct skc_cg_func *d) 
                 "/* %.*s_kv_cache_create: a KV cache (skrt/kv_cache.h) for `layers` layers "
                 "like @%.*s and",
                 n, d->name, n, d->name);
-  skc_emit_line(e, " * B sequences; max_positions 0 means SKRT_KV_MAX_POSITIONS. Free it with "
-                   "skrt_kv_cache_destroy.%s",
+  skc_emit_line(e,
+                " * B sequences; max_positions 0 means SKRT_KV_MAX_POSITIONS. Free it with "
+                "skrt_kv_cache_destroy.%s",
                 d->cuda ? "" : " */");
   if (d->cuda)
-    skc_emit_line(e, " * CUDA: a device cache on the current device (skrt_cuda_kv_cache_create). */");
+    skc_emit_line(e,
+                  " * CUDA: a device cache on the current device (skrt_cuda_kv_cache_create). */");
   skc_emit_line(e, "int %.*s_kv_cache_create(int64_t layers, int64_t B, int64_t max_positions,", n,
                 d->name);
   skc_emit_line(e, "%*sstruct skrt_kv_cache **out);", n + 22, "");
