@@ -45,7 +45,7 @@ struct gen_model {
   struct gen_opts o;
   struct gen_layer *layer;
   float **dws, **dbs; /* --device cuda: per layer, device copies of ws and bs */
-  float *embed; /* 256 random token embeddings (256, D) */
+  float *embed;       /* 256 random token embeddings (256, D) */
   uint64_t rng;
 };
 
@@ -56,7 +56,6 @@ static double gen_now(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
-
 
 static double gen_uniform(uint64_t *s) {
   *s = *s * 6364136223846793005ull + 1442695040888963407ull;
@@ -304,8 +303,8 @@ static int gen_model_to_dev(struct gen_model *m) {
 /* The device cache's call for N tokens of layer l: host b in, device d in between, b->o out.
  * N = 1 with scores: the scores (S5) and the decode on the GPU (timed into *dec); otherwise a
  * prefill with the host scores of b->u. */
-static int gen_cache_call_cuda(struct gen_model *m, struct skrt_kv_cache *c, int64_t l,
-                               int64_t N, struct gen_bufs *b, struct gen_dbufs *d, int scores,
+static int gen_cache_call_cuda(struct gen_model *m, struct skrt_kv_cache *c, int64_t l, int64_t N,
+                               struct gen_bufs *b, struct gen_dbufs *d, int scores,
                                struct skrt_context *ctx, double *dec) {
   enum cudaMemcpyKind up = cudaMemcpyHostToDevice;
   int st = gen_copy(d->q, b->q, d->nq, up);

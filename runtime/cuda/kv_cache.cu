@@ -23,7 +23,7 @@
   do {                                                                                             \
     cudaError_t e_ = (__VA_ARGS__);                                                                \
     if (e_ != cudaSuccess)                                                                         \
-      return skrt_error(SKRT_ERR_CUDA, "kv cache (cuda): %s:%d: %s: %s", __FILE__, __LINE__,      \
+      return skrt_error(SKRT_ERR_CUDA, "kv cache (cuda): %s:%d: %s: %s", __FILE__, __LINE__,       \
                         #__VA_ARGS__, cudaGetErrorString(e_));                                     \
   } while (0)
 
@@ -249,9 +249,9 @@ int kvc_footprint(const struct skrt_kv_cache *cache, struct skrt_kv_footprint *o
   out->kv_bytes = c->streams * (c->dims.topk + c->dims.window) * row_bytes;
   out->scratch_bytes =
       g->B * g->Hkv * c->splits * skrt_kvc_part_floats(&c->dims) * (int64_t)sizeof(float);
-  out->scalar_bytes = c->streams * ((c->fper + c->cap) * (int64_t)sizeof(float) +
-                                    c->iper * (int64_t)sizeof(int32_t) +
-                                    (int64_t)sizeof(struct skrt_kv_stream));
+  out->scalar_bytes =
+      c->streams * ((c->fper + c->cap) * (int64_t)sizeof(float) +
+                    c->iper * (int64_t)sizeof(int32_t) + (int64_t)sizeof(struct skrt_kv_stream));
   for (int64_t i = 0; i < c->streams; i++) {
     int64_t live = skrt_kv_stream_rows(&st[i], &c->dims), act = st[i].tau.n_sat + st[i].tau.n_free;
     out->kv_used_bytes += live * row_bytes;
@@ -322,7 +322,8 @@ int kvc_launch(kvc_cache *c, int64_t layer, int64_t N, int64_t n, const struct s
   p.q = io->q ? (const T *)io->q + n * io->q_stride[2] : NULL;
   p.o = io->o ? (T *)io->o + n * io->o_stride[2] : NULL;
   for (int i = 0; i < 3; i++)
-    p.k_stride[i] = io->k_stride[i], p.v_stride[i] = io->v_stride[i], p.u_stride[i] = io->u_stride[i];
+    p.k_stride[i] = io->k_stride[i], p.v_stride[i] = io->v_stride[i],
+    p.u_stride[i] = io->u_stride[i];
   for (int i = 0; i < 2; i++)
     p.q_stride[i] = io->q_stride[i], p.o_stride[i] = io->o_stride[i];
   p.splits = p.q ? c->splits : 1, p.part = c->d_part, p.err = c->d_err;

@@ -151,7 +151,9 @@ __device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned cha
 #ifndef SKRT_FWD_KINDS128
 #define SKRT_FWD_KINDS128 1
 #endif
-template <int D> __host__ __device__ constexpr int skrt_fwd_bn() { return D <= 64 ? SKRT_FWD_BN64 : SKRT_FWD_BN128; }
+template <int D> __host__ __device__ constexpr int skrt_fwd_bn() {
+  return D <= 64 ? SKRT_FWD_BN64 : SKRT_FWD_BN128;
+}
 template <int D> __host__ __device__ constexpr bool skrt_fwd_kinds() {
   return D <= 64 ? SKRT_FWD_KINDS64 : SKRT_FWD_KINDS128;
 }
@@ -354,10 +356,9 @@ __device__ __forceinline__ skrt_cols skrt_cols_of(const skrt_mma_smem<T, D, BN> 
  * attended), for the keys of buffer buf. Padding keys have J = -2^30, E = 0. w is clamped
  * to N by the launcher, so i - j < w never holds for padding. */
 template <typename T, int D, int KIND, int BN, int GATE>
-__device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
-                                                 const skrt_mma_smem<T, D, BN> &m, int buf,
-                                                 const skrt_rows &rw, const skrt_cuda_layer &L,
-                                                 int w) {
+__device__ __forceinline__ void
+skrt_mask_logits(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf, const skrt_rows &rw,
+                 const skrt_cuda_layer &L, int w) {
   constexpr float LOG2E = 1.4426950408889634f;
   float sc2 = L.scale * LOG2E;
 #pragma unroll
@@ -405,10 +406,9 @@ __device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int6
 /* Online-softmax update of one key block of kind KIND: rescales acc/l, returns P * m in s
  * (the gates recomputed from the block's meta). */
 template <typename T, int D, int KIND, int BN>
-__device__ __forceinline__ void skrt_softmax_step(float s[BN / 8][4],
-                                                  const skrt_mma_smem<T, D, BN> &m, int buf,
-                                                  const skrt_rows &rw, int w, float mx[2],
-                                                  float l[2], float acc[D / 8][4]) {
+__device__ __forceinline__ void
+skrt_softmax_step(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
+                  const skrt_rows &rw, int w, float mx[2], float l[2], float acc[D / 8][4]) {
   constexpr int NT = BN / 8;
   float ms[2], corr[2], rs[2] = {0.0f, 0.0f};
 #pragma unroll
@@ -440,7 +440,8 @@ __device__ __forceinline__ void skrt_softmax_step(float s[BN / 8][4],
       int hr = e >> 1;
       float p = skrt_ex2(s[nt][e] - ms[hr]);
       rs[hr] += p;
-      s[nt][e] = p * skrt_gate_of<KIND>((e & 1) ? k.j.y : k.j.x, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
+      s[nt][e] =
+          p * skrt_gate_of<KIND>((e & 1) ? k.j.y : k.j.x, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
     }
   }
   l[0] += rs[0];
@@ -468,11 +469,9 @@ __device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[NT][4
 
 /* ref: S9, S10 for one key block of kind KIND: logits, online softmax, acc += (P m) V. */
 template <typename T, int D, int KIND, int BN, int GATE>
-__device__ __forceinline__ void skrt_fwd_block(float s[BN / 8][4],
-                                               const skrt_mma_smem<T, D, BN> &m, int buf,
-                                               const skrt_rows &rw, const skrt_cuda_layer &L,
-                                               int w, float mx[2], float l[2],
-                                               float acc[D / 8][4]) {
+__device__ __forceinline__ void
+skrt_fwd_block(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf, const skrt_rows &rw,
+               const skrt_cuda_layer &L, int w, float mx[2], float l[2], float acc[D / 8][4]) {
   skrt_mask_logits<T, D, KIND, BN, GATE>(s, m, buf, rw, L, w);
   skrt_softmax_step<T, D, KIND, BN>(s, m, buf, rw, w, mx, l, acc);
   skrt_pv<T, D, BN / 8>(acc, s, m.v(buf));
@@ -632,7 +631,7 @@ skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2
       float P = on ? skrt_ex2(x * LOG2E - lse2[hr]) : 0.0f;
       float dS = P * (gt * dov[nt][e] - di[hr]);
       float dm = 0.0f, d = uj - rw.tau[hr];
-      if (sel && on && d > 0.0f && d < 1.0f)       /* selected, free */
+      if (sel && on && d > 0.0f && d < 1.0f)         /* selected, free */
         dm = (gkv ? dS * a : 0.0f) + P * dov[nt][e]; /* ds/dm = a for gate kv */
       s[nt][e] = dS * (gkv ? gt : 1.0f) * L.scale;
       pmv[e] = P * gt;
@@ -733,14 +732,14 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
     skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
     skrt_dov<T, D, NT>(dov, dOs, m.v(buf), r0);
     if (kind == SKRT_KB_ALLSEL)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
-                                               L, wc, r0);
+      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
+                                                      rw, L, wc, r0);
     else if (kind == SKRT_KB_ALLWIN)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf, rw,
-                                               L, wc, r0);
+      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
+                                                      rw, L, wc, r0);
     else
       skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
-                                                rw, L, wc, r0);
+                                                       rw, L, wc, r0);
     skrt_pv<T, D, NT>(dq, s, m.k(buf)); /* dq += dSg K */
     skrt_store_tile<T, BN>(dSs, s, r0);
     __syncthreads();

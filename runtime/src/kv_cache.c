@@ -354,10 +354,10 @@ static void kv_run_task(struct skrt_kv_cache *c, int64_t layer, int64_t b, int64
                           v + b * io->v_stride[0] + h * io->v_stride[1] + n * io->v_stride[2],
                           io->u[b * io->u_stride[0] + h * io->u_stride[1] + n * io->u_stride[2]]);
     if (q)
-      skrt_kv_stream_attend(s, d, q + b * io->q_stride[0] + hq * io->q_stride[1] + n * io->q_stride[2],
-                            io->q_stride[1],
-                            o + b * io->o_stride[0] + hq * io->o_stride[1] + n * io->o_stride[2],
-                            io->o_stride[1], scratch);
+      skrt_kv_stream_attend(
+          s, d, q + b * io->q_stride[0] + hq * io->q_stride[1] + n * io->q_stride[2],
+          io->q_stride[1], o + b * io->o_stride[0] + hq * io->o_stride[1] + n * io->o_stride[2],
+          io->o_stride[1], scratch);
   }
 }
 
@@ -438,7 +438,9 @@ static int kv_check_scores_args(const struct skrt_kv_cache *c, int64_t layer,
                                 const struct skrt_kv_score_args *a) {
   if (!c || !a->x || !a->u)
     return skrt_error(SKRT_ERR_NULL, "kv cache scores: %s is NULL",
-                      !c ? "cache" : !a->x ? "x" : "u");
+                      !c      ? "cache"
+                      : !a->x ? "x"
+                              : "u");
   int st = kv_check_layer(c, "scores", layer);
   if (st)
     return st;
@@ -457,12 +459,12 @@ static int kv_check_scores_args(const struct skrt_kv_cache *c, int64_t layer,
 
 int skrt_kv_cache_scores_strided(const struct skrt_kv_cache *c, int64_t layer, int mode,
                                  const void *x, const int64_t x_stride[2], int64_t F,
-                                 const float *w_score, const float *b_score, double slope,
-                                 float *u, struct skrt_context *ctx) {
+                                 const float *w_score, const float *b_score, double slope, float *u,
+                                 struct skrt_context *ctx) {
   if (!x_stride)
     return skrt_error(SKRT_ERR_NULL, "kv cache scores: x_stride is NULL");
-  struct skrt_kv_score_args a = {mode,    x,       {x_stride[0], x_stride[1]}, F, w_score,
-                                 b_score, slope, u};
+  struct skrt_kv_score_args a = {mode,  x, {x_stride[0], x_stride[1]}, F, w_score, b_score,
+                                 slope, u};
   int st = kv_check_scores_args(c, layer, &a);
   return st ? st : kv_head(c)->ops->scores(c, layer, &a, ctx);
 }
@@ -473,7 +475,9 @@ int skrt_kv_cache_scores(const struct skrt_kv_cache *c, int64_t layer, int mode,
   if (!c)
     return skrt_error(SKRT_ERR_NULL, "kv cache scores: cache is NULL");
   int64_t H = kv_head(c)->cfg.Hkv;
-  int64_t xs[2] = {mode == SKRT_SCORE_HIDDEN ? F : mode == SKRT_SCORE_KEYS ? H * F : H,
+  int64_t xs[2] = {mode == SKRT_SCORE_HIDDEN ? F
+                   : mode == SKRT_SCORE_KEYS ? H * F
+                                             : H,
                    mode == SKRT_SCORE_KEYS ? F : 1};
   return skrt_kv_cache_scores_strided(c, layer, mode, x, xs, F, w_score, b_score, slope, u, NULL);
 }
@@ -492,7 +496,8 @@ static int kv_cpu_scores(const struct skrt_kv_cache *c, int64_t layer,
   for (int64_t b = 0; b < c->head.cfg.B; b++) {
     int64_t pos = c->st[(layer * c->head.cfg.B + b) * H].pos;
     for (int64_t h = 0; h < H; h++) {
-      const float *xr = x + b * a->x_stride[0] + (a->mode == SKRT_SCORE_HIDDEN ? 0 : h * a->x_stride[1]);
+      const float *xr =
+          x + b * a->x_stride[0] + (a->mode == SKRT_SCORE_HIDDEN ? 0 : h * a->x_stride[1]);
       float bias = (a->mode != SKRT_SCORE_INPUT && a->b_score) ? a->b_score[h] : 0.0f;
       float *u = &a->u[b * H + h];
       *u = kv_score(a->mode, xr, a->F, a->w_score ? a->w_score + h * a->F : NULL, bias, a->slope,
