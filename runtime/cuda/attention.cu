@@ -1,16 +1,17 @@
 /* libskrt_cuda: the C entry points of skrt/cuda.h. Checks arguments, plans the scratch
  * memory of one call (stream-ordered allocations), runs the GPU selection of
- * kernels/cuda_select.cuh and dispatches the attention kernels on (dtype, D): the tensor-core
- * kernels of kernels/cuda_attn_mma.cuh for bf16/fp16, the plain kernels of
- * kernels/cuda_attn_simple.cuh for fp32. */
+ * kernels/cuda_select.cuh and dispatches the attention kernels on (dtype, D): the Hopper
+ * tensor-core kernels of kernels/cuda_attn_wgmma.cuh (warpgroup MMA; the mma.sync kernels of
+ * kernels/cuda_attn_mma.cuh with -DSKRT_WGMMA=0) for bf16/fp16 with D 64 or 128, the plain
+ * kernels of kernels/cuda_attn_simple.cuh otherwise. */
 #include <cuda_runtime.h>
 
 #include <new>
 
 #include <cub/device/device_radix_sort.cuh>
 
-#include "kernels/cuda_attn_mma.cuh"
 #include "kernels/cuda_attn_simple.cuh"
+#include "kernels/cuda_attn_wgmma.cuh"
 #include "kernels/cuda_grad.cuh"
 #include "kernels/cuda_select.cuh"
 #include "skrt/cuda.h"
@@ -218,7 +219,8 @@ int launch_fwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, cudaStream_t 
   dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
   if constexpr (skrt_mma_supported<T, D>()) {
     if (skrt_mma_aligned(L)) {
-      SKRT_CU(skrt_attn_fwd_mma_launch<T, D>(L, sel, st));
+      SKRT_CU(SKRT_WGMMA ? skrt_attn_fwd_wg_launch<T, D>(L, sel, st)
+                         : skrt_attn_fwd_mma_launch<T, D>(L, sel, st));
       return SKRT_OK;
     }
   }
@@ -233,7 +235,8 @@ int launch_bwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, const skrt_cu
   dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
   if constexpr (skrt_mma_supported<T, D>()) {
     if (skrt_mma_aligned(L)) {
-      SKRT_CU(skrt_attn_bwd_mma_launch<T, D>(L, sel, G, st));
+      SKRT_CU(SKRT_WGMMA ? skrt_attn_bwd_wg_launch<T, D>(L, sel, G, st)
+                         : skrt_attn_bwd_mma_launch<T, D>(L, sel, G, st));
       return SKRT_OK;
     }
   }

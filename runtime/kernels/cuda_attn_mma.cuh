@@ -85,9 +85,10 @@ __device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[NT][4
 
 /* ---- shared tile machinery ------------------------------------------------------------ */
 
-/* Shared-memory layout of one block (row stride D + 8 elements against bank conflicts). */
-template <typename T, int D, int BN_ = SKRT_MMA_BN> struct skrt_mma_smem {
-  static constexpr int SD = D + 8, BN = BN_, QT = SKRT_CUDA_QTILE;
+/* Shared-memory layout of one block: row stride D + PAD elements (PAD 8 against ldmatrix bank
+ * conflicts; PAD 0 for the core-matrix tiles of the wgmma kernels, cuda_attn_wgmma.cuh). */
+template <typename T, int D, int BN_ = SKRT_MMA_BN, int PAD = 8> struct skrt_mma_smem {
+  static constexpr int SD = D + PAD, BN = BN_, QT = SKRT_CUDA_QTILE;
   T *Q, *K, *V;   /* QT x SD, nb x BN x SD, nb x BN x SD (nb = 1 or 2 key buffers) */
   int32_t *J, *E; /* nb x BN: key position (-2^30 = padding), sel_end */
   float *U;       /* nb x BN: score */
@@ -98,11 +99,11 @@ template <typename T, int D, int BN_ = SKRT_MMA_BN> struct skrt_mma_smem {
   }
 };
 
-template <typename T, int D, int BN = SKRT_MMA_BN>
-__device__ __forceinline__ skrt_mma_smem<T, D, BN> skrt_mma_smem_at(unsigned char *base,
-                                                                    int extra_rows_t, int nb) {
-  skrt_mma_smem<T, D, BN> m;
-  using S = skrt_mma_smem<T, D, BN>;
+template <typename T, int D, int BN = SKRT_MMA_BN, int PAD = 8>
+__device__ __forceinline__ skrt_mma_smem<T, D, BN, PAD> skrt_mma_smem_at(unsigned char *base,
+                                                                         int extra_rows_t, int nb) {
+  skrt_mma_smem<T, D, BN, PAD> m;
+  using S = skrt_mma_smem<T, D, BN, PAD>;
   m.Q = (T *)base;
   m.K = m.Q + S::QT * S::SD + extra_rows_t;
   m.V = m.K + nb * S::BN * S::SD;
@@ -158,8 +159,9 @@ template <int D> __host__ __device__ constexpr bool skrt_fwd_kinds() {
   return D <= 64 ? SKRT_FWD_KINDS64 : SKRT_FWD_KINDS128;
 }
 
-/* Waits for key block kb in buffer kb % NB, prefetching block kb + 1 when NB == 2. */
-template <int NB, typename F>
+/* Waits for key block kb in buffer kb % NB, prefetching block kb + 1 when NB == 2. PROXY:
+ * also make the cp.async data visible to the async proxy (wgmma operands). */
+template <int NB, bool PROXY = false, typename F>
 __device__ __forceinline__ int skrt_key_pipeline(int kb, int nblk, F load) {
   if (NB == 2) {
     if (kb + 1 < nblk)
@@ -172,6 +174,8 @@ __device__ __forceinline__ int skrt_key_pipeline(int kb, int nblk, F load) {
     skrt_cp_commit();
     skrt_cp_wait<0>();
   }
+  if (PROXY)
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
   __syncthreads();
   return NB == 2 ? (kb & 1) : 0;
 }
@@ -251,6 +255,7 @@ __device__ __forceinline__ void skrt_load_keys(const skrt_mma_smem<T, D, BN> &m,
 /* Per-row facts of the two rows (lane/4 and lane/4 + 8) a thread holds. */
 struct skrt_rows {
   int i[2];     /* positions (N < 2^30) */
+  int im[2];    /* i, or -2^30 - 1 for padded rows (no key is then within reach) */
   float tau[2]; /* float copy of tau_i (the mma path gates and tests freeness in float) */
   bool ok[2];   /* i < N; padded rows attend nothing */
 };
@@ -287,15 +292,15 @@ __device__ __forceinline__ void skrt_qk(float s[NT][4], const T *Qs, const T *Ks
 }
 
 /* Key-block kinds: the general per-(i, j) mask, or two common cases that need none. */
-enum { SKRT_KB_GENERAL = 0, SKRT_KB_ALLSEL = 1, SKRT_KB_ALLWIN = 2 };
+enum { SKRT_KB_GENERAL = 0, SKRT_KB_ALLSEL = 1, SKRT_KB_ALLWIN = 2, SKRT_KB_EMPTY = 3 };
 
 /* Kind of key block kb for a block whose rows are queries [i0, il], all < N: ALLSEL when it
  * holds only list keys (j + w <= tile start) that every row still selects (sel_end > il),
  * ALLWIN when it holds only range keys inside every row's window. Block-uniform. */
-template <typename T, int D, int BN>
-__device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN> &m, int buf, int kb,
-                                               const skrt_tile_keys &tk, int64_t i0, int64_t il,
-                                               int64_t N, int w) {
+template <typename T, int D, int BN, int PAD = 8>
+__device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
+                                               int kb, const skrt_tile_keys &tk, int64_t i0,
+                                               int64_t il, int64_t N, int w) {
   int64_t x0 = (int64_t)kb * BN, x1 = x0 + BN;
   if (il >= N || x1 > tk.n)
     return SKRT_KB_GENERAL;
@@ -341,8 +346,8 @@ struct skrt_cols {
   int2 j, se;
   float2 u;
 };
-template <typename T, int D, int BN>
-__device__ __forceinline__ skrt_cols skrt_cols_of(const skrt_mma_smem<T, D, BN> &m, int buf,
+template <typename T, int D, int BN, int PAD = 8>
+__device__ __forceinline__ skrt_cols skrt_cols_of(const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
                                                   int nt) {
   int c = buf * BN + nt * 8 + (threadIdx.x % 4) * 2;
   skrt_cols k;
@@ -352,13 +357,22 @@ __device__ __forceinline__ skrt_cols skrt_cols_of(const skrt_mma_smem<T, D, BN> 
   return k;
 }
 
+/* ref: S6, S8. Whether query i attends key j, from dj = i - j and dse = sel_end_j - j: the
+ * queries attending j are one interval, its window [j, j + w) followed by its selection
+ * interval [j + w, sel_end_j) (empty when j was never selected), so one unsigned compare
+ * against the interval's length decides. Padding keys (j = -2^30, sel_end 0) and padded rows
+ * (i = -2^30 - 1) fall outside. */
+__device__ __forceinline__ bool skrt_reach(int dj, int dse, int w) {
+  return (unsigned)dj < (unsigned)max(w, dse);
+}
+
 /* ref: S6-S9. Turns raw q.k into log2-domain logits s * log2(e) (or -inf when (i, j) is not
  * attended), for the keys of buffer buf. Padding keys have J = -2^30, E = 0. w is clamped
  * to N by the launcher, so i - j < w never holds for padding. */
-template <typename T, int D, int KIND, int BN, int GATE>
+template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8>
 __device__ __forceinline__ void
-skrt_mask_logits(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf, const skrt_rows &rw,
-                 const skrt_cuda_layer &L, int w) {
+skrt_mask_logits(float s[BN / 8][4], const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
+                 const skrt_rows &rw, const skrt_cuda_layer &L, int w) {
   constexpr float LOG2E = 1.4426950408889634f;
   float sc2 = L.scale * LOG2E;
 #pragma unroll
@@ -369,11 +383,8 @@ skrt_mask_logits(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf, 
       int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, se = (e & 1) ? k.se.y : k.se.x;
       float a = sc2 * s[nt][e], gt = skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
       float x = (KIND != SKRT_KB_ALLWIN && GATE == 0) ? gt * a : a;
-      if (KIND == SKRT_KB_GENERAL) {
-        int dj = rw.i[hr] - j;
-        bool on = rw.ok[hr] && ((unsigned)dj < (unsigned)w || (dj >= w && rw.i[hr] < se));
-        x = on ? x : -INFINITY;
-      }
+      if (KIND == SKRT_KB_GENERAL)
+        x = skrt_reach(rw.im[hr] - j, se - j, w) ? x : -INFINITY;
       s[nt][e] = x;
     }
   }
@@ -396,6 +407,7 @@ __device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int6
   for (int hr = 0; hr < 2; ++hr) {
     rw.i[hr] = (int)g.query(r0 + lane / 4 + 8 * hr);
     rw.ok[hr] = rw.i[hr] < sel.N;
+    rw.im[hr] = rw.ok[hr] ? rw.i[hr] : -(1 << 30) - 1;
     rw.tau[hr] = rw.ok[hr] ? sel.tauf[s * sel.N + rw.i[hr]] : 0.0f;
   }
   return rw;
@@ -403,19 +415,16 @@ __device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int6
 
 /* ---- forward ---------------------------------------------------------------------------- */
 
-/* Online-softmax update of one key block of kind KIND: rescales acc/l, returns P * m in s
- * (the gates recomputed from the block's meta). */
-template <typename T, int D, int KIND, int BN>
-__device__ __forceinline__ void
-skrt_softmax_step(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
-                  const skrt_rows &rw, int w, float mx[2], float l[2], float acc[D / 8][4]) {
-  constexpr int NT = BN / 8;
-  float ms[2], corr[2], rs[2] = {0.0f, 0.0f};
+/* Online-softmax bookkeeping of one key block (any kind): new running max mx (ms: the max
+ * subtracted, 0 while a row has seen nothing), corr = 2^(old max - new max), l rescaled. */
+template <int BN>
+__device__ __forceinline__ void skrt_softmax_max(const float s[BN / 8][4], float mx[2], float l[2],
+                                                 float ms[2], float corr[2]) {
 #pragma unroll
   for (int hr = 0; hr < 2; ++hr) {
     float bm = -INFINITY;
 #pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
+    for (int nt = 0; nt < BN / 8; ++nt)
       bm = fmaxf(bm, fmaxf(s[nt][2 * hr], s[nt][2 * hr + 1]));
     float mn = fmaxf(mx[hr], skrt_quad_max(bm));
     ms[hr] = mn == -INFINITY ? 0.0f : mn;
@@ -423,17 +432,25 @@ skrt_softmax_step(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
     mx[hr] = mn;
     l[hr] *= corr[hr];
   }
-  /* the running max rarely moves after the first blocks: skip the rescale when no row of
-   * the warp needs it (warp-uniform branch) */
-  if (!SKRT_FWD_LAZY || __any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f)) {
+}
+
+template <int D>
+__device__ __forceinline__ void skrt_rescale(float acc[D / 8][4], const float corr[2]) {
 #pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt)
+  for (int dt = 0; dt < D / 8; ++dt)
 #pragma unroll
-      for (int e = 0; e < 4; ++e)
-        acc[dt][e] *= corr[e >> 1];
-  }
+    for (int e = 0; e < 4; ++e)
+      acc[dt][e] *= corr[e >> 1];
+}
+
+/* P = 2^(s - ms) summed into l; returns P * m in s (gates recomputed from the block's meta). */
+template <typename T, int D, int KIND, int BN, int PAD = 8>
+__device__ __forceinline__ void
+skrt_softmax_exp(float s[BN / 8][4], const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
+                 const skrt_rows &rw, int w, const float ms[2], float l[2]) {
+  float rs[2] = {0.0f, 0.0f};
 #pragma unroll
-  for (int nt = 0; nt < NT; ++nt) {
+  for (int nt = 0; nt < BN / 8; ++nt) {
     skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
@@ -446,6 +463,20 @@ skrt_softmax_step(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
   }
   l[0] += rs[0];
   l[1] += rs[1];
+}
+
+/* Online-softmax update of one key block of kind KIND: rescales acc/l, returns P * m in s. */
+template <typename T, int D, int KIND, int BN>
+__device__ __forceinline__ void
+skrt_softmax_step(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
+                  const skrt_rows &rw, int w, float mx[2], float l[2], float acc[D / 8][4]) {
+  float ms[2], corr[2];
+  skrt_softmax_max<BN>(s, mx, l, ms, corr);
+  /* the running max rarely moves after the first blocks: skip the rescale when no row of
+   * the warp needs it (warp-uniform branch) */
+  if (!SKRT_FWD_LAZY || __any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f))
+    skrt_rescale<D>(acc, corr);
+  skrt_softmax_exp<T, D, KIND, BN>(s, m, buf, rw, w, ms, l);
 }
 
 /* acc += Pw V for the 8 NT keys of buffer Vs (Pw in accumulator layout). */
@@ -477,6 +508,28 @@ skrt_fwd_block(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf, co
   skrt_pv<T, D, BN / 8>(acc, s, m.v(buf));
 }
 
+/* ref: S10. Normalizes and stores this thread's two output rows (head hw) and their
+ * log-sum-exp (natural log, for the backward). */
+template <typename T, int D>
+__device__ __forceinline__ void
+skrt_fwd_store(const float acc[D / 8][4], const float mx[2], const float l[2], const skrt_rows &rw,
+               const skrt_cuda_layer &L, const skrt_block_seq<T> &q, int64_t hw, int64_t N) {
+  int lane = threadIdx.x % 32;
+  T *o = (T *)L.o + q.b * L.os[0] + hw * L.os[1];
+  for (int hr = 0; hr < 2; ++hr) {
+    float lt = skrt_quad_sum(l[hr]), inv = 1.0f / lt;
+    if (rw.i[hr] >= N)
+      continue;
+    T *orow = o + rw.i[hr] * L.os[2] + (lane % 4) * 2;
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt)
+      *(uint32_t *)(orow + dt * 8) =
+          skrt_pack(acc[dt][2 * hr] * inv, acc[dt][2 * hr + 1] * inv, T());
+    if (lane % 4 == 0)
+      L.lse[(q.b * L.Hq + hw) * N + rw.i[hr]] = mx[hr] * 0.6931471805599453f + logf(lt);
+  }
+}
+
 /* ref: S9, S10. Grid (ntile, Hq, B), 256 threads, dynamic smem skrt_mma_smem::bytes(0). */
 template <typename T, int D, int GATE>
 __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_FWD_MINB64 : SKRT_FWD_MINB128)
@@ -484,7 +537,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_FWD_MINB64 : SKRT_
   extern __shared__ __align__(16) unsigned char skrt_mma_sm[];
   constexpr int BN = skrt_fwd_bn<D>(), NT = BN / 8;
   skrt_mma_smem<T, D, BN> m = skrt_mma_smem_at<T, D, BN>(skrt_mma_sm, 0, SKRT_FWD_NB);
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
+  int warp = threadIdx.x / 32, r0 = warp * 16;
   skrt_mma_geo geo = skrt_mma_geo_of(hb);
   skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
   skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
@@ -509,23 +562,32 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_FWD_MINB64 : SKRT_
       skrt_fwd_block<T, D, SKRT_KB_GENERAL, BN, GATE>(s, m, buf, rw, L, wc, mx, l, acc);
     __syncthreads();
   }
-  int64_t hw = geo.head(r0);
-  T *o = (T *)L.o + q.b * L.os[0] + hw * L.os[1];
-  for (int hr = 0; hr < 2; ++hr) {
-    float lt = skrt_quad_sum(l[hr]), inv = 1.0f / lt;
-    if (rw.i[hr] >= sel.N)
-      continue;
-    T *orow = o + rw.i[hr] * L.os[2] + (lane % 4) * 2;
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt)
-      *(uint32_t *)(orow + dt * 8) =
-          skrt_pack(acc[dt][2 * hr] * inv, acc[dt][2 * hr + 1] * inv, T());
-    if (lane % 4 == 0)
-      L.lse[(q.b * L.Hq + hw) * sel.N + rw.i[hr]] = mx[hr] * 0.6931471805599453f + logf(lt);
-  }
+  skrt_fwd_store<T, D>(acc, mx, l, rw, L, q, geo.head(r0), sel.N);
 }
 
 /* ---- backward --------------------------------------------------------------------------- */
+
+/* Adds a 16 x DH accumulator-layout tile (rows: keys k0.. of the block, whose positions are
+ * J; columns d0..) into the fp32 rows dst[J] (row length D) with vector atomics; padding keys
+ * (J < 0) are skipped. Lane pairs (l, l^1) trade halves so that each adds 4 consecutive
+ * floats of one row. */
+template <int D, int DH>
+__device__ __forceinline__ void skrt_add_key_rows(const float acc[DH / 8][4], const int32_t *J,
+                                                  float *dst, int k0, int d0) {
+  int lane = threadIdx.x % 32;
+  bool odd = lane & 1;
+  int32_t j = J[k0 + lane / 4 + (odd ? 8 : 0)];
+  float *row = dst + (int64_t)j * D + d0 + (lane % 4 - (odd ? 1 : 0)) * 2;
+#pragma unroll
+  for (int dt = 0; dt < DH / 8; ++dt) {
+    float v0 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][0] : acc[dt][2], 1);
+    float v1 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][1] : acc[dt][3], 1);
+    float4 x = odd ? make_float4(v0, v1, acc[dt][2], acc[dt][3])
+                   : make_float4(acc[dt][0], acc[dt][1], v0, v1);
+    if (j >= 0) /* not padding */
+      atomicAdd((float4 *)(row + dt * 8), x);
+  }
+}
 
 /* Transposed tile product for dk or dv of the key block: out(BN x D) = X^T Y where X is the
  * (QT x BN) smem matrix xs ([row][key], stride BN + 8) and Y the (QT x D) smem rows ys; the
@@ -552,31 +614,25 @@ __device__ __forceinline__ void skrt_tile_xty(const T *xs, const T *ys, const in
       skrt_mma(acc[dt + 1], a, b[2], b[3], T());
     }
   }
-  /* lane pairs (l, l^1) trade halves so that each adds 4 consecutive floats of one row */
-  bool odd = lane & 1;
-  int32_t j = J[k0 + lane / 4 + (odd ? 8 : 0)];
-  float *row = dst + (int64_t)j * D + d0 + (lane % 4 - (odd ? 1 : 0)) * 2;
-#pragma unroll
-  for (int dt = 0; dt < DH / 8; ++dt) {
-    float v0 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][0] : acc[dt][2], 1);
-    float v1 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][1] : acc[dt][3], 1);
-    float4 x = odd ? make_float4(v0, v1, acc[dt][2], acc[dt][3])
-                   : make_float4(acc[dt][0], acc[dt][1], v0, v1);
-    if (j >= 0) /* not padding */
-      atomicAdd((float4 *)(row + dt * 8), x);
-  }
+  skrt_add_key_rows<D, DH>(acc, J, dst, k0, d0);
+}
+
+/* Element offset of (row r, key column c) in a QT x BN tile of the backward: [row][key] with
+ * row stride BN + 8 (ILV false, ldmatrix operand) or core matrices (ILV true, wgmma
+ * operand, skrt_ilv layout). c is even: the pair (c, c + 1) is contiguous in both. */
+template <int BN, bool ILV> __device__ __forceinline__ int skrt_tile_off(int r, int c) {
+  return ILV ? ((r >> 3) * (BN / 8) + (c >> 3)) * 64 + (r & 7) * 8 + (c & 7) : r * (BN + 8) + c;
 }
 
 /* Writes a 16 x BN accumulator-layout tile (this warp's rows) as T into xs ([row][key]). */
-template <typename T, int BN>
+template <typename T, int BN, bool ILV = false>
 __device__ __forceinline__ void skrt_store_tile(T *xs, const float p[BN / 8][4], int r0) {
-  constexpr int XS = BN + 8;
   int lane = threadIdx.x % 32;
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt)
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr)
-      *(uint32_t *)&xs[(r0 + lane / 4 + 8 * hr) * XS + nt * 8 + (lane % 4) * 2] =
+      *(uint32_t *)&xs[skrt_tile_off<BN, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2)] =
           skrt_pack(p[nt][2 * hr], p[nt][2 * hr + 1], T());
 }
 
@@ -602,15 +658,14 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
  * P, dS and the du pieces (dm of free selected pairs summed per row into rowdm and per key
  * into colsum). s holds raw q.k on entry and dSg = scale * dS * gk on return; P * m goes
  * straight to the smem tile pm ([row][key]). dov = dO_i . v_j on entry. */
-template <typename T, int D, int KIND, int BN, int GATE>
+template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8, bool ILV = false>
 __device__ __forceinline__ void
 skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2[2],
                 const float di[2], float rowdm[2], float *colsum, T *pm,
-                const skrt_mma_smem<T, D, BN> &m, int buf, const skrt_rows &rw,
+                const skrt_mma_smem<T, D, BN, PAD> &m, int buf, const skrt_rows &rw,
                 const skrt_cuda_layer &L, int w, int r0) {
   constexpr float LOG2E = 1.4426950408889634f;
   constexpr bool anysel = KIND != SKRT_KB_ALLWIN; /* window keys have no dm */
-  constexpr int XS = BN + 8;
   int lane = threadIdx.x % 32;
   constexpr bool gkv = GATE == 0;
 #pragma unroll
@@ -619,14 +674,15 @@ skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2
     skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, dj = rw.i[hr] - j;
+      int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x;
       float uj = (e & 1) ? k.u.y : k.u.x, a = L.scale * s[nt][e];
       float gt = skrt_gate_of<KIND>(j, uj, hr, rw, w);
       float x = (anysel && gkv) ? gt * a : a;
       bool on = true, sel = KIND == SKRT_KB_ALLSEL;
       if (KIND == SKRT_KB_GENERAL) {
-        sel = dj >= w && rw.i[hr] < ((e & 1) ? k.se.y : k.se.x);
-        on = rw.ok[hr] && ((unsigned)dj < (unsigned)w || sel);
+        int dm = rw.im[hr] - j;
+        on = skrt_reach(dm, ((e & 1) ? k.se.y : k.se.x) - j, w);
+        sel = on && dm >= w;
       }
       float P = on ? skrt_ex2(x * LOG2E - lse2[hr]) : 0.0f;
       float dS = P * (gt * dov[nt][e] - di[hr]);
@@ -640,7 +696,7 @@ skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2
     }
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr)
-      *(uint32_t *)&pm[(r0 + lane / 4 + 8 * hr) * XS + nt * 8 + (lane % 4) * 2] =
+      *(uint32_t *)&pm[skrt_tile_off<BN, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2)] =
           skrt_pack(pmv[2 * hr], pmv[2 * hr + 1], T());
     if constexpr (anysel) {
       if (!__any_sync(0xffffffffu, cs[0] != 0.0f || cs[1] != 0.0f))
@@ -687,6 +743,26 @@ template <int D> __host__ __device__ constexpr int skrt_bwd_nb() {
   return D <= 64 ? SKRT_BWD_NB64 : SKRT_BWD_NB128;
 }
 
+/* Stores this thread's two dq rows (head hw) and adds their free-dm row sums into cnum. */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_bwd_store(const float dq[D / 8][4], const float rowdm[2],
+                                               const skrt_rows &rw, const skrt_cuda_layer &L,
+                                               const skrt_cuda_grads &G, const skrt_block_seq<T> &q,
+                                               int64_t hw, int64_t N) {
+  int lane = threadIdx.x % 32;
+  for (int hr = 0; hr < 2; ++hr) {
+    float rd = skrt_quad_sum(rowdm[hr]);
+    if (rw.i[hr] >= N)
+      continue;
+    T *row = (T *)G.dq + ((q.b * L.Hq + hw) * N + rw.i[hr]) * D + (lane % 4) * 2;
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt)
+      *(uint32_t *)(row + dt * 8) = skrt_pack(dq[dt][2 * hr], dq[dt][2 * hr + 1], T());
+    if (lane % 4 == 0 && rd != 0.0f)
+      atomicAdd(G.cnum + q.s * N + rw.i[hr], rd);
+  }
+}
+
 /* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_bwd_bytes<T, D>(). */
 template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
   using S = skrt_mma_smem<T, D, skrt_bwd_bn<D>()>;
@@ -706,7 +782,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
   T *dOs = m.Q + S::QT * S::SD;
   T *dSs = (T *)(m.U + NB * S::BN), *Pms = dSs + S::QT * XS;
   float *colsum = (float *)(Pms + S::QT * XS);
-  int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = warp * 16;
+  int warp = threadIdx.x / 32, r0 = warp * 16;
   skrt_mma_geo geo = skrt_mma_geo_of(hb);
   skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
   skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
@@ -748,17 +824,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
     skrt_flush_colsum<BN>(colsum, m.J + buf * BN, G.dmacc + q.s * N);
     __syncthreads();
   }
-  for (int hr = 0; hr < 2; ++hr) {
-    float rd = skrt_quad_sum(rowdm[hr]);
-    if (rw.i[hr] >= N)
-      continue;
-    T *row = (T *)G.dq + ((q.b * L.Hq + hw) * N + rw.i[hr]) * D + (lane % 4) * 2;
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt)
-      *(uint32_t *)(row + dt * 8) = skrt_pack(dq[dt][2 * hr], dq[dt][2 * hr + 1], T());
-    if (lane % 4 == 0 && rd != 0.0f)
-      atomicAdd(G.cnum + q.s * N + rw.i[hr], rd);
-  }
+  skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N);
 }
 
 /* ---- launch ------------------------------------------------------------------------------- */

@@ -7,7 +7,8 @@
  * type `dtype` (enum skrt_cuda_dtype); u, lse, tau, du are float (p->real_bits must be 32);
  * nfree is int32. The head-dim axis is contiguous; q/k/v/o strides are honoured, the
  * gradients are contiguous. D must be one of 32, 64, 96, 128. Speed: the tensor-core kernels
- * (kernels/cuda_attn_mma.cuh) serve bf16/fp16 with D = 64 or 128, 16-byte aligned q/k/v/o
+ * (kernels/cuda_attn_wgmma.cuh, warpgroup MMA; the library is built for sm_90a) serve
+ * bf16/fp16 with D = 64 or 128, 16-byte aligned q/k/v/o
  * and q/k/v row strides that are multiples of 8 elements; every other case (fp32, D = 32 or
  * 96, unaligned views) runs the plain kernels: the same results, several times slower.
  *

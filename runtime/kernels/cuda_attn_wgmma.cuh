@@ -1,0 +1,359 @@
+/* CUDA SparseK attention, Hopper path (sm_90a): the kernels of cuda_attn_mma.cuh with the
+ * matrix products on the warpgroup MMA (wgmma.mma_async, cuda_wgmma.cuh) instead of
+ * mma.sync. The block is the same (one query tile, 8 warps = 2 warpgroups of 64 rows; warp w
+ * holds rows 16 w .. 16 w + 15, as before) and so is the per-element SparseK code (mask, gates,
+ * online softmax: S6-S10), because wgmma's accumulator layout is the mma.sync one. What
+ * changes is the shared memory: Q and the gathered key/value rows are stored as 8 x 16-byte
+ * core matrices (no swizzle), which wgmma reads directly through descriptors - K-major for
+ * Q K^T, MN-major (transposed) for P V - so no operand fragment passes through registers except
+ * P, and the ldmatrix traffic and its register pressure are gone. */
+#ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
+#define SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
+
+#include "kernels/cuda_attn_mma.cuh"
+#include "kernels/cuda_wgmma.cuh"
+
+#ifndef SKRT_WGMMA
+#define SKRT_WGMMA 1 /* 0: the mma.sync kernels of cuda_attn_mma.cuh (for comparison) */
+#endif
+#ifndef SKRT_WG_FWD_BN64
+#define SKRT_WG_FWD_BN64 64 /* keys per block in the wgmma forward, D <= 64 */
+#endif
+#ifndef SKRT_WG_FWD_BN128
+#define SKRT_WG_FWD_BN128 32 /* D = 128: 64 keys spill at 2 blocks per SM */
+#endif
+#ifndef SKRT_WG_FWD_MINB
+#define SKRT_WG_FWD_MINB 2
+#endif
+template <int D> __host__ __device__ constexpr int skrt_wg_fwd_bn() {
+  return D <= 64 ? SKRT_WG_FWD_BN64 : SKRT_WG_FWD_BN128;
+}
+
+/* Element offset of 16-byte chunk c of row r in a core-matrix tile of C chunks per row:
+ * [r / 8][c][r % 8][8 elements]. */
+template <int C> __device__ __forceinline__ int skrt_ilv(int r, int c) {
+  return ((r >> 3) * C + c) * 64 + (r & 7) * 8;
+}
+
+/* Descriptors of the core-matrix tiles (byte strides: K-adjacent core matrices, then M/N). */
+template <int D> __device__ __forceinline__ uint64_t skrt_desc_kmajor(const void *p) {
+  return skrt_wgmma_desc(p, 128, D * 16); /* rows x D, K = D (Q, K of Q K^T) */
+}
+template <int D> __device__ __forceinline__ uint64_t skrt_desc_mnmajor(const void *p) {
+  return skrt_wgmma_desc(p, D * 16, 128); /* keys x D, K = keys (V of P V) */
+}
+
+/* Thread x -> (row, chunk) with 8 consecutive threads on 8 rows of one core matrix, so that a
+ * warp's 16-byte shared-memory writes fill 512 contiguous bytes (no bank conflict). */
+template <int C> __device__ __forceinline__ void skrt_ilv_rc(int x, int &r, int &c) {
+  r = (x / (8 * C)) * 8 + (x & 7);
+  c = (x >> 3) % C;
+}
+
+/* cp.async of the block's QT rows of a (B,H,N,D) tensor (element strides st) into a core-matrix
+ * tile (queries past N repeat query N-1; they are never stored). */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_wg_load_rows(T *dst, const T *src, const int64_t st[3],
+                                                  const skrt_mma_geo &g, int64_t N) {
+  constexpr int C = D / 8;
+  for (int x = threadIdx.x; x < SKRT_CUDA_QTILE * C; x += SKRT_MMA_NT) {
+    int r, c;
+    skrt_ilv_rc<C>(x, r, c);
+    int64_t i = min(g.query(r), N - 1);
+    skrt_cp16(dst + skrt_ilv<C>(r, c), src + g.b * st[0] + g.head(r) * st[1] + i * st[2] + c * 8);
+  }
+}
+
+/* cp.async of 4 bytes; ok false writes zeros (src-size 0). */
+__device__ __forceinline__ void skrt_cp4(void *dst, const void *src, bool ok) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(skrt_smem_addr(dst)),
+               "l"(src), "r"(ok ? 4 : 0));
+}
+
+/* Loads of key block kb (keys, values: core-matrix tiles; meta) into buffer buf, all through
+ * cp.async (the meta too: no thread waits on a global load here but for the list entry that
+ * addresses the row). 32-bit positions: N < 2^30. */
+template <typename T, int D, int BN>
+__device__ __forceinline__ void
+skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const skrt_tile_keys &tk,
+                  const skrt_block_seq<T> &q, const skrt_cuda_layer &L) {
+  constexpr int C = D / 8;
+  int nA = (int)tk.nA, n = (int)tk.n, rs = (int)tk.rs;
+#pragma unroll
+  for (int x = threadIdx.x; x < BN * C; x += SKRT_MMA_NT) {
+    int r, c;
+    skrt_ilv_rc<C>(x, r, c);
+    int kx = kb * BN + r, o = skrt_ilv<C>(r, c);
+    bool real = kx < n;
+    int j = kx < nA ? tk.list[kx] : (real ? rs + kx - nA : 0);
+    skrt_cp16(m.k(buf) + o, q.K + (int64_t)j * L.ks[2] + c * 8);
+    skrt_cp16(m.v(buf) + o, q.V + (int64_t)j * L.vs[2] + c * 8);
+    if (c == 0) {
+      m.J[buf * BN + r] = real ? j : -(1 << 30);
+      skrt_cp4(&m.E[buf * BN + r], q.se + j, real);
+      skrt_cp4(&m.U[buf * BN + r], q.u + j, true);
+    }
+  }
+}
+
+/* Descriptor steps (the address field counts 16 bytes; shared addresses < 2^18 never carry
+ * out of it): one k-step (16 columns) of a K-major tile, and 16 rows of an MN-major one. */
+constexpr uint64_t skrt_desc_kstep = 256 >> 4;
+template <int D> __host__ __device__ constexpr uint64_t skrt_desc_rows16() {
+  return (uint64_t)(16 * D * 2) >> 4;
+}
+
+/* s = Q K^T for this warpgroup's 64 rows (dq: descriptor of its Q rows) and the BN keys of the
+ * tile with descriptor dk. */
+template <typename T, int D, int BN>
+__device__ __forceinline__ void skrt_wg_qk(float (&s)[BN / 8][4], uint64_t dq, uint64_t dk) {
+#pragma unroll
+  for (int nt = 0; nt < BN / 8; ++nt)
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+      s[nt][e] = 0.0f;
+  skrt_wgmma_fence();
+#pragma unroll
+  for (int ks = 0; ks < D / 16; ++ks)
+    skrt_wgmma_ss<BN, T, 0, 0>(s, dq + ks * skrt_desc_kstep, dk + ks * skrt_desc_kstep, 1);
+  skrt_wgmma_commit();
+  skrt_wgmma_wait<0>();
+}
+
+/* acc += P V (P in accumulator layout, this warp's 16 rows; dv: MN-major descriptor of the BN
+ * keys x D tile). */
+template <typename T, int D, int BN>
+__device__ __forceinline__ void skrt_wg_pv(float (&acc)[D / 8][4], const float p[BN / 8][4],
+                                           uint64_t dv) {
+  skrt_wgmma_fence();
+#pragma unroll
+  for (int kk = 0; kk < BN / 16; ++kk) {
+    uint32_t a[4];
+    skrt_acc_to_a<T, BN / 8>(a, p, kk);
+    skrt_wgmma_rs<D, T, 1>(acc, a, dv + kk * skrt_desc_rows16<D>(), 1);
+  }
+  skrt_wgmma_commit();
+  skrt_wgmma_wait<0>();
+}
+
+/* Queries [i0, il] of this warpgroup's 64 rows: its half of the tile (one head per block), or
+ * the block's queries (several heads per block). Block kinds are decided per warpgroup, so
+ * that each half of a tile gets the cheap kinds where they hold for its own rows. */
+struct skrt_wg_span {
+  int64_t i0, il;
+};
+__device__ __forceinline__ skrt_wg_span skrt_wg_span_of(const skrt_mma_geo &g, int wg) {
+  skrt_wg_span r;
+  r.i0 = g.ib + (g.qb > 64 ? 64 * wg : 0);
+  r.il = r.i0 + min(g.qb, 64) - 1;
+  return r;
+}
+
+/* skrt_block_kind for the warpgroup's queries, plus EMPTY: a block of range keys all newer
+ * than the warpgroup's last query (attended by none of its rows). Warpgroup-uniform. */
+template <typename T, int D, int BN>
+__device__ __forceinline__ int skrt_wg_block_kind(const skrt_mma_smem<T, D, BN, 0> &m, int buf,
+                                                  int kb, const skrt_tile_keys &tk, skrt_wg_span r,
+                                                  int64_t N, int w) {
+  if ((int64_t)kb * BN >= tk.nA && m.J[buf * BN] > r.il)
+    return SKRT_KB_EMPTY;
+  return skrt_block_kind<T, D, BN>(m, buf, kb, tk, r.i0, r.il, N, w);
+}
+
+/* ref: S9, S10. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_smem<.., 0>::bytes. */
+template <typename T, int D, int GATE>
+__global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
+    skrt_attn_fwd_wg(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
+  extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
+  constexpr int BN = skrt_wg_fwd_bn<D>(), NT = BN / 8;
+  using S = skrt_mma_smem<T, D, BN, 0>;
+  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, 0, SKRT_FWD_NB);
+  int warp = threadIdx.x / 32, r0 = warp * 16;
+  /* descriptors: this warpgroup's Q rows, key/value buffer 0 (buffer b: + b * kvstep) */
+  const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + (warp / 4) * 64 * D),
+                 dK = skrt_desc_kmajor<D>(m.k(0)), dV = skrt_desc_mnmajor<D>(m.v(0)),
+                 kvstep = (uint64_t)(BN * D * 2) >> 4;
+  skrt_mma_geo geo = skrt_mma_geo_of(hb);
+  skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
+  skrt_wg_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, sel.N);
+  int nblk = (int)((tk.n + BN - 1) / BN);
+  skrt_wg_load_keys<T, D, BN>(m, 0, 0, tk, q, L);
+  skrt_cp_commit();
+  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
+  float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+  auto load = [&](int b, int k) { skrt_wg_load_keys<T, D, BN>(m, b, k, tk, q, L); };
+  int wc = (int)min(sel.w, sel.N);
+  skrt_wg_span span = skrt_wg_span_of(geo, warp / 4);
+  for (int kb = 0; kb < nblk; ++kb) {
+    int buf = skrt_key_pipeline<SKRT_FWD_NB, true>(kb, nblk, load);
+    float s[NT][4];
+    int kind = skrt_wg_block_kind<T, D, BN>(m, buf, kb, tk, span, sel.N, wc);
+    if (kind == SKRT_KB_EMPTY) {
+      __syncthreads();
+      continue;
+    }
+    skrt_wg_qk<T, D, BN>(s, dQ, dK + buf * kvstep);
+    /* the kind branches hold no accumulator update (that would serialize the wgmma) */
+    if (kind == SKRT_KB_ALLSEL)
+      skrt_mask_logits<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, m, buf, rw, L, wc);
+    else if (kind == SKRT_KB_ALLWIN)
+      skrt_mask_logits<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, m, buf, rw, L, wc);
+    else
+      skrt_mask_logits<T, D, SKRT_KB_GENERAL, BN, GATE>(s, m, buf, rw, L, wc);
+    float ms[2], corr[2];
+    skrt_softmax_max<BN>(s, mx, l, ms, corr);
+    skrt_rescale<D>(acc, corr);
+    if (kind == SKRT_KB_ALLSEL)
+      skrt_softmax_exp<T, D, SKRT_KB_ALLSEL, BN>(s, m, buf, rw, wc, ms, l);
+    else if (kind == SKRT_KB_ALLWIN)
+      skrt_softmax_exp<T, D, SKRT_KB_ALLWIN, BN>(s, m, buf, rw, wc, ms, l);
+    else
+      skrt_softmax_exp<T, D, SKRT_KB_GENERAL, BN>(s, m, buf, rw, wc, ms, l);
+    skrt_wg_pv<T, D, BN>(acc, s, dV + buf * kvstep);
+    __syncthreads();
+  }
+  skrt_fwd_store<T, D>(acc, mx, l, rw, L, q, geo.head(r0), sel.N);
+}
+
+/* ---- backward ---------------------------------------------------------------------------- */
+
+#ifndef SKRT_WG_BWD_NB
+#define SKRT_WG_BWD_NB 1 /* key buffers of the wgmma backward */
+#endif
+#ifndef SKRT_WG_BWD_MINB64
+#define SKRT_WG_BWD_MINB64 2
+#endif
+#define SKRT_WG_BWD_BN 64 /* keys per block: the dk / dv products are 64-row wgmma */
+
+/* Shared memory: Q | dO | K, V x NB | meta | dS | Pm (core-matrix tiles) | colsum. */
+template <typename T, int D> constexpr size_t skrt_wg_bwd_bytes() {
+  using S = skrt_mma_smem<T, D, SKRT_WG_BWD_BN, 0>;
+  return S::bytes(S::QT * D + 2 * S::QT * S::BN, SKRT_WG_BWD_NB) + S::BN * 4;
+}
+
+/* out (64 keys x D) = X^T Y over the QT rows: X a QT x 64 core-matrix tile (dS or P m),
+ * Y the QT x D rows (Q or dO); this warpgroup's accumulator, then added into dst[J]. */
+template <typename T, int D>
+__device__ __forceinline__ void skrt_wg_xty(const T *X, const T *Y, const int32_t *J, float *dst) {
+  constexpr int BN = SKRT_WG_BWD_BN;
+  float acc[D / 8][4];
+#pragma unroll
+  for (int dt = 0; dt < D / 8; ++dt)
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+      acc[dt][e] = 0.0f;
+  const uint64_t dx = skrt_desc_mnmajor<BN>(X), dy = skrt_desc_mnmajor<D>(Y);
+  skrt_wgmma_fence();
+#pragma unroll
+  for (int kq = 0; kq < SKRT_CUDA_QTILE / 16; ++kq)
+    skrt_wgmma_ss<D, T, 1, 1>(acc, dx + kq * skrt_desc_rows16<BN>(),
+                              dy + kq * skrt_desc_rows16<D>(), 1);
+  skrt_wgmma_commit();
+  skrt_wgmma_wait<0>();
+  skrt_add_key_rows<D, D>(acc, J, dst, 16 * ((threadIdx.x / 32) % 4), 0);
+}
+
+/* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_wg_bwd_bytes<T, D>(). Per
+ * key block: S = Q K^T and dO V^T (wgmma), the per-element pass of skrt_bwd_scores, dq +=
+ * dSg K (wgmma, registers), then warpgroup 0 forms dk += dSg^T Q and warpgroup 1 dv +=
+ * (P m)^T dO of the block's 64 keys (wgmma from the shared tiles) and adds them with atomics. */
+template <typename T, int D, int GATE>
+__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_WG_BWD_MINB64 : 1)
+    skrt_attn_bwd_wg(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G, int hb) {
+  constexpr int BN = SKRT_WG_BWD_BN, NT = BN / 8, NB = SKRT_WG_BWD_NB;
+  using S = skrt_mma_smem<T, D, BN, 0>;
+  extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
+  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, S::QT * D, NB);
+  T *dOs = m.Q + S::QT * D;
+  T *dSs = (T *)(m.U + NB * BN), *Pms = dSs + S::QT * BN;
+  float *colsum = (float *)(Pms + S::QT * BN);
+  int warp = threadIdx.x / 32, r0 = warp * 16, wg = warp / 4;
+  const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D),
+                 ddO = skrt_desc_kmajor<D>(dOs + wg * 64 * D), kvstep = (uint64_t)(BN * D * 2) >> 4;
+  skrt_mma_geo geo = skrt_mma_geo_of(hb);
+  skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
+  int64_t N = sel.N, hw = geo.head(r0);
+  const int64_t dst[3] = {L.Hq * N * D, N * D, D};
+  skrt_wg_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, N);
+  skrt_wg_load_rows<T, D>(dOs, (const T *)G.dout, dst, geo, N);
+  if (threadIdx.x < BN)
+    colsum[threadIdx.x] = 0.0f;
+  int nblk = (int)((tk.n + BN - 1) / BN);
+  skrt_wg_load_keys<T, D, BN>(m, 0, 0, tk, q, L);
+  skrt_cp_commit();
+  skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
+  float lse2[2], di[2], rowdm[2] = {0.0f, 0.0f}, dq[D / 8][4] = {};
+  skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, hw, N);
+  /* warpgroup 0 forms dk from dS and Q, warpgroup 1 dv from P m and dO */
+  float *dkv = (wg ? G.dv32 : G.dk32) + q.s * N * D;
+  const T *X = wg ? Pms : dSs, *Y = wg ? dOs : m.Q;
+  auto load = [&](int b, int k) { skrt_wg_load_keys<T, D, BN>(m, b, k, tk, q, L); };
+  int wc = (int)min(sel.w, sel.N);
+  for (int kb = 0; kb < nblk; ++kb) {
+    int buf = skrt_key_pipeline<NB, true>(kb, nblk, load);
+    float s[NT][4], dov[NT][4];
+    /* kinds per block here, not per warpgroup: a kind that ptxas sees vary with the warp
+     * makes the branches around the wgmma operands divergent, and it then serializes them */
+    int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        s[nt][e] = dov[nt][e] = 0.0f;
+    const uint64_t dK = skrt_desc_kmajor<D>(m.k(0)) + buf * kvstep,
+                   dV = skrt_desc_kmajor<D>(m.v(0)) + buf * kvstep;
+    skrt_wgmma_fence();
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      skrt_wgmma_ss<BN, T, 0, 0>(s, dQ + ks * skrt_desc_kstep, dK + ks * skrt_desc_kstep, 1);
+      skrt_wgmma_ss<BN, T, 0, 0>(dov, ddO + ks * skrt_desc_kstep, dV + ks * skrt_desc_kstep, 1);
+    }
+    skrt_wgmma_commit();
+    skrt_wgmma_wait<0>();
+    if (kind == SKRT_KB_ALLSEL)
+      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE, 0, true>(s, dov, lse2, di, rowdm, colsum, Pms,
+                                                               m, buf, rw, L, wc, r0);
+    else if (kind == SKRT_KB_ALLWIN)
+      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true>(s, dov, lse2, di, rowdm, colsum, Pms,
+                                                               m, buf, rw, L, wc, r0);
+    else
+      skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true>(s, dov, lse2, di, rowdm, colsum,
+                                                                Pms, m, buf, rw, L, wc, r0);
+    skrt_store_tile<T, BN, true>(dSs, s, r0);
+    const uint64_t dKt = skrt_desc_mnmajor<D>(m.k(0)) + buf * kvstep;
+    skrt_wgmma_fence(); /* dq += dSg K */
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk) {
+      uint32_t a[4];
+      skrt_acc_to_a<T, NT>(a, s, kk);
+      skrt_wgmma_rs<D, T, 1>(dq, a, dKt + kk * skrt_desc_rows16<D>(), 1);
+    }
+    skrt_wgmma_commit();
+    skrt_fence_async_smem(); /* the dS and P m tiles are wgmma operands next */
+    __syncthreads();
+    skrt_wg_xty<T, D>(X, Y, m.J + buf * BN, dkv);
+    skrt_flush_colsum<BN>(colsum, m.J + buf * BN, G.dmacc + q.s * N);
+    __syncthreads();
+  }
+  skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N);
+}
+
+template <typename T, int D>
+cudaError_t skrt_attn_bwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                    const skrt_cuda_grads &G, cudaStream_t st) {
+  size_t smem = skrt_wg_bwd_bytes<T, D>();
+  return L.gate == 0 ? skrt_mma_launch(skrt_attn_bwd_wg<T, D, 0>, smem, L, sel, st, G)
+                     : skrt_mma_launch(skrt_attn_bwd_wg<T, D, 1>, smem, L, sel, st, G);
+}
+
+template <typename T, int D>
+cudaError_t skrt_attn_fwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                    cudaStream_t st) {
+  size_t smem = skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes(0, SKRT_FWD_NB);
+  return L.gate == 0 ? skrt_mma_launch(skrt_attn_fwd_wg<T, D, 0>, smem, L, sel, st)
+                     : skrt_mma_launch(skrt_attn_fwd_wg<T, D, 1>, smem, L, sel, st);
+}
+
+#endif
