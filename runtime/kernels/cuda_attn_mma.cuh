@@ -625,14 +625,16 @@ template <int BN, bool ILV> __device__ __forceinline__ int skrt_tile_off(int r, 
 }
 
 /* Writes a 16 x BN accumulator-layout tile (this warp's rows) as T into xs ([row][key]). */
-template <typename T, int BN, bool ILV = false>
+/* (TW: the tile's width in keys, BN by default; xs may point at a column block of a wider
+ * core-matrix tile.) */
+template <typename T, int BN, bool ILV = false, int TW = BN>
 __device__ __forceinline__ void skrt_store_tile(T *xs, const float p[BN / 8][4], int r0) {
   int lane = threadIdx.x % 32;
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt)
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr)
-      *(uint32_t *)&xs[skrt_tile_off<BN, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2)] =
+      *(uint32_t *)&xs[skrt_tile_off<TW, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2)] =
           skrt_pack(p[nt][2 * hr], p[nt][2 * hr + 1], T());
 }
 
@@ -658,7 +660,7 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
  * P, dS and the du pieces (dm of free selected pairs summed per row into rowdm and per key
  * into colsum). s holds raw q.k on entry and dSg = scale * dS * gk on return; P * m goes
  * straight to the smem tile pm ([row][key]). dov = dO_i . v_j on entry. */
-template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8, bool ILV = false>
+template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8, bool ILV = false, int TW = BN>
 __device__ __forceinline__ void
 skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2[2],
                 const float di[2], float rowdm[2], float *colsum, T *pm,
@@ -696,7 +698,7 @@ skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2
     }
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr)
-      *(uint32_t *)&pm[skrt_tile_off<BN, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2)] =
+      *(uint32_t *)&pm[skrt_tile_off<TW, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2)] =
           skrt_pack(pmv[2 * hr], pmv[2 * hr + 1], T());
     if constexpr (anysel) {
       if (!__any_sync(0xffffffffu, cs[0] != 0.0f || cs[1] != 0.0f))

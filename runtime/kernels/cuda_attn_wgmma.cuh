@@ -20,7 +20,7 @@
 #define SKRT_WG_FWD_BN64 64 /* keys per block in the wgmma forward, D <= 64 */
 #endif
 #ifndef SKRT_WG_FWD_BN128
-#define SKRT_WG_FWD_BN128 32 /* D = 128: 64 keys spill at 2 blocks per SM */
+#define SKRT_WG_FWD_BN128 64
 #endif
 #ifndef SKRT_WG_FWD_MINB
 #define SKRT_WG_FWD_MINB 2
@@ -136,6 +136,13 @@ __device__ __forceinline__ void skrt_wg_pv(float (&acc)[D / 8][4], const float p
   skrt_wgmma_wait<0>();
 }
 
+/* The warpgroup index, broadcast from lane 0 so that the compiler knows it is warp-uniform:
+ * the descriptors built from it then stay in uniform registers (no per-wgmma moves), and
+ * branches on per-warpgroup block kinds are not divergent. */
+__device__ __forceinline__ int skrt_wg_index() {
+  return __shfl_sync(0xffffffffu, (int)threadIdx.x / 128, 0);
+}
+
 /* Queries [i0, il] of this warpgroup's 64 rows: its half of the tile (one head per block), or
  * the block's queries (several heads per block). Block kinds are decided per warpgroup, so
  * that each half of a tile gets the cheap kinds where they hold for its own rows. */
@@ -168,11 +175,10 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
   constexpr int BN = skrt_wg_fwd_bn<D>(), NT = BN / 8;
   using S = skrt_mma_smem<T, D, BN, 0>;
   S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, 0, SKRT_FWD_NB);
-  int warp = threadIdx.x / 32, r0 = warp * 16;
+  int warp = threadIdx.x / 32, r0 = warp * 16, wg = skrt_wg_index();
   /* descriptors: this warpgroup's Q rows, key/value buffer 0 (buffer b: + b * kvstep) */
-  const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + (warp / 4) * 64 * D),
-                 dK = skrt_desc_kmajor<D>(m.k(0)), dV = skrt_desc_mnmajor<D>(m.v(0)),
-                 kvstep = (uint64_t)(BN * D * 2) >> 4;
+  const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D), dK = skrt_desc_kmajor<D>(m.k(0)),
+                 dV = skrt_desc_mnmajor<D>(m.v(0)), kvstep = (uint64_t)(BN * D * 2) >> 4;
   skrt_mma_geo geo = skrt_mma_geo_of(hb);
   skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
   skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
@@ -184,7 +190,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   auto load = [&](int b, int k) { skrt_wg_load_keys<T, D, BN>(m, b, k, tk, q, L); };
   int wc = (int)min(sel.w, sel.N);
-  skrt_wg_span span = skrt_wg_span_of(geo, warp / 4);
+  skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<SKRT_FWD_NB, true>(kb, nblk, load);
     float s[NT][4];
@@ -224,51 +230,117 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
 #ifndef SKRT_WG_BWD_MINB64
 #define SKRT_WG_BWD_MINB64 2
 #endif
-#define SKRT_WG_BWD_BN 64 /* keys per block: the dk / dv products are 64-row wgmma */
+#ifndef SKRT_WG_BWD_BN128
+#define SKRT_WG_BWD_BN128 32 /* D = 128: 32-key blocks fit 2 blocks per SM (64: 1 block) */
+#endif
+#define SKRT_WG_BWD_TW 64 /* keys of the dk / dv products: 64-row wgmma */
 
-/* Shared memory: Q | dO | K, V x NB | meta | dS | Pm (core-matrix tiles) | colsum. */
-template <typename T, int D> constexpr size_t skrt_wg_bwd_bytes() {
-  using S = skrt_mma_smem<T, D, SKRT_WG_BWD_BN, 0>;
-  return S::bytes(S::QT * D + 2 * S::QT * S::BN, SKRT_WG_BWD_NB) + S::BN * 4;
+/* Keys per block of the backward's per-element pass; the dS and P m tiles hold TW keys, so
+ * with 32-key blocks the dk / dv products run every second block. */
+template <int D> __host__ __device__ constexpr int skrt_wg_bwd_bn() {
+  return D <= 64 ? SKRT_WG_BWD_TW : SKRT_WG_BWD_BN128;
+}
+template <int D> __host__ __device__ constexpr int skrt_wg_bwd_minb() {
+  return D <= 64 ? SKRT_WG_BWD_MINB64 : (SKRT_WG_BWD_BN128 < SKRT_WG_BWD_TW ? 2 : 1);
 }
 
-/* out (64 keys x D) = X^T Y over the QT rows: X a QT x 64 core-matrix tile (dS or P m),
- * Y the QT x D rows (Q or dO); this warpgroup's accumulator, then added into dst[J]. */
+/* Shared memory: Q | dO | K, V x NB | meta | dS | Pm (QT x TW core-matrix tiles) | colsum |
+ * the TW key positions of the tiles. */
+template <typename T, int D> constexpr size_t skrt_wg_bwd_bytes() {
+  using S = skrt_mma_smem<T, D, skrt_wg_bwd_bn<D>(), 0>;
+  return S::bytes(S::QT * D + 2 * S::QT * SKRT_WG_BWD_TW, SKRT_WG_BWD_NB) + S::BN * 4 +
+         SKRT_WG_BWD_TW * 4;
+}
+
+/* out (TW keys x D) = X^T Y over the QT rows: X a QT x TW core-matrix tile (dS or P m), Y the
+ * QT x D rows (Q or dO), given by their MN-major descriptors dx, dy; this warpgroup's
+ * accumulator, in slices of at most 64 columns of D (registers), added into dst[J]. */
 template <typename T, int D>
-__device__ __forceinline__ void skrt_wg_xty(const T *X, const T *Y, const int32_t *J, float *dst) {
-  constexpr int BN = SKRT_WG_BWD_BN;
-  float acc[D / 8][4];
+__device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J,
+                                            float *dst) {
+  constexpr int TW = SKRT_WG_BWD_TW, DS = D < 64 ? D : 64;
 #pragma unroll
-  for (int dt = 0; dt < D / 8; ++dt)
+  for (int d0 = 0; d0 < D; d0 += DS) {
+    float acc[DS / 8][4];
 #pragma unroll
-    for (int e = 0; e < 4; ++e)
-      acc[dt][e] = 0.0f;
-  const uint64_t dx = skrt_desc_mnmajor<BN>(X), dy = skrt_desc_mnmajor<D>(Y);
+    for (int dt = 0; dt < DS / 8; ++dt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        acc[dt][e] = 0.0f;
+    /* column slice d0 of the MN-major Y: d0 / 8 core matrices of 128 bytes further */
+    uint64_t dys = dy + (uint64_t)(d0 / 8 * 128 >> 4);
+    skrt_wgmma_fence();
+#pragma unroll
+    for (int kq = 0; kq < SKRT_CUDA_QTILE / 16; ++kq)
+      skrt_wgmma_ss<DS, T, 1, 1>(acc, dx + kq * skrt_desc_rows16<TW>(),
+                                 dys + kq * skrt_desc_rows16<D>(), 1);
+    skrt_wgmma_commit();
+    skrt_wgmma_wait<0>();
+    skrt_add_key_rows<D, DS>(acc, J, dst, 16 * ((threadIdx.x / 32) % 4), d0);
+  }
+}
+
+/* ref: S11 for one key block (kind not EMPTY) of this warpgroup's rows: S = Q K^T and
+ * dO V^T (wgmma), the per-element pass, the dS tile (dSs, Pms: this block's column block of
+ * the TW-wide tiles), and dq += dSg K issued (committed, not waited for). */
+template <typename T, int D, int GATE, int BN>
+__device__ __forceinline__ void
+skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D / 8][4],
+                  const float lse2[2], const float di[2], float rowdm[2], float *colsum, T *dSs,
+                  T *Pms, const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kind,
+                  const skrt_rows &rw, const skrt_cuda_layer &L, int wc, int r0, uint64_t dQ,
+                  uint64_t ddO, uint64_t kvstep) {
+  constexpr int NT = BN / 8, TW = SKRT_WG_BWD_TW;
+  const uint64_t dK = skrt_desc_kmajor<D>(m.k(0)) + buf * kvstep,
+                 dV = skrt_desc_kmajor<D>(m.v(0)) + buf * kvstep;
   skrt_wgmma_fence();
 #pragma unroll
-  for (int kq = 0; kq < SKRT_CUDA_QTILE / 16; ++kq)
-    skrt_wgmma_ss<D, T, 1, 1>(acc, dx + kq * skrt_desc_rows16<BN>(),
-                              dy + kq * skrt_desc_rows16<D>(), 1);
+  for (int ks = 0; ks < D / 16; ++ks) {
+    skrt_wgmma_ss<BN, T, 0, 0>(s, dQ + ks * skrt_desc_kstep, dK + ks * skrt_desc_kstep, 1);
+    skrt_wgmma_ss<BN, T, 0, 0>(dov, ddO + ks * skrt_desc_kstep, dV + ks * skrt_desc_kstep, 1);
+  }
   skrt_wgmma_commit();
   skrt_wgmma_wait<0>();
-  skrt_add_key_rows<D, D>(acc, J, dst, 16 * ((threadIdx.x / 32) % 4), 0);
+  if (kind == SKRT_KB_ALLSEL)
+    skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE, 0, true, TW>(s, dov, lse2, di, rowdm, colsum,
+                                                                 Pms, m, buf, rw, L, wc, r0);
+  else if (kind == SKRT_KB_ALLWIN)
+    skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW>(s, dov, lse2, di, rowdm, colsum,
+                                                                 Pms, m, buf, rw, L, wc, r0);
+  else
+    skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true, TW>(s, dov, lse2, di, rowdm, colsum,
+                                                                  Pms, m, buf, rw, L, wc, r0);
+  skrt_store_tile<T, BN, true, TW>(dSs, s, r0);
+  const uint64_t dKt = skrt_desc_mnmajor<D>(m.k(0)) + buf * kvstep;
+  skrt_wgmma_fence(); /* dq += dSg K */
+#pragma unroll
+  for (int kk = 0; kk < BN / 16; ++kk) {
+    uint32_t a[4];
+    skrt_acc_to_a<T, NT>(a, s, kk);
+    skrt_wgmma_rs<D, T, 1>(dq, a, dKt + kk * skrt_desc_rows16<D>(), 1);
+  }
+  skrt_wgmma_commit();
 }
 
 /* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_wg_bwd_bytes<T, D>(). Per
- * key block: S = Q K^T and dO V^T (wgmma), the per-element pass of skrt_bwd_scores, dq +=
- * dSg K (wgmma, registers), then warpgroup 0 forms dk += dSg^T Q and warpgroup 1 dv +=
- * (P m)^T dO of the block's 64 keys (wgmma from the shared tiles) and adds them with atomics. */
+ * key block (BN keys): S = Q K^T and dO V^T (wgmma), the per-element pass of skrt_bwd_scores,
+ * dq += dSg K (wgmma, registers); per TW = 64 keys (every block, or every second one), warpgroup
+ * 0 forms dk += dSg^T Q and warpgroup 1 dv += (P m)^T dO (wgmma from the shared tiles) and adds
+ * them with atomics. */
 template <typename T, int D, int GATE>
-__global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_WG_BWD_MINB64 : 1)
+__global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
     skrt_attn_bwd_wg(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G, int hb) {
-  constexpr int BN = SKRT_WG_BWD_BN, NT = BN / 8, NB = SKRT_WG_BWD_NB;
+  constexpr int BN = skrt_wg_bwd_bn<D>(), NT = BN / 8, NB = SKRT_WG_BWD_NB, TW = SKRT_WG_BWD_TW,
+                PAIR = TW / BN;
+  static_assert(TW % BN == 0, "key blocks must tile the product width");
   using S = skrt_mma_smem<T, D, BN, 0>;
   extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
   S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, S::QT * D, NB);
   T *dOs = m.Q + S::QT * D;
-  T *dSs = (T *)(m.U + NB * BN), *Pms = dSs + S::QT * BN;
-  float *colsum = (float *)(Pms + S::QT * BN);
-  int warp = threadIdx.x / 32, r0 = warp * 16, wg = warp / 4;
+  T *dSs = (T *)(m.U + NB * BN), *Pms = dSs + S::QT * TW;
+  float *colsum = (float *)(Pms + S::QT * TW);
+  int32_t *Jt = (int32_t *)(colsum + BN); /* key positions of the tiles' TW columns */
+  int warp = threadIdx.x / 32, r0 = warp * 16, wg = skrt_wg_index();
   const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D),
                  ddO = skrt_desc_kmajor<D>(dOs + wg * 64 * D), kvstep = (uint64_t)(BN * D * 2) >> 4;
   skrt_mma_geo geo = skrt_mma_geo_of(hb);
@@ -288,52 +360,42 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_WG_BWD_MINB64 : 1)
   skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, hw, N);
   /* warpgroup 0 forms dk from dS and Q, warpgroup 1 dv from P m and dO */
   float *dkv = (wg ? G.dv32 : G.dk32) + q.s * N * D;
-  const T *X = wg ? Pms : dSs, *Y = wg ? dOs : m.Q;
+  const uint64_t dX = skrt_desc_mnmajor<TW>(wg ? Pms : dSs),
+                 dY = skrt_desc_mnmajor<D>(wg ? dOs : m.Q);
   auto load = [&](int b, int k) { skrt_wg_load_keys<T, D, BN>(m, b, k, tk, q, L); };
   int wc = (int)min(sel.w, sel.N);
+  skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<NB, true>(kb, nblk, load);
+    int half = kb % PAIR; /* column block of the tiles */
     float s[NT][4], dov[NT][4];
-    /* kinds per block here, not per warpgroup: a kind that ptxas sees vary with the warp
-     * makes the branches around the wgmma operands divergent, and it then serializes them */
-    int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
+    /* kinds per warpgroup; an EMPTY block (no row of this warpgroup attends) only zeroes
+     * this warpgroup's rows of the dS and P m tiles, which feed the dk / dv products */
+    int kind = skrt_wg_block_kind<T, D, BN>(m, buf, kb, tk, span, N, wc);
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
       for (int e = 0; e < 4; ++e)
         s[nt][e] = dov[nt][e] = 0.0f;
-    const uint64_t dK = skrt_desc_kmajor<D>(m.k(0)) + buf * kvstep,
-                   dV = skrt_desc_kmajor<D>(m.v(0)) + buf * kvstep;
-    skrt_wgmma_fence();
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks) {
-      skrt_wgmma_ss<BN, T, 0, 0>(s, dQ + ks * skrt_desc_kstep, dK + ks * skrt_desc_kstep, 1);
-      skrt_wgmma_ss<BN, T, 0, 0>(dov, ddO + ks * skrt_desc_kstep, dV + ks * skrt_desc_kstep, 1);
+    T *dSh = dSs + half * BN / 8 * 64, *Pmh = Pms + half * BN / 8 * 64;
+    if (kind == SKRT_KB_EMPTY) {
+      skrt_store_tile<T, BN, true, TW>(dSh, s, r0);
+      skrt_store_tile<T, BN, true, TW>(Pmh, s, r0);
+    } else {
+      skrt_wg_bwd_block<T, D, GATE, BN>(s, dov, dq, lse2, di, rowdm, colsum, dSh, Pmh, m, buf, kind,
+                                        rw, L, wc, r0, dQ, ddO, kvstep);
     }
-    skrt_wgmma_commit();
-    skrt_wgmma_wait<0>();
-    if (kind == SKRT_KB_ALLSEL)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE, 0, true>(s, dov, lse2, di, rowdm, colsum, Pms,
-                                                               m, buf, rw, L, wc, r0);
-    else if (kind == SKRT_KB_ALLWIN)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true>(s, dov, lse2, di, rowdm, colsum, Pms,
-                                                               m, buf, rw, L, wc, r0);
-    else
-      skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true>(s, dov, lse2, di, rowdm, colsum,
-                                                                Pms, m, buf, rw, L, wc, r0);
-    skrt_store_tile<T, BN, true>(dSs, s, r0);
-    const uint64_t dKt = skrt_desc_mnmajor<D>(m.k(0)) + buf * kvstep;
-    skrt_wgmma_fence(); /* dq += dSg K */
-#pragma unroll
-    for (int kk = 0; kk < BN / 16; ++kk) {
-      uint32_t a[4];
-      skrt_acc_to_a<T, NT>(a, s, kk);
-      skrt_wgmma_rs<D, T, 1>(dq, a, dKt + kk * skrt_desc_rows16<D>(), 1);
+    bool last = kb == nblk - 1;
+    if (threadIdx.x < BN) { /* the tiles' key positions (padding past the last block) */
+      Jt[half * BN + threadIdx.x] = m.J[buf * BN + threadIdx.x];
+      if (PAIR == 2 && last && half == 0)
+        Jt[BN + threadIdx.x] = -(1 << 30);
     }
-    skrt_wgmma_commit();
+    skrt_wgmma_wait<0>();    /* dq's product read the key buffer */
     skrt_fence_async_smem(); /* the dS and P m tiles are wgmma operands next */
     __syncthreads();
-    skrt_wg_xty<T, D>(X, Y, m.J + buf * BN, dkv);
+    if (half == PAIR - 1 || last)
+      skrt_wg_xty<T, D>(dX, dY, Jt, dkv);
     skrt_flush_colsum<BN>(colsum, m.J + buf * BN, G.dmacc + q.s * N);
     __syncthreads();
   }
