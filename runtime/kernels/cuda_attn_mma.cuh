@@ -572,21 +572,31 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_FWD_MINB64 : SKRT_
  * (J < 0) are skipped. Lane pairs (l, l^1) trade halves so that each adds 4 consecutive
  * floats of one row. */
 template <int D, int DH>
-__device__ __forceinline__ void skrt_add_key_rows(const float acc[DH / 8][4], const int32_t *J,
+__device__ __forceinline__ void skrt_add_key_rows(float acc[DH / 8][4], const int32_t *J,
                                                   float *dst, int k0, int d0) {
   int lane = threadIdx.x % 32;
   bool odd = lane & 1;
-  int32_t j = J[k0 + lane / 4 + (odd ? 8 : 0)];
-  float *row = dst + (int64_t)j * D + d0 + (lane % 4 - (odd ? 1 : 0)) * 2;
+  /* first every exchange (acc[dt] becomes this lane's 4 consecutive floats), then the
+   * atomics from one row pointer with constant offsets: no per-atomic address registers */
 #pragma unroll
   for (int dt = 0; dt < DH / 8; ++dt) {
     float v0 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][0] : acc[dt][2], 1);
     float v1 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][1] : acc[dt][3], 1);
-    float4 x = odd ? make_float4(v0, v1, acc[dt][2], acc[dt][3])
-                   : make_float4(acc[dt][0], acc[dt][1], v0, v1);
-    if (j >= 0) /* not padding */
-      atomicAdd((float4 *)(row + dt * 8), x);
+    if (odd) {
+      acc[dt][0] = v0;
+      acc[dt][1] = v1;
+    } else {
+      acc[dt][2] = v0;
+      acc[dt][3] = v1;
+    }
   }
+  int32_t j = J[k0 + lane / 4 + (odd ? 8 : 0)];
+  if (j < 0) /* padding */
+    return;
+  float4 *row = (float4 *)(dst + (int64_t)j * D + d0 + (lane % 4 - (odd ? 1 : 0)) * 2);
+#pragma unroll
+  for (int dt = 0; dt < DH / 8; ++dt)
+    atomicAdd(row + dt * 2, make_float4(acc[dt][0], acc[dt][1], acc[dt][2], acc[dt][3]));
 }
 
 /* Transposed tile product for dk or dv of the key block: out(BN x D) = X^T Y where X is the

@@ -71,28 +71,75 @@ __device__ __forceinline__ void skrt_cp4(void *dst, const void *src, bool ok) {
 }
 
 /* Loads of key block kb (keys, values: core-matrix tiles; meta) into buffer buf, all through
- * cp.async (the meta too: no thread waits on a global load here but for the list entry that
- * addresses the row). 32-bit positions: N < 2^30. */
-template <typename T, int D, int BN>
+ * cp.async. The key positions (jr: the list entries, a global load that the row addresses
+ * depend on) were fetched a block ahead by skrt_wg_keys_j, so no thread waits on a global
+ * load here. 32-bit positions: N < 2^30. */
+template <int D, int BN> __host__ __device__ constexpr int skrt_wg_load_iters() {
+  return BN * (D / 8) / SKRT_MMA_NT;
+}
+
+/* Key position of load slot it of block kb (-2^30: padding past the tile's keys). */
+template <int D, int BN>
+__device__ __forceinline__ int skrt_wg_key_j(int kb, int it, const skrt_tile_keys &tk) {
+  int r, c;
+  skrt_ilv_rc<D / 8>(threadIdx.x + it * SKRT_MMA_NT, r, c);
+  int kx = kb * BN + r, nA = (int)tk.nA;
+  return kx < nA ? tk.list[kx] : (kx < (int)tk.n ? (int)tk.rs + kx - nA : -(1 << 30));
+}
+
+template <int D, int BN>
+__device__ __forceinline__ void skrt_wg_keys_j(int kb, const skrt_tile_keys &tk,
+                                               int (&jr)[skrt_wg_load_iters<D, BN>()]) {
+#pragma unroll
+  for (int it = 0; it < skrt_wg_load_iters<D, BN>(); ++it)
+    jr[it] = skrt_wg_key_j<D, BN>(kb, it, tk);
+}
+
+/* (INLINE: the key positions are looked up here, slot by slot, instead of taken from jr.) */
+template <typename T, int D, int BN, bool INLINE>
 __device__ __forceinline__ void
 skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const skrt_tile_keys &tk,
-                  const skrt_block_seq<T> &q, const skrt_cuda_layer &L) {
+                  const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
+                  const int (&jr)[skrt_wg_load_iters<D, BN>()]) {
   constexpr int C = D / 8;
-  int nA = (int)tk.nA, n = (int)tk.n, rs = (int)tk.rs;
-#pragma unroll
-  for (int x = threadIdx.x; x < BN * C; x += SKRT_MMA_NT) {
+  static_assert(BN * C % SKRT_MMA_NT == 0, "whole load rounds");
+  /* unrolled it holds every slot's addresses at once: only when the slots are few */
+#pragma unroll(INLINE ? 1 : skrt_wg_load_iters <D, BN>())
+  for (int it = 0; it < skrt_wg_load_iters<D, BN>(); ++it) {
     int r, c;
-    skrt_ilv_rc<C>(x, r, c);
-    int kx = kb * BN + r, o = skrt_ilv<C>(r, c);
-    bool real = kx < n;
-    int j = kx < nA ? tk.list[kx] : (real ? rs + kx - nA : 0);
+    skrt_ilv_rc<C>(threadIdx.x + it * SKRT_MMA_NT, r, c);
+    int o = skrt_ilv<C>(r, c), jx = INLINE ? skrt_wg_key_j<D, BN>(kb, it, tk) : jr[it];
+    bool real = jx >= 0;
+    int j = real ? jx : 0;
     skrt_cp16(m.k(buf) + o, q.K + (int64_t)j * L.ks[2] + c * 8);
     skrt_cp16(m.v(buf) + o, q.V + (int64_t)j * L.vs[2] + c * 8);
     if (c == 0) {
-      m.J[buf * BN + r] = real ? j : -(1 << 30);
+      m.J[buf * BN + r] = jx;
       skrt_cp4(&m.E[buf * BN + r], q.se + j, real);
       skrt_cp4(&m.U[buf * BN + r], q.u + j, true);
     }
+  }
+}
+
+/* Whether the key positions of the next block are held in registers (2 per thread at most:
+ * more spill at 2 blocks per SM) or fetched when the block is loaded. */
+template <int D, int BN> __host__ __device__ constexpr bool skrt_wg_prefetch_j() {
+  return skrt_wg_load_iters<D, BN>() <= 2;
+}
+
+/* Issues the loads of key block k into buffer b. With prefetching, jr holds block k's key
+ * positions on entry and block k + 1's on return; without, it is not touched. */
+template <typename T, int D, int BN>
+__device__ __forceinline__ void
+skrt_wg_load_block(const skrt_mma_smem<T, D, BN, 0> &m, int b, int k, const skrt_tile_keys &tk,
+                   const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
+                   int (&jr)[skrt_wg_load_iters<D, BN>()]) {
+  if constexpr (skrt_wg_prefetch_j<D, BN>()) {
+    skrt_wg_load_keys<T, D, BN, false>(m, b, k, tk, q, L, jr);
+    skrt_wg_keys_j<D, BN>(k + 1, tk, jr);
+  } else {
+    int none[skrt_wg_load_iters<D, BN>()] = {};
+    skrt_wg_load_keys<T, D, BN, true>(m, b, k, tk, q, L, none);
   }
 }
 
@@ -184,11 +231,14 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
   skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
   skrt_wg_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, sel.N);
   int nblk = (int)((tk.n + BN - 1) / BN);
-  skrt_wg_load_keys<T, D, BN>(m, 0, 0, tk, q, L);
+  int jr[skrt_wg_load_iters<D, BN>()]; /* key positions of the next block to load */
+  auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN>(m, b, k, tk, q, L, jr); };
+  if (skrt_wg_prefetch_j<D, BN>())
+    skrt_wg_keys_j<D, BN>(0, tk, jr);
+  load(0, 0);
   skrt_cp_commit();
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
-  auto load = [&](int b, int k) { skrt_wg_load_keys<T, D, BN>(m, b, k, tk, q, L); };
   int wc = (int)min(sel.w, sel.N);
   skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
@@ -353,7 +403,11 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
   if (threadIdx.x < BN)
     colsum[threadIdx.x] = 0.0f;
   int nblk = (int)((tk.n + BN - 1) / BN);
-  skrt_wg_load_keys<T, D, BN>(m, 0, 0, tk, q, L);
+  int jr[skrt_wg_load_iters<D, BN>()]; /* key positions of the next block to load */
+  auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN>(m, b, k, tk, q, L, jr); };
+  if (skrt_wg_prefetch_j<D, BN>())
+    skrt_wg_keys_j<D, BN>(0, tk, jr);
+  load(0, 0);
   skrt_cp_commit();
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float lse2[2], di[2], rowdm[2] = {0.0f, 0.0f}, dq[D / 8][4] = {};
@@ -362,7 +416,6 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
   float *dkv = (wg ? G.dv32 : G.dk32) + q.s * N * D;
   const uint64_t dX = skrt_desc_mnmajor<TW>(wg ? Pms : dSs),
                  dY = skrt_desc_mnmajor<D>(wg ? dOs : m.Q);
-  auto load = [&](int b, int k) { skrt_wg_load_keys<T, D, BN>(m, b, k, tk, q, L); };
   int wc = (int)min(sel.w, sel.N);
   skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
