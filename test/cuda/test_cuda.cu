@@ -336,6 +336,12 @@ int main(int argc, char **argv) {
       {"bf16_gqa_d128_gv", 2, 4, 2, 700, 128, 100, 50, GV, IN, BF, 0, 0, 0, 2.0, 0},
       {"f16_mha_d64_w0", 1, 2, 2, 900, 64, 300, 0, KV, IN, H, 0, 0, 0, 1.0, 0},
       {"bf16_d32_k_ge_n", 1, 2, 1, 400, 32, 1000, 16, KV, HID, BF, 8, 0, 0, 1.0, 0},
+      /* the warpgroup-MMA kernels: one head per block (per-warpgroup kinds, EMPTY blocks, the
+       * D = 128 backward's paired 32-key blocks), GQA groups of 2 and 4, fp16, k >= N, w >= N */
+      {"bf16_mha_d128_w_ge_n", 1, 2, 2, 600, 128, 60, 700, KV, IN, BF, 0, 0, 0, 1.0, 0},
+      {"f16_mha_d128_noslope", 1, 2, 2, 777, 128, 90, 70, KV, KEYS, H, 0, 0, 0, 0.5, 1},
+      {"bf16_gqa_d64_k_ge_n_gv", 1, 4, 2, 450, 64, 500, 20, GV, HID, BF, 16, 0, 0, 1.0, 0},
+      {"f16_gqa4_d64", 2, 8, 2, 640, 64, 40, 96, KV, IN, H, 0, 0, 0, 1.0, 0},
   };
   if (!quick)
     cases.insert(cases.end(), more.begin(), more.end());
