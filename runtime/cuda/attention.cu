@@ -219,8 +219,7 @@ int launch_fwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, cudaStream_t 
   dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
   if constexpr (skrt_mma_supported<T, D>()) {
     if (skrt_mma_aligned(L)) {
-      SKRT_CU(SKRT_WGMMA ? skrt_attn_fwd_wg_launch<T, D>(L, sel, st)
-                         : skrt_attn_fwd_mma_launch<T, D>(L, sel, st));
+      SKRT_CU(skrt_attn_fwd_tc_launch<T, D>(L, sel, st));
       return SKRT_OK;
     }
   }
@@ -235,8 +234,7 @@ int launch_bwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, const skrt_cu
   dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
   if constexpr (skrt_mma_supported<T, D>()) {
     if (skrt_mma_aligned(L)) {
-      SKRT_CU(SKRT_WGMMA ? skrt_attn_bwd_wg_launch<T, D>(L, sel, G, st)
-                         : skrt_attn_bwd_mma_launch<T, D>(L, sel, G, st));
+      SKRT_CU(skrt_attn_bwd_tc_launch<T, D>(L, sel, G, st));
       return SKRT_OK;
     }
   }

@@ -14,7 +14,11 @@
 #include "kernels/cuda_wgmma.cuh"
 
 #ifndef SKRT_WGMMA
-#define SKRT_WGMMA 1 /* 0: the mma.sync kernels of cuda_attn_mma.cuh (for comparison) */
+#define SKRT_WGMMA 1 /* 0: the mma.sync kernels of cuda_attn_mma.cuh (other GPUs, comparison) */
+#endif
+#if SKRT_WGMMA && defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#error                                                                                             \
+    "the warpgroup-MMA kernels need sm_90a (-arch=sm_90a); for plain sm_90 build with -DSKRT_WGMMA=0"
 #endif
 #ifndef SKRT_WG_FWD_BN64
 #define SKRT_WG_FWD_BN64 64 /* keys per block in the wgmma forward, D <= 64 */
@@ -469,6 +473,25 @@ cudaError_t skrt_attn_fwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_se
   size_t smem = skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes(0, SKRT_FWD_NB);
   return L.gate == 0 ? skrt_mma_launch(skrt_attn_fwd_wg<T, D, 0>, smem, L, sel, st)
                      : skrt_mma_launch(skrt_attn_fwd_wg<T, D, 1>, smem, L, sel, st);
+}
+
+/* The tensor-core kernels of this build: warpgroup MMA, or mma.sync with -DSKRT_WGMMA=0. */
+template <typename T, int D>
+cudaError_t skrt_attn_fwd_tc_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                    cudaStream_t st) {
+  if constexpr (SKRT_WGMMA)
+    return skrt_attn_fwd_wg_launch<T, D>(L, sel, st);
+  else
+    return skrt_attn_fwd_mma_launch<T, D>(L, sel, st);
+}
+
+template <typename T, int D>
+cudaError_t skrt_attn_bwd_tc_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                    const skrt_cuda_grads &G, cudaStream_t st) {
+  if constexpr (SKRT_WGMMA)
+    return skrt_attn_bwd_wg_launch<T, D>(L, sel, G, st);
+  else
+    return skrt_attn_bwd_mma_launch<T, D>(L, sel, G, st);
 }
 
 #endif
