@@ -1,12 +1,19 @@
-/* CUDA SparseK attention, Hopper path (sm_90a): the kernels of cuda_attn_mma.cuh with the
- * matrix products on the warpgroup MMA (wgmma.mma_async, cuda_wgmma.cuh) instead of
- * mma.sync. The block is the same (one query tile, 8 warps = 2 warpgroups of 64 rows; warp w
- * holds rows 16 w .. 16 w + 15, as before) and so is the per-element SparseK code (mask, gates,
- * online softmax: S6-S10), because wgmma's accumulator layout is the mma.sync one. What
- * changes is the shared memory: Q and the gathered key/value rows are stored as 8 x 16-byte
+/* CUDA SparseK attention, Hopper path (sm_90a; the default for bf16/fp16 with D 64 or 128):
+ * the kernels of cuda_attn_mma.cuh with the matrix products on the warpgroup MMA
+ * (wgmma.mma_async, cuda_wgmma.cuh) instead of mma.sync. The block is the same (one query tile,
+ * 8 warps = 2 warpgroups of 64 rows; warp w holds rows 16 w .. 16 w + 15) and so is the
+ * per-element SparseK code (mask, gates, online softmax, dS and the du pieces: S6-S11), because
+ * wgmma's accumulator layout is the mma.sync one. What changes is the shared memory: Q, dO and
+ * the gathered key/value rows, and the backward's dS and P m tiles, are stored as 8 x 16-byte
  * core matrices (no swizzle), which wgmma reads directly through descriptors - K-major for
- * Q K^T, MN-major (transposed) for P V - so no operand fragment passes through registers except
- * P, and the ldmatrix traffic and its register pressure are gone. */
+ * Q K^T and dO V^T, MN-major (transposed) for P V, dS K, dS^T Q and (P m)^T dO - so no operand
+ * passes through registers except P and dS, and there is no ldmatrix traffic.
+ *
+ * Forward: per key block (64 keys), S = Q K^T, the kind-specialized masks and online softmax,
+ * acc += (P m) V. Backward: per key block (64 keys at D = 64; 32 at D = 128, so that 2 blocks
+ * fit an SM), S and dO V^T, the per-element pass, dq += dSg K in registers; per 64 keys,
+ * warpgroup 0 forms dk and warpgroup 1 dv as 64-row products and adds them with fp32 atomics.
+ * Block kinds (all selected / all window / general / EMPTY) are decided per warpgroup. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 
@@ -24,7 +31,7 @@
 #define SKRT_WG_FWD_BN64 64 /* keys per block in the wgmma forward, D <= 64 */
 #endif
 #ifndef SKRT_WG_FWD_BN128
-#define SKRT_WG_FWD_BN128 64
+#define SKRT_WG_FWD_BN128 64 /* D = 128 (32: 16% slower forward on the H100) */
 #endif
 #ifndef SKRT_WG_FWD_MINB
 #define SKRT_WG_FWD_MINB 2
