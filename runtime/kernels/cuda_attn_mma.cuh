@@ -73,6 +73,11 @@ __device__ __forceinline__ void skrt_cp_commit() { asm volatile("cp.async.commit
 template <int N> __device__ __forceinline__ void skrt_cp_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
+/* Makes generic-proxy shared-memory writes (st.shared, cp.async) visible to the async proxy
+ * (wgmma operands read through descriptors). */
+__device__ __forceinline__ void skrt_fence_async_smem() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
 
 /* Accumulator-layout P (16 x 8 NT, NT n8 tiles) -> A fragment of k-step kk (16 keys). */
 template <typename T, int NT = 8>
@@ -175,7 +180,7 @@ __device__ __forceinline__ int skrt_key_pipeline(int kb, int nblk, F load) {
     skrt_cp_wait<0>();
   }
   if (PROXY)
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    skrt_fence_async_smem();
   __syncthreads();
   return NB == 2 ? (kb & 1) : 0;
 }

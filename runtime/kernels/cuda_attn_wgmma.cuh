@@ -154,6 +154,19 @@ skrt_wg_load_block(const skrt_mma_smem<T, D, BN, 0> &m, int b, int k, const skrt
   }
 }
 
+/* Starts the key pipeline: block 0's loads into buffer 0, committed (and, with prefetching,
+ * block 1's key positions in jr). */
+template <typename T, int D, int BN>
+__device__ __forceinline__ void
+skrt_wg_load_first(const skrt_mma_smem<T, D, BN, 0> &m, const skrt_tile_keys &tk,
+                   const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
+                   int (&jr)[skrt_wg_load_iters<D, BN>()]) {
+  if constexpr (skrt_wg_prefetch_j<D, BN>())
+    skrt_wg_keys_j<D, BN>(0, tk, jr);
+  skrt_wg_load_block<T, D, BN>(m, 0, 0, tk, q, L, jr);
+  skrt_cp_commit();
+}
+
 /* Descriptor steps (the address field counts 16 bytes; shared addresses < 2^18 never carry
  * out of it): one k-step (16 columns) of a K-major tile, and 16 rows of an MN-major one. */
 constexpr uint64_t skrt_desc_kstep = 256 >> 4;
@@ -244,10 +257,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
   int nblk = (int)((tk.n + BN - 1) / BN);
   int jr[skrt_wg_load_iters<D, BN>()]; /* key positions of the next block to load */
   auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN>(m, b, k, tk, q, L, jr); };
-  if (skrt_wg_prefetch_j<D, BN>())
-    skrt_wg_keys_j<D, BN>(0, tk, jr);
-  load(0, 0);
-  skrt_cp_commit();
+  skrt_wg_load_first<T, D, BN>(m, tk, q, L, jr);
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   int wc = (int)min(sel.w, sel.N);
@@ -416,10 +426,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
   int nblk = (int)((tk.n + BN - 1) / BN);
   int jr[skrt_wg_load_iters<D, BN>()]; /* key positions of the next block to load */
   auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN>(m, b, k, tk, q, L, jr); };
-  if (skrt_wg_prefetch_j<D, BN>())
-    skrt_wg_keys_j<D, BN>(0, tk, jr);
-  load(0, 0);
-  skrt_cp_commit();
+  skrt_wg_load_first<T, D, BN>(m, tk, q, L, jr);
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float lse2[2], di[2], rowdm[2] = {0.0f, 0.0f}, dq[D / 8][4] = {};
   skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, hw, N);

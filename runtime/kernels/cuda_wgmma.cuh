@@ -24,10 +24,6 @@ __device__ __forceinline__ void skrt_wgmma_commit() {
 template <int N> __device__ __forceinline__ void skrt_wgmma_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
-/* Makes generic-proxy shared-memory writes (st.shared, cp.async) visible to wgmma. */
-__device__ __forceinline__ void skrt_fence_async_smem() {
-  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-}
 
 /* Shared-memory matrix descriptor, no swizzle: the operand is made of 8 x 16-byte core
  * matrices (8 rows of 16 contiguous bytes, 128 contiguous bytes each); lbo = byte distance
