@@ -4,6 +4,8 @@
 kernels use. The accumulator operand lists are long (N/2 registers), so they are generated
 rather than typed. Run from the repository root: python3 scripts/gen_wgmma.py"""
 
+import argparse
+
 SHAPES = (32, 64, 128)
 TYPES = (("__nv_bfloat16", "bf16"), ("__half", "f16"))
 
@@ -105,12 +107,16 @@ def spec(n, ctype, ptype):
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", default="runtime/kernels/cuda_wgmma.cuh",
+                    help="file to write (test/codegen/gen_wgmma.test compares a copy)")
+    a = ap.parse_args()
     parts = [HEAD]
     for ctype, ptype in TYPES:
         for n in SHAPES:
             parts.append(spec(n, ctype, ptype))
     parts.append(TAIL)
-    with open("runtime/kernels/cuda_wgmma.cuh", "w") as f:
+    with open(a.out, "w") as f:
         f.write("\n".join(parts))
 
 
