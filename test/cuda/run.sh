@@ -6,6 +6,7 @@
 # memcheck (both) and racecheck (test_cuda) on the quick cases.
 #   test/cuda/run.sh [build-dir [suites]]   (default /tmp/skrt_cuda_test, suites "cuda decode";
 #                                           logs under $OUT if set)
+# SKRT_NVFLAGS adds nvcc flags, e.g. SKRT_NVFLAGS=-DSKRT_WGMMA=0 checks the mma.sync kernels.
 # dlpack.h comes from Debian's libdlpack-dev: scripts/fetch_device_debs.sh here, carry .deb.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +18,7 @@ mkdir -p "$B" "$LOG"
 export PATH=/usr/local/cuda/bin:$PATH
 INC="-Iruntime/include -Iruntime $(test/cuda/dlpack_include.sh)"
 NVFLAGS="-std=c++17 -O3 -lineinfo -gencode=arch=compute_90a,code=sm_90a -Werror all-warnings \
- -Xcompiler -Wall,-Wextra,-Werror $INC"
+ -Xcompiler -Wall,-Wextra,-Werror $INC ${SKRT_NVFLAGS:-}"
 pids=()
 for f in reference ref_scores thresholds sparsek_op status context kv_cache kv_cache_dl; do
   gcc -std=c11 -O2 -fopenmp -Wall -Wextra -Werror $INC -c runtime/src/$f.c -o "$B/$f.o" &
