@@ -305,6 +305,15 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
 #define SKRT_WG_BWD_BN128 32 /* D = 128: 32-key blocks fit 2 blocks per SM (64: 1 block) */
 #endif
 #define SKRT_WG_BWD_TW 64 /* keys of the dk / dv products: 64-row wgmma */
+#ifndef SKRT_WG_XTY_DS128
+/* D = 128: columns of D per dk / dv product slice. With 64 (32 accumulator registers next to
+ * dq's 64) ptxas runs out of registers at 2 blocks per SM and serializes every wgmma of the
+ * kernel (info C7512: a wait after each one); 32 keeps them asynchronous. */
+#define SKRT_WG_XTY_DS128 32
+#endif
+template <int D> __host__ __device__ constexpr int skrt_wg_xty_ds() {
+  return D <= 64 ? D : SKRT_WG_XTY_DS128;
+}
 
 /* Keys per block of the backward's per-element pass; the dS and P m tiles hold TW keys, so
  * with 32-key blocks the dk / dv products run every second block. */
@@ -325,11 +334,11 @@ template <typename T, int D> constexpr size_t skrt_wg_bwd_bytes() {
 
 /* out (TW keys x D) = X^T Y over the QT rows: X a QT x TW core-matrix tile (dS or P m), Y the
  * QT x D rows (Q or dO), given by their MN-major descriptors dx, dy; this warpgroup's
- * accumulator, in slices of at most 64 columns of D (registers), added into dst[J]. */
+ * accumulator, in slices of DS columns of D (registers), added into dst[J]. */
 template <typename T, int D>
 __device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J,
                                             float *dst) {
-  constexpr int TW = SKRT_WG_BWD_TW, DS = D < 64 ? D : 64;
+  constexpr int TW = SKRT_WG_BWD_TW, DS = skrt_wg_xty_ds<D>();
 #pragma unroll
   for (int d0 = 0; d0 < D; d0 += DS) {
     float acc[DS / 8][4];
