@@ -18,17 +18,9 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "dtype.h"
 #include "skrt/cuda.h"
 #include "skrt/sparsek.h"
-
-#define CK(x)                                                                                      \
-  do {                                                                                             \
-    cudaError_t e_ = (x);                                                                          \
-    if (e_ != cudaSuccess) {                                                                       \
-      std::printf("cuda error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__);         \
-      std::exit(2);                                                                                \
-    }                                                                                              \
-  } while (0)
 
 struct tcase {
   const char *name;
@@ -53,46 +45,15 @@ static std::vector<double> randn(int64_t n, double sd) {
 
 /* Rounds to the storage type and back (what the GPU sees), returns bytes for the device. */
 static std::vector<unsigned char> to_dev(std::vector<double> &x, int dtype) {
-  size_t es = dtype == SKRT_CUDA_F32 ? 4 : 2;
-  std::vector<unsigned char> out(x.size() * es);
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (dtype == SKRT_CUDA_F32) {
-      float f = (float)x[i];
-      x[i] = f;
-      std::memcpy(&out[i * 4], &f, 4);
-    } else if (dtype == SKRT_CUDA_BF16) {
-      __nv_bfloat16 h = __float2bfloat16((float)x[i]);
-      x[i] = __bfloat162float(h);
-      std::memcpy(&out[i * 2], &h, 2);
-    } else {
-      __half h = __float2half((float)x[i]);
-      x[i] = __half2float(h);
-      std::memcpy(&out[i * 2], &h, 2);
-    }
-  }
-  return out;
+  return dtype_round_bytes(x, dtype);
 }
 
 static std::vector<double> from_dev(const void *d, int64_t n, int dtype) {
-  size_t es = dtype == SKRT_CUDA_F32 ? 4 : 2;
-  std::vector<unsigned char> h((size_t)n * es);
+  std::vector<unsigned char> h((size_t)n * dtype_size(dtype));
   CK(cudaMemcpy(h.data(), d, h.size(), cudaMemcpyDeviceToHost));
   std::vector<double> x((size_t)n);
-  for (int64_t i = 0; i < n; ++i) {
-    if (dtype == SKRT_CUDA_F32) {
-      float f;
-      std::memcpy(&f, &h[i * 4], 4);
-      x[i] = f;
-    } else if (dtype == SKRT_CUDA_BF16) {
-      __nv_bfloat16 b;
-      std::memcpy(&b, &h[i * 2], 2);
-      x[i] = __bfloat162float(b);
-    } else {
-      __half b;
-      std::memcpy(&b, &h[i * 2], 2);
-      x[i] = __half2float(b);
-    }
-  }
+  for (int64_t i = 0; i < n; ++i)
+    x[i] = dtype_read(&h[(size_t)i * dtype_size(dtype)], dtype);
   return x;
 }
 
@@ -210,8 +171,7 @@ static void run_case(const tcase &c) {
   int64_t B = c.B, Hq = c.Hq, Hkv = c.Hkv, N = c.N, D = c.D, S = B * Hkv;
   int64_t F = c.mode == SKRT_SCORE_KEYS ? D : c.F;
   skrt_ref_shape sh{B, Hq, Hkv, N, D, c.F > 0 ? c.F : 1};
-  skrt_ref_config cf{c.k,    c.w, c.gate, c.mode, 1.0 / std::sqrt((double)D),
-                     c.noslope ? 0.0 : 0.01};
+  skrt_ref_config cf{c.k, c.w, c.gate, c.mode, 1.0 / std::sqrt((double)D), c.noslope ? 0.0 : 0.01};
   std::vector<double> q = randn(B * Hq * N * D, 1.0), k = randn(S * N * D, 1.0),
                       v = randn(S * N * D, 1.0), dout = randn(B * Hq * N * D, 1.0);
   auto qb = to_dev(q, c.dtype), kb = to_dev(k, c.dtype), vb = to_dev(v, c.dtype),

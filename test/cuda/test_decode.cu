@@ -26,18 +26,10 @@
 #include <random>
 #include <vector>
 
+#include "dtype.h"
 #include "skrt/cuda.h"
 #include "skrt/kv_cache.h"
 #include "skrt/sparsek.h"
-
-#define CK(x)                                                                                      \
-  do {                                                                                             \
-    cudaError_t e_ = (x);                                                                          \
-    if (e_ != cudaSuccess) {                                                                       \
-      std::printf("cuda error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__);         \
-      std::exit(2);                                                                                \
-    }                                                                                              \
-  } while (0)
 
 static int g_fail = 0, g_runs = 0;
 static double g_worst[3] = {0.0, 0.0, 0.0}; /* per dtype: f32, bf16, f16 */
@@ -62,45 +54,6 @@ struct dcase {
   int gate, dtype;
 };
 
-static size_t esize(int dtype) { return dtype == SKRT_KV_F32 ? 4 : 2; }
-
-/* x rounded to the storage type (in place) and its bytes. */
-static std::vector<unsigned char> to_dev_bytes(std::vector<double> &x, int dtype) {
-  std::vector<unsigned char> out(x.size() * esize(dtype));
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (dtype == SKRT_KV_F32) {
-      float f = (float)x[i];
-      x[i] = f;
-      std::memcpy(&out[i * 4], &f, 4);
-    } else if (dtype == SKRT_KV_BF16) {
-      __nv_bfloat16 h = __float2bfloat16((float)x[i]);
-      x[i] = __bfloat162float(h);
-      std::memcpy(&out[i * 2], &h, 2);
-    } else {
-      __half h = __float2half((float)x[i]);
-      x[i] = __half2float(h);
-      std::memcpy(&out[i * 2], &h, 2);
-    }
-  }
-  return out;
-}
-
-static double elem_to_double(const unsigned char *p, int dtype) {
-  if (dtype == SKRT_KV_F32) {
-    float f;
-    std::memcpy(&f, p, 4);
-    return f;
-  }
-  if (dtype == SKRT_KV_BF16) {
-    __nv_bfloat16 h;
-    std::memcpy(&h, p, 2);
-    return __bfloat162float(h);
-  }
-  __half h;
-  std::memcpy(&h, p, 2);
-  return __half2float(h);
-}
-
 static void *dev_upload(const void *p, size_t bytes) {
   void *d = nullptr;
   CK(cudaMalloc(&d, bytes));
@@ -118,7 +71,8 @@ struct ddata {
 
 static void ddata_make(ddata *t, const dcase &c) {
   t->c = c;
-  t->nq = BATCH * c.Hq * NSEQ * c.D, t->nk = BATCH * c.Hkv * NSEQ * c.D, t->nu = BATCH * c.Hkv * NSEQ;
+  t->nq = BATCH * c.Hq * NSEQ * c.D, t->nk = BATCH * c.Hkv * NSEQ * c.D,
+  t->nu = BATCH * c.Hkv * NSEQ;
   std::normal_distribution<double> nd(0.0, 1.0);
   auto fill = [&](std::vector<double> &x, int64_t n, double amp) {
     x.resize((size_t)n);
@@ -126,14 +80,14 @@ static void ddata_make(ddata *t, const dcase &c) {
       e = amp * nd(rng);
   };
   fill(t->q, t->nq, 1.5), fill(t->k, t->nk, 1.0), fill(t->v, t->nk, 1.0), fill(t->u, t->nu, 1.5);
-  auto bq = to_dev_bytes(t->q, c.dtype), bk = to_dev_bytes(t->k, c.dtype);
-  auto bv = to_dev_bytes(t->v, c.dtype);
+  auto bq = dtype_round_bytes(t->q, c.dtype), bk = dtype_round_bytes(t->k, c.dtype);
+  auto bv = dtype_round_bytes(t->v, c.dtype);
   std::vector<float> uf(t->u.begin(), t->u.end());
   for (size_t i = 0; i < uf.size(); i++)
     t->u[i] = uf[i];
   t->dq = dev_upload(bq.data(), bq.size()), t->dk = dev_upload(bk.data(), bk.size());
   t->dv = dev_upload(bv.data(), bv.size()), t->du = dev_upload(uf.data(), uf.size() * 4);
-  CK(cudaMalloc(&t->dout, (size_t)t->nq * esize(c.dtype)));
+  CK(cudaMalloc(&t->dout, (size_t)t->nq * dtype_size(c.dtype)));
   t->ref.resize((size_t)t->nq);
   struct skrt_ref_shape s = {BATCH, c.Hq, c.Hkv, NSEQ, c.D, 0};
   struct skrt_ref_config rc = {c.k, c.w, c.gate, SKRT_SCORE_INPUT, 1.0 / std::sqrt((double)c.D),
@@ -149,14 +103,14 @@ static void ddata_free(ddata *t) {
 
 /* Worst row error over the outputs (B, Hq, NSEQ, D) on the device; NaN counts as infinite. */
 static double ddata_error(const ddata *t) {
-  std::vector<unsigned char> o((size_t)t->nq * esize(t->c.dtype));
+  std::vector<unsigned char> o((size_t)t->nq * dtype_size(t->c.dtype));
   CK(cudaMemcpy(o.data(), t->dout, o.size(), cudaMemcpyDeviceToHost));
   double worst = 0.0;
   for (int64_t r = 0; r < t->nq / t->c.D; r++) {
     double err = 0.0, scale = 1e-30;
     for (int64_t d = 0; d < t->c.D; d++) {
       int64_t i = r * t->c.D + d;
-      double x = elem_to_double(&o[(size_t)i * esize(t->c.dtype)], t->c.dtype);
+      double x = dtype_read(&o[(size_t)i * dtype_size(t->c.dtype)], t->c.dtype);
       err = std::isnan(x) ? INFINITY : std::fmax(err, std::fabs(x - t->ref[(size_t)i]));
       scale = std::fmax(scale, std::fabs(t->ref[(size_t)i]));
     }
@@ -182,10 +136,11 @@ static struct skrt_kv_cache *make_cache(const dcase &c, int64_t max_positions) {
 /* io viewing positions [n, n + len) of the full device tensors. */
 static struct skrt_kv_io view_io(const ddata *t, int64_t n, bool outputs) {
   const dcase &c = t->c;
-  size_t es = esize(c.dtype);
+  size_t es = dtype_size(c.dtype);
   struct skrt_kv_io io;
   std::memset(&io, 0, sizeof io);
-  int64_t qs[3] = {c.Hq * NSEQ * c.D, NSEQ * c.D, c.D}, ks[3] = {c.Hkv * NSEQ * c.D, NSEQ * c.D, c.D};
+  int64_t qs[3] = {c.Hq * NSEQ * c.D, NSEQ * c.D, c.D},
+          ks[3] = {c.Hkv * NSEQ * c.D, NSEQ * c.D, c.D};
   io.k = (const char *)t->dk + (size_t)(n * c.D) * es;
   io.v = (const char *)t->dv + (size_t)(n * c.D) * es;
   io.u = (const float *)t->du + n;
@@ -220,8 +175,8 @@ static DLTensor dl_view(void *base, int64_t *shape, int64_t *strides, int ndim, 
   x.data = base, x.ndim = ndim, x.shape = shape, x.strides = strides;
   x.device.device_type = kDLCUDA, x.device.device_id = 0;
   x.dtype.code = dtype == SKRT_KV_BF16 ? kDLBfloat : kDLFloat;
-  x.dtype.bits = (uint8_t)(esize(dtype) * 8), x.dtype.lanes = 1;
-  x.byte_offset = off_elems * esize(dtype);
+  x.dtype.bits = (uint8_t)(dtype_size(dtype) * 8), x.dtype.lanes = 1;
+  x.byte_offset = off_elems * dtype_size(dtype);
   return x;
 }
 
@@ -233,16 +188,17 @@ static int run_dl(const ddata *t, struct skrt_kv_cache *cache, int64_t P) {
   int64_t us3[3] = {BATCH, c.Hkv, P}, ust3[3] = {c.Hkv * NSEQ, NSEQ, 1};
   int st = SKRT_OK;
   if (P > 0) {
-    DLTensor k = dl_view(t->dk, ks4, kst4, 4, c.dtype, 0), v = dl_view(t->dv, ks4, kst4, 4, c.dtype, 0);
+    DLTensor k = dl_view(t->dk, ks4, kst4, 4, c.dtype, 0),
+             v = dl_view(t->dv, ks4, kst4, 4, c.dtype, 0);
     DLTensor u = dl_view(t->du, us3, ust3, 3, SKRT_KV_F32, 0);
     st = skrt_kv_cache_forward_dl(cache, 0, NULL, &k, &v, &u, NULL, NULL);
     std::vector<double> ref = t->ref; /* rows < P: the reference's (rounded) */
-    auto bytes = to_dev_bytes(ref, c.dtype);
+    auto bytes = dtype_round_bytes(ref, c.dtype);
     CK(cudaMemcpy(t->dout, bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
-    size_t es = esize(c.dtype); /* positions >= P poisoned again: decode must write them */
+    size_t es = dtype_size(c.dtype); /* positions >= P poisoned again: decode must write them */
     if (P < NSEQ)
       CK(cudaMemset2D((char *)t->dout + P * c.D * es, NSEQ * c.D * es, 0xff, (NSEQ - P) * c.D * es,
-                    BATCH * c.Hq));
+                      BATCH * c.Hq));
   }
   int64_t qs3[3] = {BATCH, c.Hq, c.D}, qst3[3] = {c.Hq * NSEQ * c.D, NSEQ * c.D, 1};
   int64_t ks3[3] = {BATCH, c.Hkv, c.D}, us2[2] = {BATCH, c.Hkv}, ust2[2] = {c.Hkv * NSEQ, NSEQ};
@@ -261,7 +217,7 @@ static int run_dl(const ddata *t, struct skrt_kv_cache *cache, int64_t P) {
 /* Path C: contiguous wrappers (P = 0): each token gathered into (B, H, D) buffers. */
 static int run_wrappers(const ddata *t, struct skrt_kv_cache *cache) {
   const dcase &c = t->c;
-  size_t es = esize(c.dtype);
+  size_t es = dtype_size(c.dtype);
   void *q, *k, *v, *u, *o;
   CK(cudaMalloc(&q, (size_t)(BATCH * c.Hq * c.D) * es));
   CK(cudaMalloc(&o, (size_t)(BATCH * c.Hq * c.D) * es));
@@ -288,7 +244,9 @@ static int run_wrappers(const ddata *t, struct skrt_kv_cache *cache) {
 
 /* ---- exactness ------------------------------------------------------------------------------ */
 
-static const char *dtype_name(int d) { return d == SKRT_KV_F32 ? "f32" : d == SKRT_KV_BF16 ? "bf16" : "f16"; }
+static const char *dtype_name(int d) {
+  return d == SKRT_KV_F32 ? "f32" : d == SKRT_KV_BF16 ? "bf16" : "f16";
+}
 
 /* One (case, P, path, splits) run; path 0 views, 1 dlpack, 2 wrappers. */
 static void run_case(ddata *t, int64_t P, int path, int64_t splits) {
@@ -298,9 +256,12 @@ static void run_case(ddata *t, int64_t P, int path, int64_t splits) {
   skrt_cuda_kv_set_splits(0);
   if (!cache)
     return;
-  CK(cudaMemset(t->dout, 0xff, (size_t)t->nq * esize(c.dtype))); /* NaN poison */
-  int st = path == 0 ? run_views(t, cache, P) : path == 1 ? run_dl(t, cache, P) : run_wrappers(t, cache);
-  double err = st == SKRT_OK ? ddata_error(t) : INFINITY, tol = c.dtype == SKRT_KV_F32 ? 1e-5 : 2e-2;
+  CK(cudaMemset(t->dout, 0xff, (size_t)t->nq * dtype_size(c.dtype))); /* NaN poison */
+  int st = path == 0   ? run_views(t, cache, P)
+           : path == 1 ? run_dl(t, cache, P)
+                       : run_wrappers(t, cache);
+  double err = st == SKRT_OK ? ddata_error(t) : INFINITY,
+         tol = c.dtype == SKRT_KV_F32 ? 1e-5 : 2e-2;
   int64_t pos = -1;
   skrt_kv_cache_position(cache, 0, 1, &pos);
   EXPECT(st == SKRT_OK && err <= tol && pos == NSEQ,
@@ -308,8 +269,7 @@ static void run_case(ddata *t, int64_t P, int path, int64_t splits) {
          "(%s), err %.3e > %.0e or position %lld",
          (long long)c.Hq, (long long)c.Hkv, (long long)c.D, (long long)c.k, (long long)c.w, c.gate,
          dtype_name(c.dtype), (long long)P, path, (long long)splits, st,
-         st == SKRT_OK ? "ok" : skrt_last_error(), err,
-         tol, (long long)pos);
+         st == SKRT_OK ? "ok" : skrt_last_error(), err, tol, (long long)pos);
   g_worst[c.dtype] = std::fmax(g_worst[c.dtype], err);
   if (++g_runs % 64 == 0)
     std::printf("  %d runs, worst error so far f32 %.2e bf16 %.2e f16 %.2e\n", g_runs, g_worst[0],
@@ -331,7 +291,8 @@ static void test_exact(bool quick) {
               continue;
             if (quick && (gate != sh || wi != 2))
               continue;
-            dcase c = {shapes[sh][0], shapes[sh][1], shapes[sh][2], ks[ki], ws[wi], gate, dtypes[dt]};
+            dcase c = {shapes[sh][0], shapes[sh][1], shapes[sh][2], ks[ki],
+                       ws[wi],        gate,          dtypes[dt]};
             ddata t;
             ddata_make(&t, c);
             for (int pi = 0; pi < 4; pi++) {
@@ -356,8 +317,8 @@ static void test_exact(bool quick) {
 
 static void expect_status(int got, int want, const char *needle, const char *what) {
   const char *msg = skrt_last_error();
-  EXPECT(got == want && std::strstr(msg, needle), "%s: status %d (want %d), message \"%s\" lacks \"%s\"",
-         what, got, want, msg, needle);
+  EXPECT(got == want && std::strstr(msg, needle),
+         "%s: status %d (want %d), message \"%s\" lacks \"%s\"", what, got, want, msg, needle);
 }
 
 static void test_create_errors(void) {
@@ -369,8 +330,10 @@ static void test_create_errors(void) {
   expect_status(skrt_kv_cache_create(&cfg, &c), SKRT_ERR_DEVICE, "skrt_cuda_kv_cache_create",
                 "libskrt create of a CUDA cache");
   EXPECT(c == nullptr, "out not cleared");
-  expect_status(skrt_cuda_kv_cache_create(NULL, NULL, &c), SKRT_ERR_NULL, "cfg is NULL", "NULL cfg");
-  expect_status(skrt_cuda_kv_cache_create(&cfg, NULL, NULL), SKRT_ERR_NULL, "out is NULL", "NULL out");
+  expect_status(skrt_cuda_kv_cache_create(NULL, NULL, &c), SKRT_ERR_NULL, "cfg is NULL",
+                "NULL cfg");
+  expect_status(skrt_cuda_kv_cache_create(&cfg, NULL, NULL), SKRT_ERR_NULL, "out is NULL",
+                "NULL out");
   cfg.device = SKRT_KV_DEVICE_CPU;
   expect_status(skrt_cuda_kv_cache_create(&cfg, NULL, &c), SKRT_ERR_DEVICE, "skrt_kv_cache_create",
                 "CPU config");
@@ -396,11 +359,14 @@ static void small_make(small *s) {
   for (auto &x : s->h)
     x = nd(rng);
   s->q = (float *)dev_upload(s->h, sizeof s->h), s->o = (float *)dev_upload(s->h, sizeof s->h);
-  s->k = (float *)dev_upload(s->h, sizeof s->h / 2), s->v = (float *)dev_upload(s->h, sizeof s->h / 2);
+  s->k = (float *)dev_upload(s->h, sizeof s->h / 2),
+  s->v = (float *)dev_upload(s->h, sizeof s->h / 2);
   s->u = (float *)dev_upload(s->h, 4 * sizeof(float));
 }
 
-static void small_free(small *s) { cudaFree(s->q), cudaFree(s->k), cudaFree(s->v), cudaFree(s->u), cudaFree(s->o); }
+static void small_free(small *s) {
+  cudaFree(s->q), cudaFree(s->k), cudaFree(s->v), cudaFree(s->u), cudaFree(s->o);
+}
 
 static void test_step_errors(void) {
   dcase c = {4, 2, 32, 4, 2, SKRT_GATE_KV, SKRT_KV_F32};
@@ -422,8 +388,8 @@ static void test_step_errors(void) {
   float *du = (float *)dev_upload(nan_u, sizeof nan_u);
   expect_status(skrt_kv_cache_decode(cache, 0, s.q, s.k, s.v, du, s.o, NULL), SKRT_ERR_NONFINITE,
                 "not finite", "NaN score");
-  expect_status(skrt_kv_cache_prefill(cache, 0, 1, s.q, s.k, s.v, du, s.o, NULL), SKRT_ERR_NONFINITE,
-                "not finite", "NaN score (prefill, N = 1)");
+  expect_status(skrt_kv_cache_prefill(cache, 0, 1, s.q, s.k, s.v, du, s.o, NULL),
+                SKRT_ERR_NONFINITE, "not finite", "NaN score (prefill, N = 1)");
   int64_t pos = -1;
   skrt_kv_cache_position(cache, 0, 0, &pos);
   EXPECT(pos == 0, "position %lld after refused steps", (long long)pos);
@@ -458,9 +424,11 @@ static void test_dl_errors(void) {
   struct skrt_kv_cache *cache = make_cache(c, 0);
   void *buf;
   CK(cudaMalloc(&buf, 4096));
-  int64_t qs[3] = {BATCH, 4, 32}, ks[3] = {BATCH, 2, 32}, us[2] = {BATCH, 2}, bad[3] = {BATCH, 3, 32};
+  int64_t qs[3] = {BATCH, 4, 32}, ks[3] = {BATCH, 2, 32}, us[2] = {BATCH, 2},
+          bad[3] = {BATCH, 3, 32};
   DLTensor q = dl_view(buf, qs, NULL, 3, SKRT_KV_BF16, 0), o = q;
-  DLTensor k = dl_view(buf, ks, NULL, 3, SKRT_KV_BF16, 0), u = dl_view(buf, us, NULL, 2, SKRT_KV_F32, 0);
+  DLTensor k = dl_view(buf, ks, NULL, 3, SKRT_KV_BF16, 0),
+           u = dl_view(buf, us, NULL, 2, SKRT_KV_F32, 0);
   expect_status(skrt_kv_cache_forward_dl(cache, 0, &q, &k, &k, &u, &o, NULL), SKRT_OK, "",
                 "good bf16 DLTensors");
   DLTensor kb = dl_view(buf, bad, NULL, 3, SKRT_KV_BF16, 0);
@@ -504,7 +472,7 @@ static void test_heap_full(void) {
   skrt_kv_cache_destroy(cache);
 }
 
-/* ---- S5 helper, footprint, reset_item --------------------------------------------------------- */
+/* ---- S5 helper, footprint, reset_item ----------------------------------------------------- */
 
 static void test_scores_and_footprint(void) {
   dcase c = {8, 2, 32, 4, 3, SKRT_GATE_KV, SKRT_KV_F32};
@@ -530,7 +498,8 @@ static void test_scores_and_footprint(void) {
   float *dw = (float *)dev_upload(w, sizeof w), *db = (float *)dev_upload(bias, sizeof bias), *du;
   CK(cudaMalloc(&du, sizeof ug));
   for (int mode = 0; mode < 3; mode++) {
-    const float *xg = mode == SKRT_SCORE_INPUT ? s.u : s.k, *xc = mode == SKRT_SCORE_INPUT ? hu : hk;
+    const float *xg = mode == SKRT_SCORE_INPUT ? s.u : s.k,
+                *xc = mode == SKRT_SCORE_INPUT ? hu : hk;
     int64_t F = mode == SKRT_SCORE_INPUT ? 0 : 32;
     EXPECT(skrt_kv_cache_scores(gpu, 0, mode, xg, F, dw, db, 0.125, du) == SKRT_OK, "gpu scores");
     EXPECT(skrt_kv_cache_scores(cpu, 0, mode, xc, F, w, bias, 0.125, uc) == SKRT_OK, "cpu scores");
