@@ -87,6 +87,14 @@ __device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const float p[NT][4
   a[2] = skrt_pack(p[2 * kk + 1][0], p[2 * kk + 1][1], T());
   a[3] = skrt_pack(p[2 * kk + 1][2], p[2 * kk + 1][3], T());
 }
+/* The same from an already packed tile (p[nt][hr]: row half hr of n8 tile nt). */
+template <typename T, int NT>
+__device__ __forceinline__ void skrt_acc_to_a(uint32_t a[4], const uint32_t p[NT][2], int kk) {
+  a[0] = p[2 * kk][0];
+  a[1] = p[2 * kk][1];
+  a[2] = p[2 * kk + 1][0];
+  a[3] = p[2 * kk + 1][1];
+}
 
 /* ---- shared tile machinery ------------------------------------------------------------ */
 
@@ -196,13 +204,15 @@ struct skrt_mma_geo {
   __device__ int64_t query(int r) const { return ib + r % qb; }
 };
 
-__device__ __forceinline__ skrt_mma_geo skrt_mma_geo_of(int hb) {
+/* (R rows per block, QT by default; with R = 2 QT a block of hb = 1 spans two query tiles
+ * and t is the first. Grid (ceil(N / R) * hb, Hq / hb, B).) */
+template <int R = SKRT_CUDA_QTILE> __device__ __forceinline__ skrt_mma_geo skrt_mma_geo_of(int hb) {
   skrt_mma_geo g;
-  g.qb = SKRT_CUDA_QTILE / hb;
-  g.t = blockIdx.x / hb;
+  g.qb = R / hb;
   g.b = blockIdx.z;
   g.h0 = (int64_t)blockIdx.y * hb;
-  g.ib = (int64_t)g.t * SKRT_CUDA_QTILE + (blockIdx.x % hb) * g.qb;
+  g.ib = (int64_t)blockIdx.x * g.qb;
+  g.t = (int)(g.ib / SKRT_CUDA_QTILE);
   g.il = g.ib + g.qb - 1;
   return g;
 }
@@ -484,9 +494,10 @@ skrt_softmax_step(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
   skrt_softmax_exp<T, D, KIND, BN>(s, m, buf, rw, w, ms, l);
 }
 
-/* acc += Pw V for the 8 NT keys of buffer Vs (Pw in accumulator layout). */
-template <typename T, int D, int NT = 8>
-__device__ __forceinline__ void skrt_pv(float acc[D / 8][4], const float p[NT][4], const T *Vs) {
+/* acc += Pw V for the 8 NT keys of buffer Vs (Pw in accumulator layout: float[NT][4], or
+ * packed: uint32_t[NT][2]). */
+template <typename T, int D, int NT = 8, typename P>
+__device__ __forceinline__ void skrt_pv(float acc[D / 8][4], P p, const T *Vs) {
   constexpr int SD = D + 8;
   int lane = threadIdx.x % 32;
 #pragma unroll
@@ -672,14 +683,16 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
 }
 
 /* ref: S6-S9, S11 for one key block of kind KIND, in one pass per element: mask, logit,
- * P, dS and the du pieces (dm of free selected pairs summed per row into rowdm and per key
- * into colsum). s holds raw q.k on entry and dSg = scale * dS * gk on return; P * m goes
- * straight to the smem tile pm ([row][key]). dov = dO_i . v_j on entry. */
+ * P, dS and the du pieces (dm of free selected pairs summed per row into rowdm, and per key
+ * over the warp's 16 rows into its row of colsum: SKRT_MMA_NT / 32 rows of BN floats, summed
+ * by skrt_flush_colsum). s holds raw q.k and dov = dO_i . v_j; dSg = scale * dS * gk is returned
+ * packed (dsp, the A operand of dq += dSg K) and, like P * m, stored straight into its smem tile
+ * (ds, pm: [row][key]), so that s dies column block by column block. */
 template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8, bool ILV = false, int TW = BN>
 __device__ __forceinline__ void
-skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2[2],
-                const float di[2], float rowdm[2], float *colsum, T *pm,
-                const skrt_mma_smem<T, D, BN, PAD> &m, int buf, const skrt_rows &rw,
+skrt_bwd_scores(const float s[BN / 8][4], const float dov[BN / 8][4], const float lse2[2],
+                const float di[2], float rowdm[2], float *colsum, uint32_t dsp[BN / 8][2], T *ds,
+                T *pm, const skrt_mma_smem<T, D, BN, PAD> &m, int buf, const skrt_rows &rw,
                 const skrt_cuda_layer &L, int w, int r0) {
   constexpr float LOG2E = 1.4426950408889634f;
   constexpr bool anysel = KIND != SKRT_KB_ALLWIN; /* window keys have no dm */
@@ -687,7 +700,7 @@ skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2
   constexpr bool gkv = GATE == 0;
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
-    float cs[2] = {0.0f, 0.0f}, pmv[4];
+    float cs[2] = {0.0f, 0.0f}, pmv[4], dsv[4];
     skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
@@ -706,25 +719,29 @@ skrt_bwd_scores(float s[BN / 8][4], const float dov[BN / 8][4], const float lse2
       float dm = 0.0f, d = uj - rw.tau[hr];
       if (sel && on && d > 0.0f && d < 1.0f)         /* selected, free */
         dm = (gkv ? dS * a : 0.0f) + P * dov[nt][e]; /* ds/dm = a for gate kv */
-      s[nt][e] = dS * (gkv ? gt : 1.0f) * L.scale;
+      dsv[e] = dS * (gkv ? gt : 1.0f) * L.scale;
       pmv[e] = P * gt;
       cs[e & 1] += dm;
       rowdm[hr] += dm;
     }
 #pragma unroll
-    for (int hr = 0; hr < 2; ++hr)
-      *(uint32_t *)&pm[skrt_tile_off<TW, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2)] =
-          skrt_pack(pmv[2 * hr], pmv[2 * hr + 1], T());
+    for (int hr = 0; hr < 2; ++hr) {
+      int off = skrt_tile_off<TW, ILV>(r0 + lane / 4 + 8 * hr, nt * 8 + (lane % 4) * 2);
+      *(uint32_t *)&pm[off] = skrt_pack(pmv[2 * hr], pmv[2 * hr + 1], T());
+      dsp[nt][hr] = skrt_pack(dsv[2 * hr], dsv[2 * hr + 1], T());
+      *(uint32_t *)&ds[off] = dsp[nt][hr];
+    }
     if constexpr (anysel) {
-      if (!__any_sync(0xffffffffu, cs[0] != 0.0f || cs[1] != 0.0f))
-        continue;
-#pragma unroll
-      for (int c = 0; c < 2; ++c) {
-        for (int o = 4; o < 32; o <<= 1)
-          cs[c] += __shfl_xor_sync(0xffffffffu, cs[c], o);
-        if (lane < 4 && cs[c] != 0.0f)
-          atomicAdd(&colsum[nt * 8 + lane * 2 + c], cs[c]);
-      }
+      /* reduce-scatter over the 8 row groups (lanes of equal lane % 4): three exchanges give
+       * lanes 0-3 the sums of columns 2 (lane % 4) and lanes 16-19 those of 2 (lane % 4) + 1;
+       * plain stores into this warp's row (no shared-memory atomics: they are CAS loops) */
+      bool hi = lane & 16;
+      float v = hi ? cs[1] : cs[0];
+      v += __shfl_xor_sync(0xffffffffu, hi ? cs[0] : cs[1], 16);
+      v += __shfl_xor_sync(0xffffffffu, v, 8);
+      v += __shfl_xor_sync(0xffffffffu, v, 4);
+      if ((lane & 12) == 0)
+        colsum[(r0 / 16) * BN + nt * 8 + (lane % 4) * 2 + (hi ? 1 : 0)] = v;
     }
   }
 }
@@ -735,14 +752,26 @@ __device__ __forceinline__ void skrt_dov(float dv[NT][4], const T *dOs, const T 
   skrt_qk<T, D, NT>(dv, dOs, Vs, r0);
 }
 
-/* Flushes the block's per-key dm sums into dmacc and clears them. */
-template <int BN>
+/* Zeroes the warps' per-key dm sums (before the first block; NTH threads). */
+template <int BN, int NTH = SKRT_MMA_NT>
+__device__ __forceinline__ void skrt_clear_colsum(float *colsum) {
+  for (int x = threadIdx.x; x < NTH / 32 * BN; x += NTH)
+    colsum[x] = 0.0f;
+}
+
+/* Adds the warps' per-key dm sums (colsum: SKRT_MMA_NT / 32 rows of BN) into dmacc and
+ * clears them (a warp that skipped the block, EMPTY or all-window, leaves its row zero). */
+template <int BN, int NTH = SKRT_MMA_NT>
 __device__ __forceinline__ void skrt_flush_colsum(float *colsum, const int32_t *J, float *dmacc) {
   if (threadIdx.x < BN) {
-    float c = colsum[threadIdx.x];
+    float c = 0.0f;
+#pragma unroll
+    for (int w = 0; w < NTH / 32; ++w) {
+      c += colsum[w * BN + threadIdx.x];
+      colsum[w * BN + threadIdx.x] = 0.0f;
+    }
     if (c != 0.0f && J[threadIdx.x] >= 0)
       atomicAdd(dmacc + J[threadIdx.x], c);
-    colsum[threadIdx.x] = 0.0f;
   }
 }
 
@@ -783,7 +812,8 @@ __device__ __forceinline__ void skrt_bwd_store(const float dq[D / 8][4], const f
 /* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_bwd_bytes<T, D>(). */
 template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
   using S = skrt_mma_smem<T, D, skrt_bwd_bn<D>()>;
-  return S::bytes(S::QT * S::SD + 2 * S::QT * (S::BN + 8), skrt_bwd_nb<D>()) + S::BN * 4;
+  return S::bytes(S::QT * S::SD + 2 * S::QT * (S::BN + 8), skrt_bwd_nb<D>()) +
+         SKRT_MMA_NT / 32 * S::BN * 4;
 }
 
 template <typename T, int D, int GATE>
@@ -807,8 +837,7 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
   const int64_t dst[3] = {L.Hq * N * D, N * D, D};
   skrt_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, N);
   skrt_load_rows<T, D>(dOs, (const T *)G.dout, dst, geo, N);
-  if (threadIdx.x < BN)
-    colsum[threadIdx.x] = 0.0f;
+  skrt_clear_colsum<BN>(colsum);
   int nblk = (int)((tk.n + BN - 1) / BN);
   skrt_load_keys<T, D>(m, 0, 0, tk, q, L);
   skrt_cp_commit();
@@ -820,21 +849,21 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_BWD_MINB64 : SKRT_
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = skrt_key_pipeline<NB>(kb, nblk, load);
     float s[NT][4], dov[NT][4];
+    uint32_t dsp[NT][2];
     int wc = (int)min(sel.w, sel.N);
     int kind = skrt_block_kind<T, D, BN>(m, buf, kb, tk, geo.ib, geo.il, N, wc);
     skrt_qk<T, D, NT>(s, m.Q, m.k(buf), r0);
     skrt_dov<T, D, NT>(dov, dOs, m.v(buf), r0);
     if (kind == SKRT_KB_ALLSEL)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
-                                                      rw, L, wc, r0);
+      skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, dsp, dSs,
+                                                      Pms, m, buf, rw, L, wc, r0);
     else if (kind == SKRT_KB_ALLWIN)
-      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
-                                                      rw, L, wc, r0);
+      skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, dov, lse2, di, rowdm, colsum, dsp, dSs,
+                                                      Pms, m, buf, rw, L, wc, r0);
     else
-      skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, Pms, m, buf,
-                                                       rw, L, wc, r0);
-    skrt_pv<T, D, NT>(dq, s, m.k(buf)); /* dq += dSg K */
-    skrt_store_tile<T, BN>(dSs, s, r0);
+      skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE>(s, dov, lse2, di, rowdm, colsum, dsp, dSs,
+                                                       Pms, m, buf, rw, L, wc, r0);
+    skrt_pv<T, D, NT>(dq, dsp, m.k(buf)); /* dq += dSg K */
     __syncthreads();
     skrt_tile_xty<T, D, BN>(dSs, m.Q, m.J + buf * BN, dk);
     skrt_tile_xty<T, D, BN>(Pms, dOs, m.J + buf * BN, dvg);
@@ -876,8 +905,9 @@ inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
   return true;
 }
 
-/* Sets the kernel's dynamic shared memory and launches it on grid (ntile * hb, Hq / hb, B). */
-template <typename K, typename... A>
+/* Sets the kernel's dynamic shared memory and launches it on grid (ceil(N / R) * hb, Hq / hb,
+ * B) with R / 64 warpgroups (R rows per block: QT, or 2 QT for the 4-warpgroup backward). */
+template <int R = SKRT_CUDA_QTILE, typename K, typename... A>
 cudaError_t skrt_mma_launch(K kernel, size_t smem, const skrt_cuda_layer &L,
                             const skrt_cuda_sel &sel, cudaStream_t st, A... args) {
   cudaError_t e =
@@ -885,8 +915,8 @@ cudaError_t skrt_mma_launch(K kernel, size_t smem, const skrt_cuda_layer &L,
   if (e != cudaSuccess)
     return e;
   int hb = skrt_mma_heads_per_block(L);
-  dim3 grid(sel.ntile * hb, (unsigned)(L.Hq / hb), (unsigned)L.B);
-  kernel<<<grid, SKRT_MMA_NT, smem, st>>>(L, sel, args..., hb);
+  dim3 grid((unsigned)((sel.N + R - 1) / R * hb), (unsigned)(L.Hq / hb), (unsigned)L.B);
+  kernel<<<grid, R * 2, smem, st>>>(L, sel, args..., hb);
   return cudaGetLastError();
 }
 

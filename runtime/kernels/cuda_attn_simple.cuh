@@ -46,14 +46,17 @@ struct skrt_tile_keys {
   int64_t nA, rs, n;
 };
 
+/* (iend: a block of queries that starts in tile t and ends past it, at iend - 1, takes the
+ * tile's list and a range reaching iend: every key selected by a later query either is in the
+ * list or entered from the window after i0 - w.) */
 __device__ __forceinline__ skrt_tile_keys skrt_tile_keys_of(const skrt_cuda_sel &sel, int64_t s,
-                                                            int t) {
+                                                            int t, int64_t iend = 0) {
   skrt_tile_keys tk;
   int64_t i0 = (int64_t)t * SKRT_CUDA_QTILE;
   tk.list = sel.tlist + (s * sel.ntile + t) * sel.tlcap;
   tk.nA = sel.tcount[s * sel.ntile + t];
   tk.rs = max((int64_t)0, i0 - sel.w + 1);
-  int64_t re = min(sel.N, i0 + SKRT_CUDA_QTILE);
+  int64_t re = min(sel.N, max(i0 + SKRT_CUDA_QTILE, iend));
   tk.n = tk.nA + max((int64_t)0, re - tk.rs);
   return tk;
 }

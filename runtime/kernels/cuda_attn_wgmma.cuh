@@ -1,19 +1,21 @@
-/* CUDA SparseK attention, Hopper path (sm_90a; the default for bf16/fp16 with D 64 or 128):
- * the kernels of cuda_attn_mma.cuh with the matrix products on the warpgroup MMA
- * (wgmma.mma_async, cuda_wgmma.cuh) instead of mma.sync. The block is the same (one query tile,
- * 8 warps = 2 warpgroups of 64 rows; warp w holds rows 16 w .. 16 w + 15) and so is the
- * per-element SparseK code (mask, gates, online softmax, dS and the du pieces: S6-S11), because
- * wgmma's accumulator layout is the mma.sync one. What changes is the shared memory: Q, dO and
- * the gathered key/value rows, and the backward's dS and P m tiles, are stored as 8 x 16-byte
- * core matrices (no swizzle), which wgmma reads directly through descriptors - K-major for
- * Q K^T and dO V^T, MN-major (transposed) for P V, dS K, dS^T Q and (P m)^T dO - so no operand
- * passes through registers except P and dS, and there is no ldmatrix traffic.
+/* CUDA SparseK attention, Hopper path (sm_90a; the default for bf16/fp16 with D 64 or 128): the
+ * kernels of cuda_attn_mma.cuh with the matrix products on the warpgroup MMA (wgmma.mma_async,
+ * cuda_wgmma.cuh) instead of mma.sync. The forward block is the same (one query tile, 8 warps = 2
+ * warpgroups of 64 rows; warp w holds rows 16 w .. 16 w + 15) and so is the per-element SparseK
+ * code (mask, gates, online softmax, dS and the du pieces: S6-S11), because wgmma's accumulator
+ * layout is the mma.sync one. What changes is the shared memory: Q, dO and the gathered key/value
+ * rows, and the backward's dS and P m tiles, are stored as 8 x 16-byte core matrices (no swizzle),
+ * which wgmma reads directly through descriptors - K-major for Q K^T and dO V^T, MN-major
+ * (transposed) for P V, dS K, dS^T Q and (P m)^T dO - so no operand passes through registers
+ * except P and dS, and there is no ldmatrix traffic.
  *
- * Forward: per key block (64 keys), S = Q K^T, the kind-specialized masks and online softmax,
- * acc += (P m) V. Backward: per key block (64 keys at D = 64; 32 at D = 128, so that 2 blocks
- * fit an SM), S and dO V^T, the per-element pass, dq += dSg K in registers; per 64 keys,
- * warpgroup 0 forms dk and warpgroup 1 dv as 64-row products and adds them with fp32 atomics.
- * Block kinds (all selected / all window / general / EMPTY) are decided per warpgroup. */
+ * Forward: per key block (64 keys), S = Q K^T, the kind-specialized masks and online softmax, acc
+ * += (P m) V. Backward: blocks of 256 query rows (4 warpgroups, one block per SM; 128 rows and 2
+ * warpgroups with SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and dO
+ * V^T, the per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products over all
+ * the block's rows (each warpgroup half of D of one of them), added with fp32 atomics: 256 rows
+ * per product halve the atomics of 128. Block kinds (all selected / all window / general / EMPTY)
+ * are decided per warpgroup. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 
@@ -61,13 +63,13 @@ template <int C> __device__ __forceinline__ void skrt_ilv_rc(int x, int &r, int 
   c = (x >> 3) % C;
 }
 
-/* cp.async of the block's QT rows of a (B,H,N,D) tensor (element strides st) into a core-matrix
- * tile (queries past N repeat query N-1; they are never stored). */
-template <typename T, int D>
+/* cp.async of the block's R rows (2 R threads) of a (B,H,N,D) tensor (element strides st) into
+ * a core-matrix tile (queries past N repeat query N-1; they are never stored). */
+template <typename T, int D, int R = SKRT_CUDA_QTILE>
 __device__ __forceinline__ void skrt_wg_load_rows(T *dst, const T *src, const int64_t st[3],
                                                   const skrt_mma_geo &g, int64_t N) {
   constexpr int C = D / 8;
-  for (int x = threadIdx.x; x < SKRT_CUDA_QTILE * C; x += SKRT_MMA_NT) {
+  for (int x = threadIdx.x; x < R * C; x += 2 * R) {
     int r, c;
     skrt_ilv_rc<C>(x, r, c);
     int64_t i = min(g.query(r), N - 1);
@@ -85,41 +87,42 @@ __device__ __forceinline__ void skrt_cp4(void *dst, const void *src, bool ok) {
  * cp.async. The key positions (jr: the list entries, a global load that the row addresses
  * depend on) were fetched a block ahead by skrt_wg_keys_j, so no thread waits on a global
  * load here. 32-bit positions: N < 2^30. */
-template <int D, int BN> __host__ __device__ constexpr int skrt_wg_load_iters() {
-  return BN * (D / 8) / SKRT_MMA_NT;
+template <int D, int BN, int NTH = SKRT_MMA_NT>
+__host__ __device__ constexpr int skrt_wg_load_iters() {
+  return BN * (D / 8) / NTH;
 }
 
 /* Key position of load slot it of block kb (-2^30: padding past the tile's keys). */
-template <int D, int BN>
+template <int D, int BN, int NTH = SKRT_MMA_NT>
 __device__ __forceinline__ int skrt_wg_key_j(int kb, int it, const skrt_tile_keys &tk) {
   int r, c;
-  skrt_ilv_rc<D / 8>(threadIdx.x + it * SKRT_MMA_NT, r, c);
+  skrt_ilv_rc<D / 8>(threadIdx.x + it * NTH, r, c);
   int kx = kb * BN + r, nA = (int)tk.nA;
   return kx < nA ? tk.list[kx] : (kx < (int)tk.n ? (int)tk.rs + kx - nA : -(1 << 30));
 }
 
-template <int D, int BN>
+template <int D, int BN, int NTH = SKRT_MMA_NT>
 __device__ __forceinline__ void skrt_wg_keys_j(int kb, const skrt_tile_keys &tk,
-                                               int (&jr)[skrt_wg_load_iters<D, BN>()]) {
+                                               int (&jr)[skrt_wg_load_iters<D, BN, NTH>()]) {
 #pragma unroll
-  for (int it = 0; it < skrt_wg_load_iters<D, BN>(); ++it)
-    jr[it] = skrt_wg_key_j<D, BN>(kb, it, tk);
+  for (int it = 0; it < skrt_wg_load_iters<D, BN, NTH>(); ++it)
+    jr[it] = skrt_wg_key_j<D, BN, NTH>(kb, it, tk);
 }
 
 /* (INLINE: the key positions are looked up here, slot by slot, instead of taken from jr.) */
-template <typename T, int D, int BN, bool INLINE>
+template <typename T, int D, int BN, bool INLINE, int NTH = SKRT_MMA_NT>
 __device__ __forceinline__ void
 skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const skrt_tile_keys &tk,
                   const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
-                  const int (&jr)[skrt_wg_load_iters<D, BN>()]) {
+                  const int (&jr)[skrt_wg_load_iters<D, BN, NTH>()]) {
   constexpr int C = D / 8;
-  static_assert(BN * C % SKRT_MMA_NT == 0, "whole load rounds");
+  static_assert(BN * C % NTH == 0, "whole load rounds");
   /* unrolled it holds every slot's addresses at once: only when the slots are few */
-#pragma unroll(INLINE ? 1 : skrt_wg_load_iters <D, BN>())
-  for (int it = 0; it < skrt_wg_load_iters<D, BN>(); ++it) {
+#pragma unroll(INLINE ? 1 : skrt_wg_load_iters <D, BN, NTH>())
+  for (int it = 0; it < skrt_wg_load_iters<D, BN, NTH>(); ++it) {
     int r, c;
-    skrt_ilv_rc<C>(threadIdx.x + it * SKRT_MMA_NT, r, c);
-    int o = skrt_ilv<C>(r, c), jx = INLINE ? skrt_wg_key_j<D, BN>(kb, it, tk) : jr[it];
+    skrt_ilv_rc<C>(threadIdx.x + it * NTH, r, c);
+    int o = skrt_ilv<C>(r, c), jx = INLINE ? skrt_wg_key_j<D, BN, NTH>(kb, it, tk) : jr[it];
     bool real = jx >= 0;
     int j = real ? jx : 0;
     skrt_cp16(m.k(buf) + o, q.K + (int64_t)j * L.ks[2] + c * 8);
@@ -134,36 +137,37 @@ skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const sk
 
 /* Whether the key positions of the next block are held in registers (2 per thread at most:
  * more spill at 2 blocks per SM) or fetched when the block is loaded. */
-template <int D, int BN> __host__ __device__ constexpr bool skrt_wg_prefetch_j() {
-  return skrt_wg_load_iters<D, BN>() <= 2;
+template <int D, int BN, int NTH = SKRT_MMA_NT>
+__host__ __device__ constexpr bool skrt_wg_prefetch_j() {
+  return skrt_wg_load_iters<D, BN, NTH>() <= 2;
 }
 
 /* Issues the loads of key block k into buffer b. With prefetching, jr holds block k's key
  * positions on entry and block k + 1's on return; without, it is not touched. */
-template <typename T, int D, int BN>
+template <typename T, int D, int BN, int NTH = SKRT_MMA_NT>
 __device__ __forceinline__ void
 skrt_wg_load_block(const skrt_mma_smem<T, D, BN, 0> &m, int b, int k, const skrt_tile_keys &tk,
                    const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
-                   int (&jr)[skrt_wg_load_iters<D, BN>()]) {
-  if constexpr (skrt_wg_prefetch_j<D, BN>()) {
-    skrt_wg_load_keys<T, D, BN, false>(m, b, k, tk, q, L, jr);
-    skrt_wg_keys_j<D, BN>(k + 1, tk, jr);
+                   int (&jr)[skrt_wg_load_iters<D, BN, NTH>()]) {
+  if constexpr (skrt_wg_prefetch_j<D, BN, NTH>()) {
+    skrt_wg_load_keys<T, D, BN, false, NTH>(m, b, k, tk, q, L, jr);
+    skrt_wg_keys_j<D, BN, NTH>(k + 1, tk, jr);
   } else {
-    int none[skrt_wg_load_iters<D, BN>()] = {};
-    skrt_wg_load_keys<T, D, BN, true>(m, b, k, tk, q, L, none);
+    int none[skrt_wg_load_iters<D, BN, NTH>()] = {};
+    skrt_wg_load_keys<T, D, BN, true, NTH>(m, b, k, tk, q, L, none);
   }
 }
 
 /* Starts the key pipeline: block 0's loads into buffer 0, committed (and, with prefetching,
  * block 1's key positions in jr). */
-template <typename T, int D, int BN>
+template <typename T, int D, int BN, int NTH = SKRT_MMA_NT>
 __device__ __forceinline__ void
 skrt_wg_load_first(const skrt_mma_smem<T, D, BN, 0> &m, const skrt_tile_keys &tk,
                    const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
-                   int (&jr)[skrt_wg_load_iters<D, BN>()]) {
-  if constexpr (skrt_wg_prefetch_j<D, BN>())
-    skrt_wg_keys_j<D, BN>(0, tk, jr);
-  skrt_wg_load_block<T, D, BN>(m, 0, 0, tk, q, L, jr);
+                   int (&jr)[skrt_wg_load_iters<D, BN, NTH>()]) {
+  if constexpr (skrt_wg_prefetch_j<D, BN, NTH>())
+    skrt_wg_keys_j<D, BN, NTH>(0, tk, jr);
+  skrt_wg_load_block<T, D, BN, NTH>(m, 0, 0, tk, q, L, jr);
   skrt_cp_commit();
 }
 
@@ -178,15 +182,10 @@ template <int D> __host__ __device__ constexpr uint64_t skrt_desc_rows16() {
  * tile with descriptor dk. */
 template <typename T, int D, int BN>
 __device__ __forceinline__ void skrt_wg_qk(float (&s)[BN / 8][4], uint64_t dq, uint64_t dk) {
-#pragma unroll
-  for (int nt = 0; nt < BN / 8; ++nt)
-#pragma unroll
-    for (int e = 0; e < 4; ++e)
-      s[nt][e] = 0.0f;
   skrt_wgmma_fence();
 #pragma unroll
-  for (int ks = 0; ks < D / 16; ++ks)
-    skrt_wgmma_ss<BN, T, 0, 0>(s, dq + ks * skrt_desc_kstep, dk + ks * skrt_desc_kstep, 1);
+  for (int ks = 0; ks < D / 16; ++ks) /* the first k-step overwrites s (scale-d 0) */
+    skrt_wgmma_ss<BN, T, 0, 0>(s, dq + ks * skrt_desc_kstep, dk + ks * skrt_desc_kstep, ks > 0);
   skrt_wgmma_commit();
   skrt_wgmma_wait<0>();
 }
@@ -222,7 +221,7 @@ struct skrt_wg_span {
 };
 __device__ __forceinline__ skrt_wg_span skrt_wg_span_of(const skrt_mma_geo &g, int wg) {
   skrt_wg_span r;
-  r.i0 = g.ib + (g.qb > 64 ? 64 * wg : 0);
+  r.i0 = g.ib + (g.qb > 64 ? 64 * wg % g.qb : 0);
   r.il = r.i0 + min(g.qb, 64) - 1;
   return r;
 }
@@ -307,12 +306,33 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
 #define SKRT_WG_BWD_TW 64 /* keys of the dk / dv products: 64-row wgmma */
 #ifndef SKRT_WG_XTY_DS128
 /* D = 128: columns of D per dk / dv product slice. With 64 (32 accumulator registers next to
- * dq's 64) ptxas runs out of registers at 2 blocks per SM and serializes every wgmma of the
+ * dq's 64) ptxas runs out of registers at 128 per thread and serializes every wgmma of the
  * kernel (info C7512: a wait after each one); 32 keeps them asynchronous. */
 #define SKRT_WG_XTY_DS128 32
 #endif
-template <int D> __host__ __device__ constexpr int skrt_wg_xty_ds() {
-  return D <= 64 ? D : SKRT_WG_XTY_DS128;
+#ifndef SKRT_WG_BWD_ROWS64
+/* Query rows per backward block, D <= 64: 256 (4 warpgroups, 1 block per SM: each dk / dv
+ * product sums 256 rows, so half the fp32 atomics of 128; 4.7% faster fwd+bwd at 16/16/64,
+ * 12.6% at 32/8/128 on the H100) or 128 (2 warpgroups, 2 blocks per SM; at D = 128 its
+ * shared memory then leaves room for 1 block per SM only). */
+#define SKRT_WG_BWD_ROWS64 256
+#endif
+#ifndef SKRT_WG_BWD_ROWS128
+#define SKRT_WG_BWD_ROWS128 256 /* D = 128 */
+#endif
+template <int D> __host__ __device__ constexpr int skrt_wg_bwd_rows() {
+  return D <= 64 ? SKRT_WG_BWD_ROWS64 : SKRT_WG_BWD_ROWS128;
+}
+
+/* Columns of D per warpgroup in the dk / dv products: R / 64 warpgroups share them (2: dk and
+ * dv whole; 4: each half of D of one of them); DS per accumulator slice. */
+template <int D, int R> __host__ __device__ constexpr int skrt_wg_xty_dp() {
+  return D / (R / SKRT_CUDA_QTILE);
+}
+template <int D, int R> __host__ __device__ constexpr int skrt_wg_xty_ds() {
+  return D <= 64 ? skrt_wg_xty_dp<D, R>()
+                 : (skrt_wg_xty_dp<D, R>() < SKRT_WG_XTY_DS128 ? skrt_wg_xty_dp<D, R>()
+                                                               : SKRT_WG_XTY_DS128);
 }
 
 /* Keys per block of the backward's per-element pass; the dS and P m tiles hold TW keys, so
@@ -324,23 +344,29 @@ template <int D> __host__ __device__ constexpr int skrt_wg_bwd_minb() {
   return D <= 64 ? SKRT_WG_BWD_MINB64 : (SKRT_WG_BWD_BN128 < SKRT_WG_BWD_TW ? 2 : 1);
 }
 
-/* Shared memory: Q | dO | K, V x NB | meta | dS | Pm (QT x TW core-matrix tiles) | colsum |
- * the TW key positions of the tiles. */
-template <typename T, int D> constexpr size_t skrt_wg_bwd_bytes() {
+/* Shared memory (R rows): Q | dO | K, V x NB | meta | dS | Pm (R x TW core-matrix tiles) |
+ * colsum (a row per warp) | the TW key positions of the tiles. extra: the rows between Q's
+ * first QT and the keys (Q's rows past QT, dO). */
+template <int D, int R> __host__ __device__ constexpr int skrt_wg_bwd_extra() {
+  return (R - SKRT_CUDA_QTILE) * D + R * D;
+}
+template <typename T, int D, int R> constexpr size_t skrt_wg_bwd_bytes() {
   using S = skrt_mma_smem<T, D, skrt_wg_bwd_bn<D>(), 0>;
-  return S::bytes(S::QT * D + 2 * S::QT * SKRT_WG_BWD_TW, SKRT_WG_BWD_NB) + S::BN * 4 +
-         SKRT_WG_BWD_TW * 4;
+  return S::bytes(skrt_wg_bwd_extra<D, R>() + 2 * R * SKRT_WG_BWD_TW, SKRT_WG_BWD_NB) +
+         2 * R / 32 * S::BN * 4 + SKRT_WG_BWD_TW * 4;
 }
 
-/* out (TW keys x D) = X^T Y over the QT rows: X a QT x TW core-matrix tile (dS or P m), Y the
- * QT x D rows (Q or dO), given by their MN-major descriptors dx, dy; this warpgroup's
- * accumulator, in slices of DS columns of D (registers), added into dst[J]. */
-template <typename T, int D>
-__device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J,
-                                            float *dst) {
-  constexpr int TW = SKRT_WG_BWD_TW, DS = skrt_wg_xty_ds<D>();
+/* out (TW keys x DP columns of D from c0) = X^T Y over the R rows: X an R x TW core-matrix
+ * tile (dS or P m), Y the R x D rows (Q or dO), given by their MN-major descriptors dx, dy;
+ * this warpgroup's accumulator, in slices of DS columns (registers), added into dst[J] with
+ * float4 atomics. The k-step loop is not unrolled: unrolled, its R / 16 descriptor pairs
+ * outgrow the uniform registers at R = 256 and the kernel spills 600 bytes per thread. */
+template <typename T, int D, int R>
+__device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J, float *dst,
+                                            int c0) {
+  constexpr int TW = SKRT_WG_BWD_TW, DP = skrt_wg_xty_dp<D, R>(), DS = skrt_wg_xty_ds<D, R>();
 #pragma unroll
-  for (int d0 = 0; d0 < D; d0 += DS) {
+  for (int d0 = c0; d0 < c0 + DP; d0 += DS) {
     float acc[DS / 8][4];
 #pragma unroll
     for (int dt = 0; dt < DS / 8; ++dt)
@@ -350,8 +376,8 @@ __device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int3
     /* column slice d0 of the MN-major Y: d0 / 8 core matrices of 128 bytes further */
     uint64_t dys = dy + (uint64_t)(d0 / 8 * 128 >> 4);
     skrt_wgmma_fence();
-#pragma unroll
-    for (int kq = 0; kq < SKRT_CUDA_QTILE / 16; ++kq)
+#pragma unroll 1
+    for (int kq = 0; kq < R / 16; ++kq)
       skrt_wgmma_ss<DS, T, 1, 1>(acc, dx + kq * skrt_desc_rows16<TW>(),
                                  dys + kq * skrt_desc_rows16<D>(), 1);
     skrt_wgmma_commit();
@@ -375,74 +401,76 @@ skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D 
                  dV = skrt_desc_kmajor<D>(m.v(0)) + buf * kvstep;
   skrt_wgmma_fence();
 #pragma unroll
-  for (int ks = 0; ks < D / 16; ++ks) {
-    skrt_wgmma_ss<BN, T, 0, 0>(s, dQ + ks * skrt_desc_kstep, dK + ks * skrt_desc_kstep, 1);
-    skrt_wgmma_ss<BN, T, 0, 0>(dov, ddO + ks * skrt_desc_kstep, dV + ks * skrt_desc_kstep, 1);
+  for (int ks = 0; ks < D / 16; ++ks) { /* the first k-step overwrites s and dov */
+    skrt_wgmma_ss<BN, T, 0, 0>(s, dQ + ks * skrt_desc_kstep, dK + ks * skrt_desc_kstep, ks > 0);
+    skrt_wgmma_ss<BN, T, 0, 0>(dov, ddO + ks * skrt_desc_kstep, dV + ks * skrt_desc_kstep, ks > 0);
   }
   skrt_wgmma_commit();
   skrt_wgmma_wait<0>();
+  uint32_t dsp[NT][2];
   if (kind == SKRT_KB_ALLSEL)
-    skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE, 0, true, TW>(s, dov, lse2, di, rowdm, colsum,
-                                                                 Pms, m, buf, rw, L, wc, r0);
+    skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE, 0, true, TW>(
+        s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   else if (kind == SKRT_KB_ALLWIN)
-    skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW>(s, dov, lse2, di, rowdm, colsum,
-                                                                 Pms, m, buf, rw, L, wc, r0);
+    skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW>(
+        s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   else
-    skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true, TW>(s, dov, lse2, di, rowdm, colsum,
-                                                                  Pms, m, buf, rw, L, wc, r0);
-  skrt_store_tile<T, BN, true, TW>(dSs, s, r0);
+    skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true, TW>(
+        s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   const uint64_t dKt = skrt_desc_mnmajor<D>(m.k(0)) + buf * kvstep;
   skrt_wgmma_fence(); /* dq += dSg K */
 #pragma unroll
   for (int kk = 0; kk < BN / 16; ++kk) {
     uint32_t a[4];
-    skrt_acc_to_a<T, NT>(a, s, kk);
+    skrt_acc_to_a<T, NT>(a, dsp, kk);
     skrt_wgmma_rs<D, T, 1>(dq, a, dKt + kk * skrt_desc_rows16<D>(), 1);
   }
   skrt_wgmma_commit();
 }
 
-/* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_wg_bwd_bytes<T, D>(). Per
- * key block (BN keys): S = Q K^T and dO V^T (wgmma), the per-element pass of skrt_bwd_scores,
- * dq += dSg K (wgmma, registers); per TW = 64 keys (every block, or every second one), warpgroup
- * 0 forms dk += dSg^T Q and warpgroup 1 dv += (P m)^T dO (wgmma from the shared tiles) and adds
- * them with atomics. */
-template <typename T, int D, int GATE>
-__global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
+/* ref: S11. R query rows per block (skrt_wg_bwd_rows: 128 or 256), R / 64 warpgroups; grid
+ * (ceil(N / R) * hb, Hq / hb, B), 2 R threads, smem skrt_wg_bwd_bytes<T, D, R>(). Per key block
+ * (BN keys): S = Q K^T and dO V^T (wgmma), the per-element pass of skrt_bwd_scores, dq += dSg K
+ * (wgmma, registers); per TW = 64 keys (every block, or every second one) dk += dSg^T Q and
+ * dv += (P m)^T dO over all R rows (wgmma from the shared tiles: with 2 warpgroups one product
+ * each, with 4 each half of one), added with atomics. */
+template <typename T, int D, int GATE, int R>
+__global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb<D>() : 1)
     skrt_attn_bwd_wg(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G, int hb) {
   constexpr int BN = skrt_wg_bwd_bn<D>(), NT = BN / 8, NB = SKRT_WG_BWD_NB, TW = SKRT_WG_BWD_TW,
-                PAIR = TW / BN;
+                PAIR = TW / BN, NTH = 2 * R, NP = R / SKRT_CUDA_QTILE;
   static_assert(TW % BN == 0, "key blocks must tile the product width");
   using S = skrt_mma_smem<T, D, BN, 0>;
   extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
-  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, S::QT * D, NB);
-  T *dOs = m.Q + S::QT * D;
-  T *dSs = (T *)(m.U + NB * BN), *Pms = dSs + S::QT * TW;
-  float *colsum = (float *)(Pms + S::QT * TW);
-  int32_t *Jt = (int32_t *)(colsum + BN); /* key positions of the tiles' TW columns */
+  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, skrt_wg_bwd_extra<D, R>(), NB);
+  T *dOs = m.Q + R * D;
+  T *dSs = (T *)(m.U + NB * BN), *Pms = dSs + R * TW;
+  float *colsum = (float *)(Pms + R * TW);
+  int32_t *Jt = (int32_t *)(colsum + NTH / 32 * BN); /* key positions of the tiles' columns */
   int warp = threadIdx.x / 32, r0 = warp * 16, wg = skrt_wg_index();
   const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D),
                  ddO = skrt_desc_kmajor<D>(dOs + wg * 64 * D), kvstep = (uint64_t)(BN * D * 2) >> 4;
-  skrt_mma_geo geo = skrt_mma_geo_of(hb);
+  skrt_mma_geo geo = skrt_mma_geo_of<R>(hb);
   skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
-  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t, geo.il + 1);
   int64_t N = sel.N, hw = geo.head(r0);
   const int64_t dst[3] = {L.Hq * N * D, N * D, D};
-  skrt_wg_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, N);
-  skrt_wg_load_rows<T, D>(dOs, (const T *)G.dout, dst, geo, N);
-  if (threadIdx.x < BN)
-    colsum[threadIdx.x] = 0.0f;
+  skrt_wg_load_rows<T, D, R>(m.Q, (const T *)L.q, L.qs, geo, N);
+  skrt_wg_load_rows<T, D, R>(dOs, (const T *)G.dout, dst, geo, N);
+  skrt_clear_colsum<BN, NTH>(colsum);
   int nblk = (int)((tk.n + BN - 1) / BN);
-  int jr[skrt_wg_load_iters<D, BN>()]; /* key positions of the next block to load */
-  auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN>(m, b, k, tk, q, L, jr); };
-  skrt_wg_load_first<T, D, BN>(m, tk, q, L, jr);
+  int jr[skrt_wg_load_iters<D, BN, NTH>()]; /* key positions of the next block to load */
+  auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN, NTH>(m, b, k, tk, q, L, jr); };
+  skrt_wg_load_first<T, D, BN, NTH>(m, tk, q, L, jr);
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float lse2[2], di[2], rowdm[2] = {0.0f, 0.0f}, dq[D / 8][4] = {};
   skrt_bwd_rows<T, D>(lse2, di, rw, L, G, q, hw, N);
-  /* warpgroup 0 forms dk from dS and Q, warpgroup 1 dv from P m and dO */
-  float *dkv = (wg ? G.dv32 : G.dk32) + q.s * N * D;
-  const uint64_t dX = skrt_desc_mnmajor<TW>(wg ? Pms : dSs),
-                 dY = skrt_desc_mnmajor<D>(wg ? dOs : m.Q);
+  /* the first NP warpgroups form dk from dS and Q, the others dv from P m and dO, each over
+   * DP = D / NP columns from c0 */
+  const int which = wg / NP, c0 = wg % NP * skrt_wg_xty_dp<D, R>();
+  float *dkv = (which ? G.dv32 : G.dk32) + q.s * N * D;
+  const uint64_t dX = skrt_desc_mnmajor<TW>(which ? Pms : dSs),
+                 dY = skrt_desc_mnmajor<D>(which ? dOs : m.Q);
   int wc = (int)min(sel.w, sel.N);
   skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
@@ -452,15 +480,11 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
     /* kinds per warpgroup; an EMPTY block (no row of this warpgroup attends) only zeroes
      * this warpgroup's rows of the dS and P m tiles, which feed the dk / dv products */
     int kind = skrt_wg_block_kind<T, D, BN>(m, buf, kb, tk, span, N, wc);
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int e = 0; e < 4; ++e)
-        s[nt][e] = dov[nt][e] = 0.0f;
     T *dSh = dSs + half * BN / 8 * 64, *Pmh = Pms + half * BN / 8 * 64;
     if (kind == SKRT_KB_EMPTY) {
-      skrt_store_tile<T, BN, true, TW>(dSh, s, r0);
-      skrt_store_tile<T, BN, true, TW>(Pmh, s, r0);
+      const float zero[NT][4] = {};
+      skrt_store_tile<T, BN, true, TW>(dSh, zero, r0);
+      skrt_store_tile<T, BN, true, TW>(Pmh, zero, r0);
     } else {
       skrt_wg_bwd_block<T, D, GATE, BN>(s, dov, dq, lse2, di, rowdm, colsum, dSh, Pmh, m, buf, kind,
                                         rw, L, wc, r0, dQ, ddO, kvstep);
@@ -475,8 +499,8 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
     skrt_fence_async_smem(); /* the dS and P m tiles are wgmma operands next */
     __syncthreads();
     if (half == PAIR - 1 || last)
-      skrt_wg_xty<T, D>(dX, dY, Jt, dkv);
-    skrt_flush_colsum<BN>(colsum, m.J + buf * BN, G.dmacc + q.s * N);
+      skrt_wg_xty<T, D, R>(dX, dY, Jt, dkv, c0);
+    skrt_flush_colsum<BN, NTH>(colsum, m.J + buf * BN, G.dmacc + q.s * N);
     __syncthreads();
   }
   skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N);
@@ -485,9 +509,11 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, skrt_wg_bwd_minb<D>())
 template <typename T, int D>
 cudaError_t skrt_attn_bwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                     const skrt_cuda_grads &G, cudaStream_t st) {
-  size_t smem = skrt_wg_bwd_bytes<T, D>();
-  return L.gate == 0 ? skrt_mma_launch(skrt_attn_bwd_wg<T, D, 0>, smem, L, sel, st, G)
-                     : skrt_mma_launch(skrt_attn_bwd_wg<T, D, 1>, smem, L, sel, st, G);
+  constexpr int R = skrt_wg_bwd_rows<D>();
+  constexpr size_t smem = skrt_wg_bwd_bytes<T, D, R>();
+  static_assert(smem <= 227 * 1024, "backward shared memory exceeds the sm_90 block limit");
+  return L.gate == 0 ? skrt_mma_launch<R>(skrt_attn_bwd_wg<T, D, 0, R>, smem, L, sel, st, G)
+                     : skrt_mma_launch<R>(skrt_attn_bwd_wg<T, D, 1, R>, smem, L, sel, st, G);
 }
 
 template <typename T, int D>
