@@ -213,9 +213,10 @@ __device__ __forceinline__ int skrt_wg_index() {
   return __shfl_sync(0xffffffffu, (int)threadIdx.x / 128, 0);
 }
 
-/* Queries [i0, il] of this warpgroup's 64 rows: its half of the tile (one head per block), or
- * the block's queries (several heads per block). Block kinds are decided per warpgroup, so
- * that each half of a tile gets the cheap kinds where they hold for its own rows. */
+/* Queries [i0, il] of this warpgroup's 64 rows: 64 consecutive queries of one head when the
+ * block has qb >= 64 queries per head (its part of them), else all the block's queries (its
+ * rows span 64 / qb heads). Block kinds are decided per warpgroup, so that each part of a
+ * block gets the cheap kinds where they hold for its own rows. */
 struct skrt_wg_span {
   int64_t i0, il;
 };
@@ -309,7 +310,9 @@ template <int D> __host__ __device__ constexpr int skrt_wg_bwd_nb() {
 #define SKRT_WG_BWD_MINB64 2
 #endif
 #ifndef SKRT_WG_BWD_BN128
-#define SKRT_WG_BWD_BN128 32 /* D = 128: 32-key blocks fit 2 blocks per SM (64: 1 block) */
+/* D = 128: keys per per-element block. 32: S and dO V^T take 32 accumulator registers next to
+ * dq's 64 (64 keys were slower with 128-row blocks: 1 block per SM, 37.6 vs 33.9 ms). */
+#define SKRT_WG_BWD_BN128 32
 #endif
 #define SKRT_WG_BWD_TW 64 /* keys of the dk / dv products: 64-row wgmma */
 #ifndef SKRT_WG_XTY_DS128
