@@ -684,8 +684,8 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
 
 /* ref: S6-S9, S11 for one key block of kind KIND, in one pass per element: mask, logit,
  * P, dS and the du pieces (dm of free selected pairs summed per row into rowdm, and per key
- * over the warp's 16 rows into its row of colsum: SKRT_MMA_NT / 32 rows of BN floats, summed
- * by skrt_flush_colsum). s holds raw q.k and dov = dO_i . v_j; dSg = scale * dS * gk is returned
+ * over the warp's 16 rows into its row of colsum: a row of BN floats per warp, summed by
+ * skrt_flush_colsum). s holds raw q.k and dov = dO_i . v_j; dSg = scale * dS * gk is returned
  * packed (dsp, the A operand of dq += dSg K) and, like P * m, stored straight into its smem tile
  * (ds, pm: [row][key]), so that s dies column block by column block. */
 template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8, bool ILV = false, int TW = BN>
