@@ -10,12 +10,13 @@
  * except P and dS, and there is no ldmatrix traffic.
  *
  * Forward: per key block (64 keys), S = Q K^T, the kind-specialized masks and online softmax, acc
- * += (P m) V. Backward: blocks of 256 query rows (4 warpgroups, one block per SM; 128 rows and 2
- * warpgroups with SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and dO
- * V^T, the per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products over all
- * the block's rows (each warpgroup half of D of one of them), added with fp32 atomics: 256 rows
- * per product halve the atomics of 128. Block kinds (all selected / all window / general / EMPTY)
- * are decided per warpgroup. */
+ * += (P m) V; at D = 128 in blocks of 256 query rows (4 warpgroups, one block per SM, so that a
+ * GQA block of 4 heads x 64 queries gathers each key block once). Backward: blocks of 256 query
+ * rows (4 warpgroups, one block per SM; 128 rows and 2 warpgroups with SKRT_WG_BWD_ROWS*), per key
+ * block (64 keys at D = 64; 32 at D = 128) S and dO V^T, the per-element pass, dq += dSg K in
+ * registers; per 64 keys, dk and dv as products over all the block's rows (each warpgroup half of
+ * D of one of them), added with fp32 atomics: 256 rows per product halve the atomics of 128. Block
+ * kinds (all selected / all window / general / EMPTY) are decided per warpgroup. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 
@@ -38,8 +39,23 @@
 #ifndef SKRT_WG_FWD_MINB
 #define SKRT_WG_FWD_MINB 2
 #endif
+#ifndef SKRT_WG_FWD_ROWS64
+/* query rows per forward block, D <= 64: 128 (2 blocks per SM) or 256 (4 warpgroups, one
+ * block per SM: each gathered key block feeds twice the rows); at 16/16/64, 64k, the same on
+ * the H100 (10.80 / 10.68 / 10.89 vs 10.86 / 10.85 / 10.96 ms fwd+bwd, one call) */
+#define SKRT_WG_FWD_ROWS64 128
+#endif
+#ifndef SKRT_WG_FWD_ROWS128
+/* D = 128: 256; at 32/8/128, 64k, the forward 8.76 / 8.82 / 8.88 ms vs 9.70 / 9.68 / 9.57
+ * with 128 (one call): a GQA block of 4 heads x 64 queries gathers each key block once for
+ * all 4 heads, where 128-row blocks (4 x 32) gather it twice per tile */
+#define SKRT_WG_FWD_ROWS128 256
+#endif
 template <int D> __host__ __device__ constexpr int skrt_wg_fwd_bn() {
   return D <= 64 ? SKRT_WG_FWD_BN64 : SKRT_WG_FWD_BN128;
+}
+template <int D> __host__ __device__ constexpr int skrt_wg_fwd_rows() {
+  return D <= 64 ? SKRT_WG_FWD_ROWS64 : SKRT_WG_FWD_ROWS128;
 }
 
 /* Element offset of 16-byte chunk c of row r in a core-matrix tile of C chunks per row:
@@ -238,26 +254,28 @@ __device__ __forceinline__ int skrt_wg_block_kind(const skrt_mma_smem<T, D, BN, 
   return skrt_block_kind<T, D, BN>(m, buf, kb, tk, r.i0, r.il, N, w);
 }
 
-/* ref: S9, S10. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_smem<.., 0>::bytes. */
-template <typename T, int D, int GATE>
-__global__ void __launch_bounds__(SKRT_MMA_NT, SKRT_WG_FWD_MINB)
+/* ref: S9, S10. R query rows per block (skrt_wg_fwd_rows: 128, or 256 = 4 warpgroups, one
+ * block per SM, a key block then feeds twice the rows); grid (ceil(N / R) * hb, Hq / hb, B),
+ * 2 R threads, smem skrt_wg_fwd_bytes<T, D, R>(). */
+template <typename T, int D, int GATE, int R>
+__global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB : 1)
     skrt_attn_fwd_wg(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
   extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
-  constexpr int BN = skrt_wg_fwd_bn<D>(), NT = BN / 8;
+  constexpr int BN = skrt_wg_fwd_bn<D>(), NT = BN / 8, NTH = 2 * R;
   using S = skrt_mma_smem<T, D, BN, 0>;
-  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, 0, SKRT_FWD_NB);
+  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, (R - SKRT_CUDA_QTILE) * D, SKRT_FWD_NB);
   int warp = threadIdx.x / 32, r0 = warp * 16, wg = skrt_wg_index();
   /* descriptors: this warpgroup's Q rows, key/value buffer 0 (buffer b: + b * kvstep) */
   const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D), dK = skrt_desc_kmajor<D>(m.k(0)),
                  dV = skrt_desc_mnmajor<D>(m.v(0)), kvstep = (uint64_t)(BN * D * 2) >> 4;
-  skrt_mma_geo geo = skrt_mma_geo_of(hb);
+  skrt_mma_geo geo = skrt_mma_geo_of<R>(hb);
   skrt_block_seq<T> q = skrt_mma_seq<T>(L, sel, geo);
-  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t);
-  skrt_wg_load_rows<T, D>(m.Q, (const T *)L.q, L.qs, geo, sel.N);
+  skrt_tile_keys tk = skrt_tile_keys_of(sel, q.s, geo.t, geo.il + 1);
+  skrt_wg_load_rows<T, D, R>(m.Q, (const T *)L.q, L.qs, geo, sel.N);
   int nblk = (int)((tk.n + BN - 1) / BN);
-  int jr[skrt_wg_load_iters<D, BN>()]; /* key positions of the next block to load */
-  auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN>(m, b, k, tk, q, L, jr); };
-  skrt_wg_load_first<T, D, BN>(m, tk, q, L, jr);
+  int jr[skrt_wg_load_iters<D, BN, NTH>()]; /* key positions of the next block to load */
+  auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN, NTH>(m, b, k, tk, q, L, jr); };
+  skrt_wg_load_first<T, D, BN, NTH>(m, tk, q, L, jr);
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   int wc = (int)min(sel.w, sel.N);
@@ -531,9 +549,12 @@ cudaError_t skrt_attn_bwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_se
 template <typename T, int D>
 cudaError_t skrt_attn_fwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                     cudaStream_t st) {
-  size_t smem = skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes(0, SKRT_FWD_NB);
-  return L.gate == 0 ? skrt_mma_launch(skrt_attn_fwd_wg<T, D, 0>, smem, L, sel, st)
-                     : skrt_mma_launch(skrt_attn_fwd_wg<T, D, 1>, smem, L, sel, st);
+  constexpr int R = skrt_wg_fwd_rows<D>();
+  constexpr size_t smem =
+      skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes((R - SKRT_CUDA_QTILE) * D, SKRT_FWD_NB);
+  static_assert(smem <= 227 * 1024, "forward shared memory exceeds the sm_90 block limit");
+  return L.gate == 0 ? skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 0, R>, smem, L, sel, st)
+                     : skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 1, R>, smem, L, sel, st);
 }
 
 /* The tensor-core kernels of this build: warpgroup MMA, or mma.sync with -DSKRT_WGMMA=0. */
