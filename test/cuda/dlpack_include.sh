@@ -14,5 +14,11 @@ if [ -z "$deb" ]; then
   exit 1
 fi
 dest=${TMPDIR:-/tmp}/skc-dlpack
-[ -f "$dest/usr/include/dlpack/dlpack.h" ] || dpkg-deb -x "$deb" "$dest"
+if [ ! -f "$dest/usr/include/dlpack/dlpack.h" ]; then
+  # unpack into a private directory and move it into place, so that scripts running this at
+  # the same time (parallel builds) never unpack over each other
+  tmp=$(mktemp -d "$dest.XXXXXX")
+  dpkg-deb -x "$deb" "$tmp"
+  mv -T "$tmp" "$dest" 2>/dev/null || rm -rf "$tmp"
+fi
 echo "-I$dest/usr/include"
