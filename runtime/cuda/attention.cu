@@ -19,11 +19,13 @@
 
 namespace {
 
-constexpr int SEL_NT = 256;
+constexpr int SEL_NT = 256;       /* threads of a selection block (prep, tiers 2 and 3) */
+constexpr int SEL_SWEEP_NT = 128; /* tier-1 sweep block: one chunk per warp */
+constexpr int SEL_GROUP_SM = 16;  /* tier-1 chunks in flight per SM (one scratch slot each) */
 int g_check_finite = 1;
 int64_t g_select_cap = 0;
 #ifndef SKRT_SEL_CAP
-#define SKRT_SEL_CAP 6144 /* tier-1 selection candidates per chunk (51 KB: 4 blocks per SM) */
+#define SKRT_SEL_CAP 6144 /* tier-1 selection candidates per chunk (50 KB of scratch a slot) */
 #endif
 
 #define SKRT_CU(...)                                                                               \
@@ -151,24 +153,23 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   void *tsort;
   SKRT_TRY(scratch_alloc(w, tbytes, &tsort));
   SKRT_CU(cub::DeviceRadixSort::SortKeys(tsort, tbytes, kin, kout, (int)(S * N), 0, endbit, st));
+  /* the ranks of tier 1's bitmap (kin is free after the sort) */
+  int32_t *rank = skrt_sel_bitmap_nwt(N, SEL_NT) > 0 ? (int32_t *)kin : nullptr;
   skrt_sel_unpack_kernel<<<blocks(S * N, 256), 256, 0, st>>>(kout, sel->u, S, N, jb, spos, sval,
-                                                             sel->sel_end);
+                                                             rank, sel->sel_end);
   SKRT_CU(cudaGetLastError());
-  skrt_sel_chunk_io io{sval,  spos, sel->tau, sel->nfree, sel->sel_end, clist,      ccount,
-                       oflag, N,    k,        p->window,  sel->clcap,   sel->nchunk};
-  /* tier 1: every chunk, small shared memory (4 blocks per SM); tier 2: overflowing chunks,
-   * 4x the capacity (one block per SM); tier 3: global scratch */
+  skrt_sel_chunk_io io{sval,   spos,  rank, sel->tau, sel->nfree, sel->sel_end, clist,
+                       ccount, oflag, N,    k,        p->window,  sel->clcap,   sel->nchunk};
+  /* tier 1: every chunk, chunk-major, global scratch slots of cap entries (prep block, then
+   * one warp a sweep); tier 2: overflowing chunks, shared memory of 4x the capacity (one
+   * block per SM); tier 3: global scratch of N entries */
   int64_t cap = g_select_cap > 0 ? g_select_cap : SKRT_SEL_CAP, cap2 = 4 * cap;
-  size_t smem = (size_t)cap * 8 + SKRT_CUDA_CHUNK * 4,
-         smem2 = (size_t)cap2 * 8 + SKRT_CUDA_CHUNK * 4;
-  SKRT_CU(cudaFuncSetAttribute(skrt_sel_chunk_kernel<SEL_NT>,
-                               cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-  skrt_sel_chunk_kernel<SEL_NT><<<dim3(sel->nchunk, (unsigned)S), SEL_NT, smem, st>>>(io, cap);
-  SKRT_CU(cudaGetLastError());
   int dev = 0, nsm = 0;
   SKRT_CU(cudaGetDevice(&dev));
   SKRT_CU(cudaDeviceGetAttribute(&nsm, cudaDevAttrMultiProcessorCount, dev));
+  SKRT_CU(skrt_sel_tier1_launch<SEL_NT, SEL_SWEEP_NT>(io, S, cap, (int64_t)nsm * SEL_GROUP_SM, st));
   int64_t nall = S * sel->nchunk;
+  size_t smem2 = (size_t)cap2 * 8 + SKRT_CUDA_CHUNK * 4;
   SKRT_CU(cudaFuncSetAttribute(skrt_sel_bigsmem_kernel<SEL_NT>,
                                cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem2));
   skrt_sel_bigsmem_kernel<SEL_NT>

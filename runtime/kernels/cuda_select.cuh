@@ -7,13 +7,19 @@
  * Queries are cut into chunks of SKRT_CUDA_CHUNK. Because tau_i and the top-k cutoff are
  * non-decreasing in i, a candidate with u_j <= z_(k)(chunk start) - 1 (z_(k) = k-th largest
  * candidate score) has gate 0 and is never selected for the whole chunk. A block collects
- * the other candidates, in sorted order, into shared memory (R_c), finds tau at the chunk
- * start by a parallel bisection, then one thread sweeps the chunk's queries: each query
- * exposes one candidate, and tau only moves up, so the S2 breakpoint pointers (saturated /
- * free / zero boundaries) and the k-th-best pointer only move left: O(|R_c| + CHUNK) per
- * chunk. An evicted key gets sel_end = the evicting query. R_c lives in shared memory; a
- * chunk whose R_c does not fit is flagged and redone by a pass with a larger shared-memory
- * capacity (one block per SM), and if it still does not fit, by a pass on global scratch. */
+ * the other candidates, in sorted order (R_c), finds tau at the chunk start by a parallel
+ * bisection, then one thread sweeps the chunk's queries: each query exposes one candidate,
+ * and tau only moves up, so the S2 breakpoint pointers (saturated / free / zero boundaries)
+ * and the k-th-best pointer only move left: O(|R_c| + CHUNK) per chunk. An evicted key gets
+ * sel_end = the evicting query. The sweep is sequential, so tier 1 splits a chunk in two
+ * kernels over groups of chunks: a prep block per chunk writes R_c, the entrant map and the
+ * start state to a slot of global scratch; then one warp per chunk sweeps it (many sweeps
+ * per SM). A chunk whose R_c does not fit its slot is flagged and redone with R_c in shared
+ * memory of a larger capacity (one block per SM), and if it still does not fit, on global
+ * scratch of N entries. Tier 1 runs the chunks chunk-major, so that the costly early chunks
+ * (few candidates, so a low bound and long scans of the sorted list) of all sequences share
+ * the first group. For those chunks the prep block collects R_c from a shared bitmap over the
+ * selection-order ranks of the candidates instead of scanning the sorted list (same R_c). */
 #ifndef SKRT_KERNELS_CUDA_SELECT_CUH
 #define SKRT_KERNELS_CUDA_SELECT_CUH
 
@@ -23,11 +29,17 @@
 
 #include "kernels/cuda_common.cuh"
 
+#ifndef SKRT_SEL_BITMAP
+#define SKRT_SEL_BITMAP 1 /* tier-1 R_c from a rank bitmap: 0 never, 1 where cheaper, 2 always */
+#endif
+#define SKRT_SEL_BITMAP_MAXN (1 << 17) /* longest sequence with a bitmap (16 KB of shared) */
+
 /* Everything the chunk sweep reads and writes (device pointers, per-sequence slices are
  * found through s). */
 struct skrt_sel_chunk_io {
   const float *sval;   /* (S, N) scores in selection order */
   const int32_t *spos; /* (S, N) positions in selection order */
+  const int32_t *rank; /* (S, N) selection-order index of each key (NULL: no bitmap) */
   double *tau;
   int32_t *nfree, *sel_end;
   int32_t *clist;  /* (S, nchunk, clcap) keys selected somewhere in the chunk */
@@ -54,11 +66,11 @@ static __global__ void skrt_sel_key_kernel(const float *u, int64_t S, int64_t N,
             (jm - (unsigned long long)j);
 }
 
-/* Sorted keys -> (position, score) in selection order; resets sel_end to N (never
- * evicted) and the overflow flags. */
+/* Sorted keys -> (position, score) in selection order and, if rank is not NULL, the inverse
+ * permutation; resets sel_end to N (never evicted). */
 static __global__ void skrt_sel_unpack_kernel(const unsigned long long *keys, const float *u,
                                               int64_t S, int64_t N, int jbits, int32_t *spos,
-                                              float *sval, int32_t *sel_end) {
+                                              float *sval, int32_t *rank, int32_t *sel_end) {
   int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (e >= S * N)
     return;
@@ -67,6 +79,8 @@ static __global__ void skrt_sel_unpack_kernel(const unsigned long long *keys, co
   int32_t j = (int32_t)(jm - (keys[e] & jm));
   spos[e] = j;
   sval[e] = u[s * N + j];
+  if (rank)
+    rank[s * N + j] = (int32_t)(e - s * N);
   sel_end[e] = (int32_t)N;
 }
 
@@ -74,45 +88,57 @@ static __global__ void skrt_sel_unpack_kernel(const unsigned long long *keys, co
  * order). Zones: [0, U) saturated, [U, W) free, [W, n) zero; counts are of candidates. */
 struct skrt_sel_state {
   double tau, sum;
-  int64_t U, W, nsat, nfr;
+  int32_t U, W, nsat, nfr;
 };
+
+/* ref: S2. The root of the free zone's linear piece: (sum + nsat - k) / nfr. */
+__device__ inline double skrt_sel_root(double sum, int32_t nsat, int32_t nfr, int32_t k) {
+  return (sum + (double)nsat - (double)k) / (double)nfr;
+}
 
 /* ref: S2/S3. Raises tau from a point where g(tau) >= k to the smallest root of
  * g(tau) = sum clip(v - tau, 0, 1) - k, moving the breakpoint pointers left. Entries with
- * pos >= L are not candidates yet and only move the pointers. */
+ * pos >= L are not candidates yet and only move the pointers. The zone edges eU/eW and the
+ * root ts are kept across steps; ts is recomputed only when a candidate changes zone. */
 __device__ inline void skrt_sel_settle(skrt_sel_state *st, const float *v, const int32_t *pos,
-                                       int64_t L, int64_t k) {
+                                       int32_t L, int32_t k) {
+  skrt_sel_state s = *st;
+  double dU = s.U > 0 ? (double)v[s.U - 1] : 0.0, eU = s.U > 0 ? dU - 1.0 : INFINITY;
+  double eW = s.W > 0 ? (double)v[s.W - 1] : INFINITY;
+  double ts = s.nfr > 0 ? skrt_sel_root(s.sum, s.nsat, s.nfr, k) : 0.0;
   for (;;) {
-    double eW = st->W > 0 ? (double)v[st->W - 1] : INFINITY;
-    double eU = st->U > 0 ? (double)v[st->U - 1] - 1.0 : INFINITY;
     double te = fmin(eW, eU);
-    if (st->nfr > 0) {
-      double ts = (st->sum + (double)st->nsat - (double)k) / (double)st->nfr;
+    if (s.nfr > 0) {
       if (ts < te) {
-        st->tau = fmax(st->tau, ts);
-        return;
+        s.tau = fmax(s.tau, ts);
+        break;
       }
-    } else if (st->nsat <= k) {
-      return; /* flat: no free entry, tau is the left end of the root interval */
+    } else if (s.nsat <= k) {
+      break; /* flat: no free entry, tau is the left end of the root interval */
     }
     if (te == INFINITY)
-      return;
-    st->tau = te;
+      break;
+    s.tau = te;
     if (eU <= eW) {
-      --st->U;
-      if (pos[st->U] < L) {
-        st->nsat--;
-        st->nfr++;
-        st->sum += v[st->U];
+      if (pos[--s.U] < L) {
+        s.nsat--;
+        s.nfr++;
+        s.sum += dU;
+        ts = skrt_sel_root(s.sum, s.nsat, s.nfr, k);
       }
+      dU = s.U > 0 ? (double)v[s.U - 1] : 0.0;
+      eU = s.U > 0 ? dU - 1.0 : INFINITY;
     } else {
-      --st->W;
-      if (pos[st->W] < L) {
-        st->nfr--;
-        st->sum -= v[st->W];
+      if (pos[--s.W] < L) {
+        s.nfr--;
+        s.sum -= eW;
+        if (s.nfr > 0)
+          ts = skrt_sel_root(s.sum, s.nsat, s.nfr, k);
       }
+      eW = s.W > 0 ? (double)v[s.W - 1] : INFINITY;
     }
   }
+  *st = s;
 }
 
 /* Block-wide sum of a double. */
@@ -154,18 +180,43 @@ __device__ inline int64_t skrt_sel_kth(const int32_t *spos, int64_t N, int64_t L
   return found;
 }
 
-/* Shared scalars of one chunk's collection step. */
+/* Scalars of one chunk's collection step (indices into R_c; all < N). */
 struct skrt_sel_collect {
-  int64_t nkept, nold, T0, maxold;
+  int32_t nkept, nold, T0, maxold;
 };
 
-/* Collects R_c: candidates (pos < L1) in selection order with score > lb, into v/pos
- * (up to cap entries), the entrant map imap, and the first k old ones into clist. */
+/* Where one chunk's R_c goes. Old keys: pos < Lb; entrants: Lb <= pos < L1. */
+struct skrt_sel_rc {
+  float *v;       /* scores, cap entries */
+  int32_t *pos;   /* positions, cap entries */
+  int32_t *imap;  /* entrant p -> its index in R_c at p - Lb (-1: not in R_c) */
+  int32_t *clist; /* the chunk list: the first k old keys of R_c */
+  int64_t cap, Lb, L1, k;
+};
+
+/* Stores entry idx of R_c (score x, position p; orank: its index among the old keys). */
+__device__ inline void skrt_sel_put(const skrt_sel_rc &d, int64_t idx, int64_t orank, float x,
+                                    int32_t p, skrt_sel_collect *col) {
+  if (idx < d.cap) {
+    d.v[idx] = x;
+    d.pos[idx] = p;
+    if (p >= d.Lb)
+      d.imap[p - d.Lb] = (int32_t)idx;
+  }
+  if (p < d.Lb) {
+    if (orank < d.k)
+      d.clist[orank] = p;
+    if (orank == d.k - 1)
+      col->T0 = (int32_t)idx;
+    atomicMax(&col->maxold, (int32_t)idx);
+  }
+}
+
+/* Collects R_c: candidates (pos < L1) in selection order with score > lb, into d (v/pos up to
+ * cap entries), and nkept/nold into *col. */
 template <int NT>
 __device__ inline void skrt_sel_gather(const float *sval, const int32_t *spos, int64_t N, double lb,
-                                       int64_t Lb, int64_t L1, int64_t k, float *v, int32_t *pos,
-                                       int32_t *imap, int64_t cap, int32_t *clist,
-                                       skrt_sel_collect *out) {
+                                       const skrt_sel_rc &d, skrt_sel_collect *col) {
   typedef cub::BlockScan<int, NT> Scan;
   __shared__ typename Scan::TempStorage tmp;
   int64_t nkept = 0, nold = 0;
@@ -174,32 +225,165 @@ __device__ inline void skrt_sel_gather(const float *sval, const int32_t *spos, i
     float x = r < N ? sval[r] : 0.0f;
     bool alive = r < N && (double)x > lb;
     int32_t p = alive ? spos[r] : 0;
-    int keep = alive && p < L1, old = keep && p < Lb;
+    int keep = alive && p < d.L1, old = keep && p < d.Lb;
     int ex, tot;
     Scan(tmp).ExclusiveSum(keep | (old << 16), ex, tot);
-    int64_t idx = nkept + (ex & 0xffff), orank = nold + (ex >> 16);
-    if (keep && idx < cap) {
-      v[idx] = x;
-      pos[idx] = p;
-      if (p >= Lb)
-        imap[p - Lb] = (int32_t)idx;
-    }
-    if (old && orank < k)
-      clist[orank] = p;
-    if (old && orank == k - 1)
-      out->T0 = idx;
-    if (old)
-      atomicMax((unsigned long long *)&out->maxold, (unsigned long long)idx);
+    if (keep)
+      skrt_sel_put(d, nkept + (ex & 0xffff), nold + (ex >> 16), x, p, col);
     nkept += tot & 0xffff;
     nold += tot >> 16;
     if (__syncthreads_or(!alive))
       break;
   }
   if (threadIdx.x == 0) {
-    out->nkept = nkept;
-    out->nold = nold;
+    col->nkept = (int32_t)nkept;
+    col->nold = (int32_t)nold;
   }
   __syncthreads();
+}
+
+/* ref: S8. R_c by scans of the sorted list: down to the k-th old key (its score - 1 is the
+ * bound lb), then down to the first entry not above lb. Returns lb. */
+template <int NT>
+__device__ inline double skrt_sel_collect_scan(const float *sval, const int32_t *spos, int64_t N,
+                                               const skrt_sel_rc &d, skrt_sel_collect *col) {
+  __shared__ int64_t rk;
+  int64_t r = d.Lb > d.k ? skrt_sel_kth<NT>(spos, N, d.Lb, d.k) : -1;
+  if (threadIdx.x == 0)
+    rk = r;
+  __syncthreads();
+  double lb = rk >= 0 ? (double)sval[rk] - 1.0 : -INFINITY;
+  skrt_sel_gather<NT>(sval, spos, N, lb, d, col);
+  return lb;
+}
+
+/* Words of the tier-1 rank bitmap per thread (each owns a contiguous run of ranks), 0 when the
+ * bitmap is off or too large. */
+__host__ __device__ inline int skrt_sel_bitmap_nwt(int64_t N, int NT) {
+  return SKRT_SEL_BITMAP != 0 && N <= SKRT_SEL_BITMAP_MAXN ? (int)((N + 32 * NT - 1) / (32 * NT))
+                                                           : 0;
+}
+
+/* Is the bitmap cheaper than the scans for a chunk with Lb old keys? With positions unrelated
+ * to scores, the k-th old key lies near rank k N / Lb, so the scans walk at least that many
+ * entries of the sorted list, in dependent block steps of NT; the bitmap reads the Lb + CHUNK
+ * ranks of the candidates in independent coalesced loads (4 in flight per thread) plus its
+ * N / 32 words. Equal at about k N / Lb = Lb / 4 (the scan's gather, which walks on to the
+ * bound, is left out: the rule errs towards the scans). */
+__device__ inline bool skrt_sel_bitmap_pays(int64_t N, int64_t k, int64_t Lb) {
+  return SKRT_SEL_BITMAP == 2 || (double)Lb * (double)Lb < 4.0 * (double)k * (double)N;
+}
+
+/* Sets bit rank[j] for j in [j0, j1), all threads; returns this thread's count of the ranks
+ * below lim. */
+template <int NT>
+__device__ inline int skrt_sel_bm_mark(uint32_t *bits, const int32_t *rank, int64_t j0, int64_t j1,
+                                       int64_t lim) {
+  int n = 0;
+  for (int64_t j = j0 + threadIdx.x; j < j1; j += 4 * NT) {
+    int32_t r[4];
+#pragma unroll
+    for (int u = 0; u < 4; ++u)
+      r[u] = j + u * NT < j1 ? rank[j + u * NT] : -1;
+#pragma unroll
+    for (int u = 0; u < 4; ++u)
+      if (r[u] >= 0) {
+        atomicOr(&bits[r[u] >> 5], 1u << (r[u] & 31));
+        n += r[u] < lim;
+      }
+  }
+  return n;
+}
+
+/* The bits below bit n (n > 0) of a word. */
+__device__ inline uint32_t skrt_sel_bm_below(int64_t n) { return n >= 32 ? ~0u : (1u << n) - 1u; }
+
+/* Set bits of the words w[0, nw) below bit lim. */
+__device__ inline int skrt_sel_bm_count(const uint32_t *w, int nw, int64_t lim) {
+  int n = 0;
+  for (int x = 0; x < nw && 32 * (int64_t)x < lim; ++x)
+    n += __popc(w[x] & skrt_sel_bm_below(lim - 32 * (int64_t)x));
+  return n;
+}
+
+/* Bit index of the n-th (from 0) set bit of the words w, which must exist. */
+__device__ inline int64_t skrt_sel_bm_nth(const uint32_t *w, int n) {
+  for (int x = 0;; ++x) {
+    uint32_t m = w[x];
+    int c = __popc(m);
+    if (n < c) {
+      for (; n > 0; --n)
+        m &= m - 1u;
+      return 32 * (int64_t)x + __ffs(m) - 1;
+    }
+    n -= c;
+  }
+}
+
+/* First rank whose score is not above lb (scores descend), all threads: an NT-ary search,
+ * one probe per thread a round. */
+template <int NT>
+__device__ inline int64_t skrt_sel_alive_end(const float *sval, int64_t N, double lb) {
+  int64_t lo = 0, hi = N; /* above lb before lo, not from hi on */
+  while (lo < hi) {
+    int64_t step = (hi - lo + NT - 1) / NT, r = lo + (threadIdx.x + 1) * step - 1;
+    int n = __syncthreads_count(r < hi && (double)sval[r] > lb);
+    hi = min(hi, lo + (n + 1) * step - 1);
+    lo += n * step;
+  }
+  return lo;
+}
+
+/* ref: S8. The R_c of skrt_sel_collect_scan (same entries, order and scalars) from a shared
+ * bitmap over selection-order ranks, nwt words per thread: set the bits of the old keys'
+ * ranks; the k-th set bit is the k-th old key, so lb; add the entrants' bits; the set bits
+ * below the first rank not above lb, in rank order, are R_c. Reads the L1 candidates' ranks
+ * instead of the sorted list down to lb. Returns lb; stores nothing of R_c when it exceeds
+ * cap. */
+template <int NT>
+__device__ inline double skrt_sel_collect_bitmap(const skrt_sel_chunk_io &io, int64_t s,
+                                                 const skrt_sel_rc &d, uint32_t *bits, int nwt,
+                                                 skrt_sel_collect *col) {
+  typedef cub::BlockScan<int, NT> Scan;
+  __shared__ typename Scan::TempStorage tmp;
+  __shared__ int64_t rk;
+  const int64_t N = io.N;
+  const float *sval = io.sval + s * N;
+  const int32_t *spos = io.spos + s * N, *rank = io.rank + s * N;
+  const uint32_t *mine = bits + threadIdx.x * nwt;
+  const int64_t r0 = 32 * (int64_t)threadIdx.x * nwt; /* first rank of this thread's words */
+  for (int x = threadIdx.x; x < nwt * NT; x += NT)
+    bits[x] = 0;
+  if (threadIdx.x == 0)
+    rk = -1;
+  __syncthreads();
+  skrt_sel_bm_mark<NT>(bits, rank, 0, d.Lb, 0);
+  __syncthreads();
+  int nb = skrt_sel_bm_count(mine, nwt, 32 * (int64_t)nwt), obase, nall;
+  Scan(tmp).ExclusiveSum(nb, obase, nall);
+  if (d.Lb > d.k && obase < d.k && d.k <= obase + nb)
+    rk = r0 + skrt_sel_bm_nth(mine, (int)(d.k - 1 - obase));
+  __syncthreads();
+  double lb = rk >= 0 ? (double)sval[rk] - 1.0 : -INFINITY;
+  int64_t nlb = skrt_sel_alive_end<NT>(sval, N, lb);
+  int nnew = (int)skrt_block_sum<NT>(skrt_sel_bm_mark<NT>(bits, rank, d.Lb, d.L1, nlb));
+  int nc = skrt_sel_bm_count(mine, nwt, nlb - r0), cbase, nkept;
+  Scan(tmp).ExclusiveSum(nc, cbase, nkept);
+  if (threadIdx.x == 0) {
+    col->nkept = nkept;
+    col->nold = nkept - nnew;
+  }
+  if (nkept <= d.cap) { /* obase counts the old keys of the ranks before this thread's */
+    int64_t idx = cbase, orank = obase;
+    for (int x = 0; x < nwt && r0 + 32 * x < nlb; ++x)
+      for (uint32_t m = mine[x] & skrt_sel_bm_below(nlb - r0 - 32 * x); m; m &= m - 1u) {
+        int64_t r = r0 + 32 * x + __ffs(m) - 1;
+        int32_t p = spos[r];
+        skrt_sel_put(d, idx++, p < d.Lb ? orank++ : -1, sval[r], p, col);
+      }
+  }
+  __syncthreads();
+  return lb;
 }
 
 /* Parallel start state at the chunk's first query: tau at Lb candidates (bisection to a
@@ -234,98 +418,107 @@ __device__ inline void skrt_sel_start(const float *v, const int32_t *pos, int64_
   cf = skrt_block_sum<NT>(cf);
   sm = skrt_block_sum<NT>(sm);
   st->tau = lo;
-  st->U = (int64_t)cU;
-  st->W = (int64_t)cW;
-  st->nsat = (int64_t)cs;
-  st->nfr = (int64_t)cf;
+  st->U = (int32_t)cU;
+  st->W = (int32_t)cW;
+  st->nsat = (int32_t)cs;
+  st->nfr = (int32_t)cf;
   st->sum = sm;
 }
 
-/* The sequential sweep of one chunk (thread 0). */
+/* What the sweep of one chunk starts from, besides R_c and imap: the collection scalars, the
+ * state settled at the chunk's first query, and whether |C_i| <= k there (inf). */
+struct skrt_sel_slot {
+  skrt_sel_collect col;
+  skrt_sel_state st;
+  int32_t inf;
+};
+
+/* ref: S8. The sequential sweep of one chunk (one thread). Before query i, the candidates
+ * are the keys p < i - w, so their count is p = i - w itself. */
 __device__ inline void skrt_sel_sweep(const skrt_sel_chunk_io &io, int64_t s, int c, const float *v,
                                       const int32_t *pos, const int32_t *imap,
-                                      const skrt_sel_collect &col, skrt_sel_state st, bool inf) {
-  const int64_t N = io.N, k = io.k, w = io.w;
-  int64_t i0 = (int64_t)c * SKRT_CUDA_CHUNK, i1 = min(N, i0 + SKRT_CUDA_CHUNK);
-  int64_t Lb = max((int64_t)0, i0 - w), cnt = Lb;
-  double *tau = io.tau + s * N;
-  int32_t *nfree = io.nfree + s * N, *sel_end = io.sel_end + s * N;
+                                      const skrt_sel_slot &sl) {
+  /* k and w clamped to N: every comparison below against them then reads the same */
+  const int32_t N = (int32_t)io.N, k = (int32_t)min(io.k, io.N), w = (int32_t)min(io.w, io.N);
+  const int32_t i0 = c * SKRT_CUDA_CHUNK, i1 = min(N, i0 + SKRT_CUDA_CHUNK), Lb = max(0, i0 - w);
+  double *tau = io.tau + s * io.N;
+  int32_t *nfree = io.nfree + s * io.N, *sel_end = io.sel_end + s * io.N;
   int32_t *clist = io.clist + (s * io.nchunk + c) * io.clcap;
-  int64_t nc = min(k, col.nold), T = cnt >= k ? col.T0 : -1, maxinc = col.maxold;
-  for (int64_t i = i0; i < i1; ++i) {
-    int64_t p = i - w;
+  skrt_sel_state st = sl.st;
+  bool inf = sl.inf;
+  int32_t nc = min(k, sl.col.nold), T = Lb >= k ? sl.col.T0 : -1, maxinc = sl.col.maxold;
+  for (int32_t i = i0; i < i1; ++i) {
+    int32_t p = i - w;
     if (p >= 0) {
-      int64_t t = imap[p - Lb], L = p + 1;
+      int32_t t = imap[p - Lb];
       if (t < 0) {
-        sel_end[p] = (int32_t)i; /* below the chunk's bound: never selected */
+        sel_end[p] = i; /* below the chunk's bound: never selected */
       } else {
         maxinc = max(maxinc, t);
-        if (cnt < k) { /* ref: S8, |C_i| <= k: every candidate selected */
-          clist[nc++] = (int32_t)p;
-          if (cnt + 1 == k)
+        if (p < k) { /* ref: S8, |C_i| <= k: every candidate selected */
+          clist[nc++] = p;
+          if (p + 1 == k)
             T = maxinc;
         } else if (t < T) { /* enters, evicts the current k-th best */
-          clist[nc++] = (int32_t)p;
-          sel_end[pos[T]] = (int32_t)i;
-          for (--T; pos[T] >= L; --T) {
+          clist[nc++] = p;
+          sel_end[pos[T]] = i;
+          for (--T; pos[T] > p; --T) {
           }
         } else {
-          sel_end[p] = (int32_t)i;
+          sel_end[p] = i;
         }
-        if (cnt + 1 > k) {
+        /* an entrant in the zero zone changes no count: the settled state stays settled */
+        if (p >= k && (inf || t < st.W)) {
           if (inf) { /* first query with |C_i| > k: all candidates saturated just below the
                       * lowest one; entries after it that score above that tau (keys not
                       * exposed yet) start in the free zone, not the zero zone */
             st.tau = (double)v[maxinc] - 1.0;
             st.U = st.W = maxinc + 1;
-            while (st.W < col.nkept && (double)v[st.W] > st.tau)
+            while (st.W < sl.col.nkept && (double)v[st.W] > st.tau)
               ++st.W;
-            st.nsat = cnt + 1;
+            st.nsat = p + 1;
             st.nfr = 0;
             st.sum = 0.0;
             inf = false;
           } else if (t < st.U) {
             st.nsat++;
-          } else if (t < st.W) {
+          } else {
             st.nfr++;
             st.sum += v[t];
           }
-          skrt_sel_settle(&st, v, pos, L, k);
+          skrt_sel_settle(&st, v, pos, p + 1, k);
         }
       }
-      cnt++;
     }
     tau[i] = inf ? -INFINITY : st.tau;
-    nfree[i] = inf ? 0 : (int32_t)st.nfr;
+    nfree[i] = inf ? 0 : st.nfr;
   }
-  io.ccount[s * io.nchunk + c] = (int32_t)nc;
+  io.ccount[s * io.nchunk + c] = nc;
 }
 
-/* One chunk, all threads of the block. Returns false (and writes nothing but clist) when
- * R_c exceeds cap. */
+/* Everything before the sweep of one chunk, all threads of the block: R_c into v/pos, the
+ * entrant map, the first k old keys into clist, and the start state into *sl (thread 0
+ * only). R_c comes from the rank bitmap in bits (nwt words a thread) where that is cheaper,
+ * from scans of the sorted list otherwise or when bits is NULL. Returns false (and writes
+ * nothing but clist) when R_c exceeds cap. */
 template <int NT>
-__device__ inline bool skrt_sel_chunk(const skrt_sel_chunk_io &io, int64_t s, int c, float *v,
-                                      int32_t *pos, int32_t *imap, int64_t cap) {
+__device__ inline bool skrt_sel_prep(const skrt_sel_chunk_io &io, int64_t s, int c, float *v,
+                                     int32_t *pos, int32_t *imap, int64_t cap, uint32_t *bits,
+                                     int nwt, skrt_sel_slot *sl) {
   const int64_t N = io.N, k = io.k, w = io.w;
   int64_t i0 = (int64_t)c * SKRT_CUDA_CHUNK, i1 = min(N, i0 + SKRT_CUDA_CHUNK);
   int64_t Lb = max((int64_t)0, i0 - w), L1 = max((int64_t)0, i1 - w);
-  const float *sval = io.sval + s * N;
-  const int32_t *spos = io.spos + s * N;
+  skrt_sel_rc d{v, pos, imap, io.clist + (s * io.nchunk + c) * io.clcap, cap, Lb, L1, k};
   __shared__ skrt_sel_collect col;
-  __shared__ int64_t rk;
   for (int64_t x = threadIdx.x; x < L1 - Lb; x += NT)
     imap[x] = -1;
   if (threadIdx.x == 0) {
     col.T0 = -1;
     col.maxold = 0;
   }
-  int64_t r = Lb > k ? skrt_sel_kth<NT>(spos, N, Lb, k) : -1;
-  if (threadIdx.x == 0)
-    rk = r;
-  __syncthreads();
-  double lb = rk >= 0 ? (double)sval[rk] - 1.0 : -INFINITY;
-  int32_t *clist = io.clist + (s * io.nchunk + c) * io.clcap;
-  skrt_sel_gather<NT>(sval, spos, N, lb, Lb, L1, k, v, pos, imap, cap, clist, &col);
+  double lb = bits && skrt_sel_bitmap_pays(N, k, Lb)
+                  ? skrt_sel_collect_bitmap<NT>(io, s, d, bits, nwt, &col)
+                  : skrt_sel_collect_scan<NT>(io.sval + s * N, io.spos + s * N, N, d, &col);
   if (col.nkept > cap)
     return false;
   if (col.nold == 0 && threadIdx.x == 0)
@@ -336,32 +529,108 @@ __device__ inline bool skrt_sel_chunk(const skrt_sel_chunk_io &io, int64_t s, in
   if (!inf)
     skrt_sel_start<NT>(v, pos, col.nkept, Lb, k, lb, &st);
   if (threadIdx.x == 0) {
-    if (!inf)
-      skrt_sel_settle(&st, v, pos, Lb, k);
-    skrt_sel_sweep(io, s, c, v, pos, imap, col, st, inf);
+    if (!inf) /* Lb > k: both fit in 32 bits */
+      skrt_sel_settle(&st, v, pos, (int32_t)Lb, (int32_t)k);
+    *sl = skrt_sel_slot{col, st, inf};
   }
+  return true;
+}
+
+/* One chunk with R_c in v/pos/imap (shared or global), all threads of the block: prep (by
+ * scans), then thread 0 sweeps. Returns false (and writes nothing but clist) when R_c exceeds
+ * cap. */
+template <int NT>
+__device__ inline bool skrt_sel_chunk(const skrt_sel_chunk_io &io, int64_t s, int c, float *v,
+                                      int32_t *pos, int32_t *imap, int64_t cap) {
+  skrt_sel_slot sl;
+  if (!skrt_sel_prep<NT>(io, s, c, v, pos, imap, cap, nullptr, 0, &sl))
+    return false;
+  if (threadIdx.x == 0)
+    skrt_sel_sweep(io, s, c, v, pos, imap, sl);
   __syncthreads();
   return true;
 }
 
-/* Shared-memory pass: grid (nchunk, S); dynamic smem holds cap floats, cap ints and the
- * CHUNK-entry entrant map. */
-template <int NT>
-__global__ void __launch_bounds__(NT) skrt_sel_chunk_kernel(skrt_sel_chunk_io io, int64_t cap) {
-  extern __shared__ __align__(16) unsigned char skrt_sel_smem[];
-  float *v = (float *)skrt_sel_smem;
-  int32_t *pos = (int32_t *)(v + cap);
-  int32_t *imap = pos + cap;
-  int c = blockIdx.x;
-  int64_t s = blockIdx.y;
-  if (!skrt_sel_chunk<NT>(io, s, c, v, pos, imap, cap) && threadIdx.x == 0)
-    io.oflag[s * io.nchunk + c] = 1;
+/* Tier-1 order: chunk-major (e = c * S + s), so that the costly early chunks of every
+ * sequence share the first group and later groups hold only cheap late chunks. Returns c. */
+__device__ inline int skrt_sel_tier1_chunk(int64_t e, int64_t S, int64_t *s) {
+  int64_t c = e / S;
+  *s = e - c * S;
+  return (int)c;
 }
 
-/* Second tier: grid (G), dynamic smem for cap entries; redoes the chunks flagged 1 and
- * flags those that still overflow for the global pass. */
+/* Tier 1, prep: grid (g), NT threads, dynamic smem of nwt * NT bitmap words (nwt 0: scans
+ * only); block b preps chunk e0 + b (tier-1 order) into slot b of the group's scratch (v/pos:
+ * cap entries per slot, imap: CHUNK), or flags it 1. */
 template <int NT>
 __global__ void __launch_bounds__(NT)
+    skrt_sel_prep_kernel(skrt_sel_chunk_io io, int64_t S, int64_t e0, int64_t cap, int nwt,
+                         float *v, int32_t *pos, int32_t *imap, skrt_sel_slot *slot) {
+  extern __shared__ uint32_t skrt_sel_bits[];
+  int64_t b = blockIdx.x, s;
+  int c = skrt_sel_tier1_chunk(e0 + b, S, &s);
+  skrt_sel_slot sl;
+  bool ok = skrt_sel_prep<NT>(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, cap,
+                              nwt > 0 ? skrt_sel_bits : nullptr, nwt, &sl);
+  if (threadIdx.x == 0) {
+    if (ok)
+      slot[b] = sl;
+    else
+      io.oflag[s * io.nchunk + c] = 1;
+  }
+}
+
+/* Tier 1, sweep: grid (ceil(g / (NT / 32))), NT threads; warp b (of the grid) sweeps slot b
+ * (lane 0) unless the chunk was flagged. The slots are read-only here. */
+template <int NT>
+__global__ void __launch_bounds__(NT)
+    skrt_sel_sweep_kernel(skrt_sel_chunk_io io, int64_t S, int64_t e0, int64_t g, int64_t cap,
+                          const float *__restrict__ v, const int32_t *__restrict__ pos,
+                          const int32_t *__restrict__ imap,
+                          const skrt_sel_slot *__restrict__ slot) {
+  int64_t b = ((int64_t)blockIdx.x * NT + threadIdx.x) / 32, s;
+  if (threadIdx.x % 32 != 0 || b >= g)
+    return;
+  int c = skrt_sel_tier1_chunk(e0 + b, S, &s);
+  if (io.oflag[s * io.nchunk + c] == 0)
+    skrt_sel_sweep(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, slot[b]);
+}
+
+/* Runs tier 1 on the stream: the S x nchunk chunks in tier-1 order in groups of
+ * G = min(all, gmax), each group a prep then a sweep launch over one global scratch of G slots
+ * (G x (cap x 8 + CHUNK x 4 + sizeof(skrt_sel_slot)) bytes, released stream-ordered). */
+template <int NT, int SNT>
+cudaError_t skrt_sel_tier1_launch(const skrt_sel_chunk_io &io, int64_t S, int64_t cap, int64_t gmax,
+                                  cudaStream_t st) {
+  int64_t nall = S * io.nchunk, G = nall < gmax ? nall : gmax;
+  int nwt = io.rank ? skrt_sel_bitmap_nwt(io.N, NT) : 0;
+  size_t bslot = G * sizeof(skrt_sel_slot), bv = G * cap * sizeof(float);
+  size_t bytes = bslot + 2 * bv + G * SKRT_CUDA_CHUNK * sizeof(int32_t);
+  size_t smem = (size_t)nwt * NT * sizeof(uint32_t); /* at most 16 KB */
+  unsigned char *buf;
+  cudaError_t e = cudaMallocAsync((void **)&buf, bytes, st);
+  if (e != cudaSuccess)
+    return e;
+  skrt_sel_slot *slot = (skrt_sel_slot *)buf;
+  float *v = (float *)(buf + bslot);
+  int32_t *pos = (int32_t *)(buf + bslot + bv), *imap = (int32_t *)(buf + bslot + 2 * bv);
+  for (int64_t e0 = 0; e0 < nall && e == cudaSuccess; e0 += G) {
+    int64_t g = nall - e0 < G ? nall - e0 : G;
+    skrt_sel_prep_kernel<NT>
+        <<<(unsigned)g, NT, smem, st>>>(io, S, e0, cap, nwt, v, pos, imap, slot);
+    skrt_sel_sweep_kernel<SNT><<<(unsigned)((g * 32 + SNT - 1) / SNT), SNT, 0, st>>>(
+        io, S, e0, g, cap, v, pos, imap, slot);
+    e = cudaGetLastError();
+  }
+  cudaError_t ef = cudaFreeAsync(buf, st);
+  return e != cudaSuccess ? e : ef;
+}
+
+/* Second tier: grid (G <= SMs, so no register cap for occupancy), dynamic smem for cap
+ * entries; redoes the chunks flagged 1 and flags those that still overflow for the global
+ * pass. */
+template <int NT>
+__global__ void __launch_bounds__(NT, 1)
     skrt_sel_bigsmem_kernel(skrt_sel_chunk_io io, int64_t S, int64_t cap) {
   extern __shared__ __align__(16) unsigned char skrt_sel_smem[];
   float *v = (float *)skrt_sel_smem;
@@ -376,10 +645,10 @@ __global__ void __launch_bounds__(NT)
   }
 }
 
-/* Last tier: grid (G); each block owns scratch of N floats + 2N ints and redoes the chunks
- * flagged 2 (R_c never exceeds N). */
+/* Last tier: grid (G <= SMs); each block owns scratch of N floats + 2N ints and redoes the
+ * chunks flagged 2 (R_c never exceeds N). */
 template <int NT>
-__global__ void __launch_bounds__(NT)
+__global__ void __launch_bounds__(NT, 1)
     skrt_sel_overflow_kernel(skrt_sel_chunk_io io, int64_t S, float *scratch) {
   int64_t N = io.N;
   float *v = scratch + (int64_t)blockIdx.x * 3 * N;
