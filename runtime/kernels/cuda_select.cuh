@@ -270,8 +270,12 @@ __host__ __device__ inline int skrt_sel_bitmap_nwt(int64_t N, int NT) {
  * ranks of the candidates in independent coalesced loads (4 in flight per thread) plus its
  * N / 32 words. Equal at about k N / Lb = Lb / 4 (the scan's gather, which walks on to the
  * bound, is left out: the rule errs towards the scans). */
+#ifndef SKRT_SEL_BITMAP_FACTOR
+#define SKRT_SEL_BITMAP_FACTOR 4.0 /* the bitmap where Lb^2 < FACTOR k N */
+#endif
 __device__ inline bool skrt_sel_bitmap_pays(int64_t N, int64_t k, int64_t Lb) {
-  return SKRT_SEL_BITMAP == 2 || (double)Lb * (double)Lb < 4.0 * (double)k * (double)N;
+  return SKRT_SEL_BITMAP == 2 ||
+         (double)Lb * (double)Lb < SKRT_SEL_BITMAP_FACTOR * (double)k * (double)N;
 }
 
 /* Sets bit rank[j] for j in [j0, j1), all threads; returns this thread's count of the ranks
