@@ -254,6 +254,15 @@ __device__ __forceinline__ int skrt_wg_block_kind(const skrt_mma_smem<T, D, BN, 
   return skrt_block_kind<T, D, BN>(m, buf, kb, tk, r.i0, r.il, N, w);
 }
 
+/* Shared memory of the forward with R rows: skrt_mma_smem's layout with the Q rows past the
+ * first QT as extra rows. */
+template <int D, int R> __host__ __device__ constexpr int skrt_wg_fwd_extra() {
+  return (R - SKRT_CUDA_QTILE) * D;
+}
+template <typename T, int D, int R> constexpr size_t skrt_wg_fwd_bytes() {
+  return skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes(skrt_wg_fwd_extra<D, R>(), SKRT_FWD_NB);
+}
+
 /* ref: S9, S10. R query rows per block (skrt_wg_fwd_rows: 128, or 256 = 4 warpgroups, one
  * block per SM, a key block then feeds twice the rows); grid (ceil(N / R) * hb, Hq / hb, B),
  * 2 R threads, smem skrt_wg_fwd_bytes<T, D, R>(). */
@@ -263,7 +272,7 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
   extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
   constexpr int BN = skrt_wg_fwd_bn<D>(), NT = BN / 8, NTH = 2 * R;
   using S = skrt_mma_smem<T, D, BN, 0>;
-  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, (R - SKRT_CUDA_QTILE) * D, SKRT_FWD_NB);
+  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, skrt_wg_fwd_extra<D, R>(), SKRT_FWD_NB);
   int warp = threadIdx.x / 32, r0 = warp * 16, wg = skrt_wg_index();
   /* descriptors: this warpgroup's Q rows, key/value buffer 0 (buffer b: + b * kvstep) */
   const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D), dK = skrt_desc_kmajor<D>(m.k(0)),
@@ -550,8 +559,7 @@ template <typename T, int D>
 cudaError_t skrt_attn_fwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                     cudaStream_t st) {
   constexpr int R = skrt_wg_fwd_rows<D>();
-  constexpr size_t smem =
-      skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes((R - SKRT_CUDA_QTILE) * D, SKRT_FWD_NB);
+  constexpr size_t smem = skrt_wg_fwd_bytes<T, D, R>();
   static_assert(smem <= 227 * 1024, "forward shared memory exceeds the sm_90 block limit");
   return L.gate == 0 ? skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 0, R>, smem, L, sel, st)
                      : skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 1, R>, smem, L, sel, st);
