@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Mutation check of the GPU correctness suite (test/cuda/run.sh), for a machine with an sm_90
-# GPU: builds the suite against deliberately broken copies of the warpgroup-MMA kernels and
-# requires every bf16/fp16 case with D 64 or 128 (the ones those kernels run) to fail on each of
-# them (a suite that passes a broken kernel proves nothing). Mutants (runtime/kernels/cuda_attn_wgmma.cuh, copied to /tmp):
-#   pv   the forward's P V takes the first 16 keys' V rows for every k-step
-#   xty  the backward's dk / dv products take the first 16 query rows for every k-step
+# GPU: builds the suite against deliberately broken copies of the kernels (copied to /tmp) and
+# requires the suite to catch each (a suite that passes a broken kernel proves nothing).
+# Kernel mutants (runtime/kernels/cuda_attn_wgmma.cuh) must fail every bf16/fp16 case with D 64
+# or 128 (the ones those kernels run); selection mutants (runtime/kernels/cuda_select.cuh) must
+# fail at least one case (the cases that never reach the broken step, e.g. k >= N, pass).
+#   pv       the forward's P V takes the first 16 keys' V rows for every k-step
+#   xty      the backward's dk / dv products take the first 16 query rows for every k-step
+#   selrank  the tier-1 bitmap prep does not advance the old keys' rank (chunk list, k-th best;
+#            built with -DSKRT_SEL_BITMAP=2 so that every chunk takes the bitmap)
+#   selzone  the selection sweep skips the settle for entrants in the free zone
 #   test/cuda/mutation.sh [mutant...]     (default: all; logs under $OUT if set)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,20 +17,38 @@ LOG=${OUT:-/tmp}
 declare -A SED=(
   [pv]='s|dv + kk \* skrt_desc_rows16<D>()|dv + 0 * kk * skrt_desc_rows16<D>() /* MUTANT */|'
   [xty]='s|dx + kq \* skrt_desc_rows16<TW>()|dx + 0 * kq * skrt_desc_rows16<TW>() /* MUTANT */|'
+  [selrank]='s|p < d.Lb ? orank++ : -1|p < d.Lb ? orank : -1 /* MUTANT */|'
+  [selzone]='s|(inf \|\| t < st.W)|(inf \|\| t < st.U) /* MUTANT */|'
 )
+declare -A FILE=([pv]=cuda_attn_wgmma.cuh [xty]=cuda_attn_wgmma.cuh [selrank]=cuda_select.cuh
+  [selzone]=cuda_select.cuh)
+declare -A FLAGS=([selrank]=-DSKRT_SEL_BITMAP=2)
 MUTS=("$@")
-[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty)
+[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone)
 fail=0
 for m in "${MUTS[@]}"; do
   [ -n "${SED[$m]:-}" ] || { echo "mutation.sh: unknown mutant '$m' (known: ${!SED[*]})" >&2; exit 2; }
   d=/tmp/skrt_mutant_$m
   rm -rf "$d" && mkdir -p "$d" && cp -r runtime test "$d"/ && { [ ! -d .deb ] || cp -r .deb "$d"/; }
-  sed -i "${SED[$m]}" "$d/runtime/kernels/cuda_attn_wgmma.cuh"
-  if ! grep -q MUTANT "$d/runtime/kernels/cuda_attn_wgmma.cuh"; then
+  f="$d/runtime/kernels/${FILE[$m]}"
+  sed -i "${SED[$m]}" "$f"
+  if ! grep -q MUTANT "$f"; then
     echo "mutation.sh: mutant '$m' no longer applies: update its pattern" >&2
     exit 2
   fi
-  (cd "$d" && OUT=$d/log test/cuda/run.sh "$d/build" cuda >"$LOG/mutant_$m.log" 2>&1)
+  (cd "$d" && OUT=$d/log SKRT_NVFLAGS="${FLAGS[$m]:-}" test/cuda/run.sh "$d/build" cuda \
+    >"$LOG/mutant_$m.log" 2>&1)
+  if [ "${FILE[$m]}" = cuda_select.cuh ]; then
+    n=$(grep -E '^case ' "$LOG/mutant_$m.log" | awk '{print $2}' | tr -d ':' | sort -u |
+      while read -r c; do grep -qE "^  $c .*FAIL" "$LOG/mutant_$m.log" && echo "$c"; done | wc -l)
+    if [ "$n" -gt 0 ]; then
+      echo "mutant $m: caught by $n case(s)"
+    else
+      echo "mutant $m: NOT caught (or the suite did not run: see $LOG/mutant_$m.log)"
+      fail=1
+    fi
+    continue
+  fi
   # the bf16/fp16 cases with D 64 or 128 (the shapes the warpgroup-MMA kernels take)
   cases=$(grep -E '^case (bf16|f16)_.* D=(64|128) ' "$LOG/mutant_$m.log" | awk '{print $2}' |
     tr -d ':' | sort -u)
