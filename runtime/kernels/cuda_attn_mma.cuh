@@ -195,7 +195,7 @@ __device__ __forceinline__ int skrt_key_pipeline(int kb, int nblk, F load) {
 
 /* Rows of a tensor-core block: hb query heads of one KV group x qb = QT / hb queries of one
  * query tile each, so that the heads of a GQA group share the gathered K/V blocks (and, in
- * the backward, sum their dk/dv in the tile products). Grid (ntile * hb, Hq / hb, B).
+ * the backward, sum their dk/dv in the tile products). Grid (ceil(N / qb), Hq / hb, B).
  * Row r is head h0 + r / qb, query ib + r % qb; a warp's 16 rows share one head. */
 struct skrt_mma_geo {
   int t, qb;
@@ -205,7 +205,7 @@ struct skrt_mma_geo {
 };
 
 /* (R rows per block, QT by default; with R = 2 QT a block of hb = 1 spans two query tiles
- * and t is the first. Grid (ceil(N / R) * hb, Hq / hb, B).) */
+ * and t is the first. Grid (ceil(N / qb), Hq / hb, B).) */
 template <int R = SKRT_CUDA_QTILE> __device__ __forceinline__ skrt_mma_geo skrt_mma_geo_of(int hb) {
   skrt_mma_geo g;
   g.qb = R / hb;
@@ -809,7 +809,7 @@ __device__ __forceinline__ void skrt_bwd_store(const float dq[D / 8][4], const f
   }
 }
 
-/* ref: S11. Grid (ntile * hb, Hq / hb, B), 256 threads, smem skrt_mma_bwd_bytes<T, D>(). */
+/* ref: S11. Grid (ceil(N / qb), Hq / hb, B), 256 threads, smem skrt_mma_bwd_bytes<T, D>(). */
 template <typename T, int D> constexpr size_t skrt_mma_bwd_bytes() {
   using S = skrt_mma_smem<T, D, skrt_bwd_bn<D>()>;
   return S::bytes(S::QT * S::SD + 2 * S::QT * (S::BN + 8), skrt_bwd_nb<D>()) +
@@ -905,8 +905,10 @@ inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
   return true;
 }
 
-/* Sets the kernel's dynamic shared memory and launches it on grid (ceil(N / R) * hb, Hq / hb,
- * B) with R / 64 warpgroups (R rows per block: QT, or 2 QT for the 4-warpgroup backward). */
+/* Sets the kernel's dynamic shared memory and launches it on grid (ceil(N / qb), Hq / hb, B),
+ * qb = R / hb queries per block, with R / 64 warpgroups (R rows per block: QT, or 2 QT for the
+ * 4-warpgroup kernels). (ceil(N / R) * hb blocks, as before, gave blocks past the last query
+ * when qb < R and N % R <= R - qb: they read tile lists past the end.) */
 template <int R = SKRT_CUDA_QTILE, typename K, typename... A>
 cudaError_t skrt_mma_launch(K kernel, size_t smem, const skrt_cuda_layer &L,
                             const skrt_cuda_sel &sel, cudaStream_t st, A... args) {
@@ -915,7 +917,8 @@ cudaError_t skrt_mma_launch(K kernel, size_t smem, const skrt_cuda_layer &L,
   if (e != cudaSuccess)
     return e;
   int hb = skrt_mma_heads_per_block(L);
-  dim3 grid((unsigned)((sel.N + R - 1) / R * hb), (unsigned)(L.Hq / hb), (unsigned)L.B);
+  int64_t qb = R / hb;
+  dim3 grid((unsigned)((sel.N + qb - 1) / qb), (unsigned)(L.Hq / hb), (unsigned)L.B);
   kernel<<<grid, R * 2, smem, st>>>(L, sel, args..., hb);
   return cudaGetLastError();
 }
