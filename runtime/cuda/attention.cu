@@ -6,6 +6,7 @@
  * kernels of kernels/cuda_attn_simple.cuh otherwise. */
 #include <cuda_runtime.h>
 
+#include <mutex>
 #include <new>
 
 #include <cub/device/device_radix_sort.cuh>
@@ -36,21 +37,67 @@ int64_t g_select_cap = 0;
                         cudaGetErrorString(e_));                                                   \
   } while (0)
 
+#ifndef SKRT_CUDA_POOL
+/* 1: scratch comes from a memory pool of the library per device that keeps freed memory
+ * (release threshold: unlimited) until skrt_cuda_trim; 0: from the device's default pool,
+ * which returns it to the driver at every synchronisation, so that each call maps its scratch
+ * (about 1 GB for a 64k training step) anew. */
+#define SKRT_CUDA_POOL 1
+#endif
+constexpr int MAX_POOLS = 64;
+std::mutex g_pool_mu;
+cudaMemPool_t g_pool[MAX_POOLS] = {};
+
+/* The scratch pool of the current device (created on first use). */
+int pool_of(cudaMemPool_t *out) {
+  int dev = 0;
+  SKRT_CU(cudaGetDevice(&dev));
+  if (!SKRT_CUDA_POOL || dev >= MAX_POOLS) {
+    SKRT_CU(cudaDeviceGetDefaultMemPool(out, dev));
+    return SKRT_OK;
+  }
+  std::lock_guard<std::mutex> lock(g_pool_mu);
+  if (!g_pool[dev]) {
+    cudaMemPoolProps props{};
+    props.allocType = cudaMemAllocationTypePinned;
+    props.location.type = cudaMemLocationTypeDevice;
+    props.location.id = dev;
+    cudaMemPool_t pool;
+    SKRT_CU(cudaMemPoolCreate(&pool, &props));
+    uint64_t keep = UINT64_MAX;
+    cudaError_t e = cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+    if (e != cudaSuccess) {
+      cudaMemPoolDestroy(pool);
+      SKRT_CU(e);
+    }
+    g_pool[dev] = pool;
+  }
+  *out = g_pool[dev];
+  return SKRT_OK;
+}
+
 } // namespace
 
 /* Stream-ordered scratch: every allocation of one call, released together. */
 struct scratch {
   cudaStream_t st;
+  cudaMemPool_t pool;
   void *ptr[24];
   int n;
 };
 
 namespace {
 
+int scratch_init(scratch *w, struct skrt_context *ctx) {
+  *w = scratch{};
+  w->st = (cudaStream_t)skrt_context_cuda_stream(ctx);
+  return pool_of(&w->pool);
+}
+
 int scratch_alloc(scratch *w, size_t bytes, void **out) {
   if (w->n >= 24)
     return skrt_error(SKRT_ERR_STATE, "skrt_cuda: too many scratch buffers");
-  SKRT_CU(cudaMallocAsync(out, bytes ? bytes : 16, w->st));
+  SKRT_CU(cudaMallocFromPoolAsync(out, bytes ? bytes : 16, w->pool, w->st));
   w->ptr[w->n++] = *out;
   return SKRT_OK;
 }
@@ -167,7 +214,8 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   int dev = 0, nsm = 0;
   SKRT_CU(cudaGetDevice(&dev));
   SKRT_CU(cudaDeviceGetAttribute(&nsm, cudaDevAttrMultiProcessorCount, dev));
-  SKRT_CU(skrt_sel_tier1_launch<SEL_NT, SEL_SWEEP_NT>(io, S, cap, (int64_t)nsm * SEL_GROUP_SM, st));
+  SKRT_CU(skrt_sel_tier1_launch<SEL_NT, SEL_SWEEP_NT>(io, S, cap, (int64_t)nsm * SEL_GROUP_SM,
+                                                      w->pool, st));
   int64_t nall = S * sel->nchunk;
   size_t smem2 = (size_t)cap2 * 8 + SKRT_CUDA_CHUNK * 4;
   SKRT_CU(cudaFuncSetAttribute(skrt_sel_bigsmem_kernel<SEL_NT>,
@@ -332,10 +380,6 @@ int check_grads(const struct skrt_attn_params *p, const struct skrt_attn_grads *
   return SKRT_OK;
 }
 
-cudaStream_t stream_of(struct skrt_context *ctx) {
-  return (cudaStream_t)skrt_context_cuda_stream(ctx);
-}
-
 } // namespace
 
 /* A selection computed once and shared by a forward and its backward. */
@@ -368,8 +412,9 @@ extern "C" int skrt_cuda_plan_create(const struct skrt_attn_params *p, struct sk
   skrt_cuda_plan *pl = new (std::nothrow) skrt_cuda_plan{};
   if (!pl)
     return skrt_error(SKRT_ERR_NOMEM, "skrt_cuda_plan_create: out of memory");
-  pl->w = scratch{stream_of(ctx), {}, 0};
-  int r = run_select(p, &pl->w, &pl->sel);
+  int r = scratch_init(&pl->w, ctx);
+  if (r == SKRT_OK)
+    r = run_select(p, &pl->w, &pl->sel);
   if (r != SKRT_OK) {
     scratch_free(&pl->w);
     delete pl;
@@ -397,7 +442,8 @@ extern "C" int skrt_cuda_attention_forward_planned(const struct skrt_cuda_plan *
                                                    struct skrt_context *ctx) {
   SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_forward_planned"));
   SKRT_TRY(check_plan(plan, p, "skrt_cuda_attention_forward_planned"));
-  scratch w{stream_of(ctx), {}, 0};
+  scratch w;
+  SKRT_TRY(scratch_init(&w, ctx));
   int r = forward_sel(plan->sel, p, dtype, &w);
   scratch_free(&w);
   return r;
@@ -410,7 +456,8 @@ extern "C" int skrt_cuda_attention_backward_planned(const struct skrt_cuda_plan 
   SKRT_TRY(check_params(p, dtype, "skrt_cuda_attention_backward_planned"));
   SKRT_TRY(check_plan(plan, p, "skrt_cuda_attention_backward_planned"));
   SKRT_TRY(check_grads(p, g, "skrt_cuda_attention_backward_planned"));
-  scratch w{stream_of(ctx), {}, 0};
+  scratch w;
+  SKRT_TRY(scratch_init(&w, ctx));
   int r = backward_sel(plan->sel, p, g, dtype, &w);
   scratch_free(&w);
   return r;
@@ -442,7 +489,8 @@ extern "C" int skrt_cuda_attention_backward(const struct skrt_attn_params *p,
 extern "C" int skrt_cuda_select(const struct skrt_attn_params *p, float *tau, int32_t *nfree,
                                 int32_t *sel_end, struct skrt_context *ctx) {
   SKRT_TRY(check_params(p, SKRT_CUDA_F32, "skrt_cuda_select"));
-  scratch w{stream_of(ctx), {}, 0};
+  scratch w;
+  SKRT_TRY(scratch_init(&w, ctx));
   struct skrt_attn_params q = *p;
   q.tau = tau;
   q.nfree = nfree;
@@ -465,3 +513,11 @@ extern "C" int skrt_cuda_set_check_finite(int on) {
 }
 
 extern "C" void skrt_cuda_set_select_capacity(int64_t cap) { g_select_cap = cap; }
+
+extern "C" int skrt_cuda_trim(void) {
+  std::lock_guard<std::mutex> lock(g_pool_mu);
+  for (int d = 0; d < MAX_POOLS; ++d)
+    if (g_pool[d])
+      SKRT_CU(cudaMemPoolTrimTo(g_pool[d], 0));
+  return SKRT_OK;
+}

@@ -602,17 +602,17 @@ __global__ void __launch_bounds__(NT)
 
 /* Runs tier 1 on the stream: the S x nchunk chunks in tier-1 order in groups of
  * G = min(all, gmax), each group a prep then a sweep launch over one global scratch of G slots
- * (G x (cap x 8 + CHUNK x 4 + sizeof(skrt_sel_slot)) bytes, released stream-ordered). */
+ * (G x (cap x 8 + CHUNK x 4 + sizeof(skrt_sel_slot)) bytes from pool, released stream-ordered). */
 template <int NT, int SNT>
 cudaError_t skrt_sel_tier1_launch(const skrt_sel_chunk_io &io, int64_t S, int64_t cap, int64_t gmax,
-                                  cudaStream_t st) {
+                                  cudaMemPool_t pool, cudaStream_t st) {
   int64_t nall = S * io.nchunk, G = nall < gmax ? nall : gmax;
   int nwt = io.rank ? skrt_sel_bitmap_nwt(io.N, NT) : 0;
   size_t bslot = G * sizeof(skrt_sel_slot), bv = G * cap * sizeof(float);
   size_t bytes = bslot + 2 * bv + G * SKRT_CUDA_CHUNK * sizeof(int32_t);
   size_t smem = (size_t)nwt * NT * sizeof(uint32_t); /* at most 16 KB */
   unsigned char *buf;
-  cudaError_t e = cudaMallocAsync((void **)&buf, bytes, st);
+  cudaError_t e = cudaMallocFromPoolAsync((void **)&buf, bytes, pool, st);
   if (e != cudaSuccess)
     return e;
   skrt_sel_slot *slot = (skrt_sel_slot *)buf;

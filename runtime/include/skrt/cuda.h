@@ -14,7 +14,9 @@
  *
  * Selection (S6-S8) runs on the GPU: no host round trip and no N x N mask. The backward
  * recomputes the selection from u (deterministic, identical to the forward's). Scratch
- * memory comes from cudaMallocAsync on the stream and is released before return.
+ * memory is allocated stream-ordered on the context's stream from a memory pool of the
+ * library (one per device) and released before return; the pool keeps the freed memory for
+ * the next call (as PyTorch's caching allocator does) until skrt_cuda_trim.
  * Calls return 0 or a skrt_status with a message in skrt_last_error(). The only host
  * synchronisation is the optional finite check of u (skrt_cuda_set_check_finite). */
 #ifndef SKRT_CUDA_H
@@ -86,6 +88,10 @@ int skrt_cuda_scores_backward(const struct skrt_cuda_scores *s, const float *du,
 /* Finite check of u before the selection (one host synchronisation per call); on by
  * default. Returns the previous setting. Process-wide. */
 int skrt_cuda_set_check_finite(int on);
+
+/* Returns the device memory that the library's scratch pools keep between calls to the
+ * driver (memory still in use by queued work is kept until that work is done). */
+int skrt_cuda_trim(void);
 
 /* Test hook: capacity (entries) of the in-shared-memory candidate set of a selection
  * chunk; 0 restores the default. Smaller values force the global-memory fallback path. */
