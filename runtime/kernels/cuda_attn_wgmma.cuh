@@ -10,13 +10,15 @@
  * except P and dS, and there is no ldmatrix traffic.
  *
  * Forward: per key block (64 keys), S = Q K^T, the kind-specialized masks and online softmax, acc
- * += (P m) V; at D = 128 in blocks of 256 query rows (4 warpgroups, one block per SM, so that a
- * GQA block of 4 heads x 64 queries gathers each key block once). Backward: blocks of 256 query
- * rows (4 warpgroups, one block per SM; 128 rows and 2 warpgroups with SKRT_WG_BWD_ROWS*), per key
- * block (64 keys at D = 64; 32 at D = 128) S and dO V^T, the per-element pass, dq += dSg K in
- * registers; per 64 keys, dk and dv as products over all the block's rows (each warpgroup half of
- * D of one of them), added with fp32 atomics: 256 rows per product halve the atomics of 128. Block
- * kinds (all selected / all window / general / EMPTY) are decided per warpgroup. */
+ * += (P m) V; in blocks of 256 query rows (4 warpgroups, one block per SM, so that a GQA block of
+ * 4 heads x 64 queries gathers each key block once), the key blocks handed from the loads to the
+ * warps through mbarriers (skrt_kv_ring) rather than a block-wide barrier per key block. Backward:
+ * blocks of 256 query rows (4 warpgroups, one block per SM; 128 rows and 2 warpgroups with
+ * SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and dO V^T, the
+ * per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products over all the
+ * block's rows (each warpgroup half of D of one of them), added with fp32 atomics: 256 rows per
+ * product halve the atomics of 128. Block kinds (all selected / all window / general / EMPTY) are
+ * decided per warpgroup. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 
@@ -41,15 +43,30 @@
 #endif
 #ifndef SKRT_WG_FWD_ROWS64
 /* query rows per forward block, D <= 64: 128 (2 blocks per SM) or 256 (4 warpgroups, one
- * block per SM: each gathered key block feeds twice the rows); at 16/16/64, 64k, the same on
- * the H100 (10.80 / 10.68 / 10.89 vs 10.86 / 10.85 / 10.96 ms fwd+bwd, one call) */
-#define SKRT_WG_FWD_ROWS64 128
+ * block per SM: each gathered key block feeds twice the rows). With the block-wide barrier per
+ * key block the two were the same at 16/16/64, 64k; with the mbarrier key ring 256 is a little
+ * faster (fwd+bwd 9.73 / 9.81 / 9.81 / 9.80 vs 9.76 / 9.87 / 10.05 / 9.92 ms, two calls on the
+ * H100). */
+#define SKRT_WG_FWD_ROWS64 256
 #endif
 #ifndef SKRT_WG_FWD_ROWS128
 /* D = 128: 256; at 32/8/128, 64k, the forward 8.76 / 8.82 / 8.88 ms vs 9.70 / 9.68 / 9.57
  * with 128 (one call): a GQA block of 4 heads x 64 queries gathers each key block once for
  * all 4 heads, where 128-row blocks (4 x 32) gather it twice per tile */
 #define SKRT_WG_FWD_ROWS128 256
+#endif
+#ifndef SKRT_WG_FWD_MBAR
+/* 1: the forward's warps hand key buffers over through mbarriers (full: the block's loads
+ * landed; empty: every thread is done with it) in SKRT_WG_FWD_NB buffers, loads issued two
+ * blocks ahead, so that warpgroups drift apart (one in its matrix products while another is
+ * in its per-element pass) instead of meeting at a block-wide barrier per key block; 0: one
+ * __syncthreads per key block, 2 buffers. */
+#define SKRT_WG_FWD_MBAR 1
+#endif
+#ifndef SKRT_WG_FWD_NB
+/* key buffers with mbarriers: 4 lets a warp run up to a block ahead of the slowest (the loads
+ * two blocks ahead reuse the buffer of the block two behind) */
+#define SKRT_WG_FWD_NB 4
 #endif
 template <int D> __host__ __device__ constexpr int skrt_wg_fwd_bn() {
   return D <= 64 ? SKRT_WG_FWD_BN64 : SKRT_WG_FWD_BN128;
@@ -259,20 +276,88 @@ __device__ __forceinline__ int skrt_wg_block_kind(const skrt_mma_smem<T, D, BN, 
 template <int D, int R> __host__ __device__ constexpr int skrt_wg_fwd_extra() {
   return (R - SKRT_CUDA_QTILE) * D;
 }
+__host__ __device__ constexpr int skrt_wg_fwd_nb() {
+  return SKRT_WG_FWD_MBAR ? SKRT_WG_FWD_NB : SKRT_FWD_NB;
+}
 template <typename T, int D, int R> constexpr size_t skrt_wg_fwd_bytes() {
-  return skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes(skrt_wg_fwd_extra<D, R>(), SKRT_FWD_NB);
+  return skrt_mma_smem<T, D, skrt_wg_fwd_bn<D>(), 0>::bytes(skrt_wg_fwd_extra<D, R>(),
+                                                            skrt_wg_fwd_nb());
 }
 
+/* mbarriers in shared memory (sm_90; CTA scope). */
+__device__ __forceinline__ void skrt_mbar_init(uint64_t *bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(skrt_smem_addr(bar)), "r"(count)
+               : "memory");
+}
+__device__ __forceinline__ void skrt_mbar_arrive(uint64_t *bar) {
+  asm volatile("mbarrier.arrive.release.cta.shared::cta.b64 _, [%0];\n" ::"r"(skrt_smem_addr(bar))
+               : "memory");
+}
+/* Waits until the phase of parity ph of bar has completed. */
+__device__ __forceinline__ void skrt_mbar_wait(uint64_t *bar, int ph) {
+  asm volatile("{\n.reg .pred p;\nLAB_WAIT:\n"
+               "mbarrier.try_wait.parity.acquire.cta.shared::cta.b64 p, [%0], %1;\n"
+               "@!p bra LAB_WAIT;\n}\n" ::"r"(skrt_smem_addr(bar)),
+               "r"(ph)
+               : "memory");
+}
+/* The forward's key pipeline over NB buffers with mbarriers full[NB] and empty[NB], on which
+ * every thread arrives (each releases its own copies and reads; one arrival per warp after a
+ * __syncwarp would be as correct, but compute-sanitizer's racecheck reports it as a race).
+ * Block kb lives in buffer kb % NB. Its loads are issued during block kb - 2, once every thread
+ * has released the buffer's previous block (kb - NB); each thread waits for its own copies of a
+ * block one block later, fences them for the async proxy and arrives on full. So a thread waits
+ * only on blocks that the others finished well before, never on a block-wide barrier. */
+template <int NB> struct skrt_kv_ring {
+  uint64_t *full, *empty;
+  /* before the loop (block 0 issued and committed): issue block 1, signal block 0 */
+  template <typename F> __device__ __forceinline__ void start(int nblk, F load) const {
+    if (nblk > 1)
+      load(1 % NB, 1);
+    skrt_cp_commit();
+    skrt_cp_wait<1>();
+    skrt_fence_async_smem();
+    skrt_mbar_arrive(&full[0]);
+  }
+  /* at the top of block kb: issue kb + 2, signal kb + 1, wait for kb; returns its buffer */
+  template <typename F> __device__ __forceinline__ int acquire(int kb, int nblk, F load) const {
+    if (kb + 2 < nblk) {
+      int b = (kb + 2) % NB;
+      if (kb + 2 >= NB)
+        skrt_mbar_wait(&empty[b], ((kb + 2) / NB - 1) & 1);
+      load(b, kb + 2);
+    }
+    skrt_cp_commit();
+    if (kb + 1 < nblk) {
+      skrt_cp_wait<1>();
+      skrt_fence_async_smem();
+      skrt_mbar_arrive(&full[(kb + 1) % NB]);
+    }
+    skrt_mbar_wait(&full[kb % NB], (kb / NB) & 1);
+    return kb % NB;
+  }
+  /* after this thread's last read of block kb's buffer */
+  __device__ __forceinline__ void release(int kb) const { skrt_mbar_arrive(&empty[kb % NB]); }
+};
+
 /* ref: S9, S10. R query rows per block (skrt_wg_fwd_rows: 128, or 256 = 4 warpgroups, one
- * block per SM, a key block then feeds twice the rows); grid (ceil(N / R) * hb, Hq / hb, B),
+ * block per SM, a key block then feeds twice the rows); grid (ceil(N / qb), Hq / hb, B),
  * 2 R threads, smem skrt_wg_fwd_bytes<T, D, R>(). */
 template <typename T, int D, int GATE, int R>
 __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB : 1)
     skrt_attn_fwd_wg(skrt_cuda_layer L, skrt_cuda_sel sel, int hb) {
   extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
-  constexpr int BN = skrt_wg_fwd_bn<D>(), NT = BN / 8, NTH = 2 * R;
+  constexpr int BN = skrt_wg_fwd_bn<D>(), NT = BN / 8, NTH = 2 * R, NB = skrt_wg_fwd_nb();
+  constexpr bool MBAR = SKRT_WG_FWD_MBAR;
   using S = skrt_mma_smem<T, D, BN, 0>;
-  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, skrt_wg_fwd_extra<D, R>(), SKRT_FWD_NB);
+  S m = skrt_mma_smem_at<T, D, BN, 0>(skrt_wg_sm, skrt_wg_fwd_extra<D, R>(), NB);
+  __shared__ uint64_t bars[2 * NB];
+  const skrt_kv_ring<NB> ring{bars, bars + NB};
+  if (MBAR) {
+    if (threadIdx.x < 2 * NB)
+      skrt_mbar_init(&bars[threadIdx.x], NTH);
+    __syncthreads();
+  }
   int warp = threadIdx.x / 32, r0 = warp * 16, wg = skrt_wg_index();
   /* descriptors: this warpgroup's Q rows, key/value buffer 0 (buffer b: + b * kvstep) */
   const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D), dK = skrt_desc_kmajor<D>(m.k(0)),
@@ -285,16 +370,21 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
   int jr[skrt_wg_load_iters<D, BN, NTH>()]; /* key positions of the next block to load */
   auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN, NTH>(m, b, k, tk, q, L, jr); };
   skrt_wg_load_first<T, D, BN, NTH>(m, tk, q, L, jr);
+  if (MBAR)
+    ring.start(nblk, load);
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   int wc = (int)min(sel.w, sel.N);
   skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
-    int buf = skrt_key_pipeline<SKRT_FWD_NB, true>(kb, nblk, load);
+    int buf = MBAR ? ring.acquire(kb, nblk, load) : skrt_key_pipeline<NB, true>(kb, nblk, load);
     float s[NT][4];
     int kind = skrt_wg_block_kind<T, D, BN>(m, buf, kb, tk, span, sel.N, wc);
     if (kind == SKRT_KB_EMPTY) {
-      __syncthreads();
+      if (MBAR)
+        ring.release(kb);
+      else
+        __syncthreads();
       continue;
     }
     skrt_wg_qk<T, D, BN>(s, dQ, dK + buf * kvstep);
@@ -315,7 +405,10 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
     else
       skrt_softmax_exp<T, D, SKRT_KB_GENERAL, BN>(s, m, buf, rw, wc, ms, l);
     skrt_wg_pv<T, D, BN>(acc, s, dV + buf * kvstep);
-    __syncthreads();
+    if (MBAR)
+      ring.release(kb);
+    else
+      __syncthreads();
   }
   skrt_fwd_store<T, D>(acc, mx, l, rw, L, q, geo.head(r0), sel.N);
 }
@@ -334,6 +427,12 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
 template <int D> __host__ __device__ constexpr int skrt_wg_bwd_nb() {
   return D <= 64 ? SKRT_WG_BWD_NB64 : SKRT_WG_BWD_NB128;
 }
+#ifndef SKRT_WG_BWD_EARLY
+/* With one key buffer: 1 issues the next block's loads as soon as this block's last reader of
+ * the buffer (dq's product) is done, so that they run under the dk / dv products and atomics;
+ * 0 issues them at the top of the next block (the load latency then runs alone). */
+#define SKRT_WG_BWD_EARLY 1
+#endif
 #ifndef SKRT_WG_BWD_MINB64
 #define SKRT_WG_BWD_MINB64 2
 #endif
@@ -468,7 +567,7 @@ skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D 
 }
 
 /* ref: S11. R query rows per block (skrt_wg_bwd_rows: 128 or 256), R / 64 warpgroups; grid
- * (ceil(N / R) * hb, Hq / hb, B), 2 R threads, smem skrt_wg_bwd_bytes<T, D, R>(). Per key block
+ * (ceil(N / qb), Hq / hb, B), 2 R threads, smem skrt_wg_bwd_bytes<T, D, R>(). Per key block
  * (BN keys): S = Q K^T and dO V^T (wgmma), the per-element pass of skrt_bwd_scores, dq += dSg K
  * (wgmma, registers); per TW = 64 keys (every block, or every second one) dk += dSg^T Q and
  * dv += (P m)^T dO over all R rows (wgmma from the shared tiles: with 2 warpgroups one product
@@ -478,6 +577,7 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
     skrt_attn_bwd_wg(skrt_cuda_layer L, skrt_cuda_sel sel, skrt_cuda_grads G, int hb) {
   constexpr int BN = skrt_wg_bwd_bn<D>(), NT = BN / 8, NB = skrt_wg_bwd_nb<D>(),
                 TW = SKRT_WG_BWD_TW, PAIR = TW / BN, NTH = 2 * R, NP = R / SKRT_CUDA_QTILE;
+  constexpr bool EARLY = NB == 1 && SKRT_WG_BWD_EARLY;
   static_assert(TW % BN == 0, "key blocks must tile the product width");
   using S = skrt_mma_smem<T, D, BN, 0>;
   extern __shared__ __align__(128) unsigned char skrt_wg_sm[];
@@ -513,7 +613,15 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
   int wc = (int)min(sel.w, sel.N);
   skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
-    int buf = skrt_key_pipeline<NB, true>(kb, nblk, load);
+    int buf;
+    if (EARLY) { /* block kb was issued during block kb - 1 (or by skrt_wg_load_first) */
+      skrt_cp_wait<0>();
+      skrt_fence_async_smem();
+      __syncthreads();
+      buf = 0;
+    } else {
+      buf = skrt_key_pipeline<NB, true>(kb, nblk, load);
+    }
     int half = kb % PAIR; /* column block of the tiles */
     float s[NT][4], dov[NT][4];
     /* kinds per warpgroup; an EMPTY block (no row of this warpgroup attends) only zeroes
@@ -537,9 +645,13 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
     skrt_wgmma_wait<0>();    /* dq's product read the key buffer */
     skrt_fence_async_smem(); /* the dS and P m tiles are wgmma operands next */
     __syncthreads();
+    if (EARLY && !last) { /* nothing reads the key buffer past the barrier: Jt holds J */
+      load(0, kb + 1);
+      skrt_cp_commit();
+    }
     if (half == PAIR - 1 || last)
       skrt_wg_xty<T, D, R>(dX, dY, Jt, dkv, c0);
-    skrt_flush_colsum<BN, NTH>(colsum, m.J + buf * BN, G.dmacc + q.s * N);
+    skrt_flush_colsum<BN, NTH>(colsum, Jt + half * BN, G.dmacc + q.s * N);
     __syncthreads();
   }
   skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N);
