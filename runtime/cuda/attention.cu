@@ -23,6 +23,7 @@ namespace {
 constexpr int SEL_NT = 256;       /* threads of a selection block (prep, tiers 2 and 3) */
 constexpr int SEL_SWEEP_NT = 128; /* tier-1 sweep block: one chunk per warp */
 constexpr int SEL_GROUP_SM = 16;  /* tier-1 chunks in flight per SM (one scratch slot each) */
+constexpr int CPRE_NT = 256, CPRE_IPT = 8; /* du's prefix sums: parts of 2048 queries */
 int g_check_finite = 1;
 int64_t g_select_cap = 0;
 #ifndef SKRT_SEL_CAP
@@ -341,18 +342,23 @@ int backward_typed(const struct skrt_attn_params *p, const struct skrt_attn_grad
   int64_t S = sel.S, N = sel.N, D = p->D, nkv = S * N * D;
   skrt_cuda_layer L = layer_of(p, (float *)p->lse);
   skrt_cuda_grads G{g->dout, g->dq, nullptr, nullptr, nullptr, nullptr};
-  double *cpre;
+  double *cpre, *cpart;
   SKRT_TRY(alloc_n(w, &G.dk32, nkv));
   SKRT_TRY(alloc_n(w, &G.dv32, nkv));
   SKRT_TRY(alloc_n(w, &G.dmacc, S * N));
   SKRT_TRY(alloc_n(w, &G.cnum, S * N));
   SKRT_TRY(alloc_n(w, &cpre, S * (N + 1)));
+  SKRT_TRY(alloc_n(w, &cpart, S * blocks(N, CPRE_NT * CPRE_IPT)));
   SKRT_CU(cudaMemsetAsync(G.dk32, 0, sizeof(float) * nkv, w->st));
   SKRT_CU(cudaMemsetAsync(G.dv32, 0, sizeof(float) * nkv, w->st));
   SKRT_CU(cudaMemsetAsync(G.dmacc, 0, sizeof(float) * S * N, w->st));
   SKRT_CU(cudaMemsetAsync(G.cnum, 0, sizeof(float) * S * N, w->st));
   SKRT_TRY(dispatch_bwd<T>(D, L, sel, G, w->st));
-  skrt_cpre_kernel<512, 8><<<(unsigned)S, 512, 0, w->st>>>(G.cnum, sel.nfree, N, cpre);
+  dim3 cgrid((unsigned)blocks(N, CPRE_NT * CPRE_IPT), (unsigned)S);
+  skrt_cpre_part_kernel<CPRE_NT, CPRE_IPT>
+      <<<cgrid, CPRE_NT, 0, w->st>>>(G.cnum, sel.nfree, N, cpart);
+  skrt_cpre_kernel<CPRE_NT, CPRE_IPT>
+      <<<cgrid, CPRE_NT, 0, w->st>>>(G.cnum, sel.nfree, N, cpart, cpre);
   bool mma = !std::is_same<T, float>::value && (D == 64 || D == 128) && skrt_mma_aligned(L);
   skrt_du_kernel<<<dim3((unsigned)blocks(N, 256), (unsigned)S), 256, 0, w->st>>>(
       sel.u, sel.tau, mma ? sel.tauf : nullptr, G.dmacc, cpre, N, sel.w, (float *)g->du);

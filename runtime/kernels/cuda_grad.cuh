@@ -10,39 +10,67 @@
 
 #include "kernels/cuda_common.cuh"
 
-/* Cpre[s][i] = sum_{i' < i} c_i', c_i = cnum_i / |F_i| (0 when |F_i| = 0). Grid S; each
- * thread scans IPT consecutive entries per step, so a step covers NT * IPT queries. */
+/* c_i = cnum_i / |F_i| (0 when |F_i| = 0), in double. */
+__device__ __forceinline__ double skrt_cpre_c(const float *cn, const int32_t *nf, int64_t i,
+                                              int64_t N) {
+  int32_t f = i < N ? nf[i] : 0;
+  return f > 0 ? (double)cn[i] / (double)f : 0.0;
+}
+
+/* The scan of skrt_cpre_kernel in parts of NT * IPT queries: part[s][p] = sum of c_i over
+ * part p. Grid (ceil(N / (NT * IPT)), S). */
 template <int NT, int IPT>
 __global__ void __launch_bounds__(NT)
-    skrt_cpre_kernel(const float *cnum, const int32_t *nfree, int64_t N, double *cpre) {
+    skrt_cpre_part_kernel(const float *cnum, const int32_t *nfree, int64_t N, double *part) {
+  typedef cub::BlockReduce<double, NT> Reduce;
+  __shared__ typename Reduce::TempStorage tmp;
+  int64_t s = blockIdx.y, i0 = ((int64_t)blockIdx.x * NT + threadIdx.x) * IPT;
+  double loc = 0.0;
+#pragma unroll
+  for (int e = 0; e < IPT; ++e)
+    loc += skrt_cpre_c(cnum + s * N, nfree + s * N, i0 + e, N);
+  double tot = Reduce(tmp).Sum(loc);
+  if (threadIdx.x == 0)
+    part[s * gridDim.x + blockIdx.x] = tot;
+}
+
+/* Cpre[s][i] = sum_{i' < i} c_i'. Grid (ceil(N / (NT * IPT)), S), one part of NT * IPT
+ * queries per block (each thread IPT consecutive ones), starting from the sum of the earlier
+ * parts' totals (skrt_cpre_part_kernel), added in part order: deterministic. */
+template <int NT, int IPT>
+__global__ void __launch_bounds__(NT)
+    skrt_cpre_kernel(const float *cnum, const int32_t *nfree, int64_t N, const double *part,
+                     double *cpre) {
   typedef cub::BlockScan<double, NT> Scan;
   __shared__ typename Scan::TempStorage tmp;
-  int64_t s = blockIdx.x;
+  __shared__ double base;
+  int64_t s = blockIdx.y, i0 = ((int64_t)blockIdx.x * NT + threadIdx.x) * IPT;
   const float *cn = cnum + s * N;
   const int32_t *nf = nfree + s * N;
-  double *out = cpre + s * (N + 1), run = 0.0;
-  if (threadIdx.x == 0)
-    out[0] = 0.0;
-  for (int64_t base = 0; base < N; base += (int64_t)NT * IPT) {
-    int64_t i0 = base + (int64_t)threadIdx.x * IPT;
-    double c[IPT], loc = 0.0;
+  double *out = cpre + s * (N + 1);
+  if (threadIdx.x == 0) {
+    double b = 0.0;
+    for (unsigned p = 0; p < blockIdx.x; ++p)
+      b += part[s * gridDim.x + p];
+    base = b;
+    if (blockIdx.x == 0)
+      out[0] = 0.0;
+  }
+  double c[IPT], loc = 0.0;
 #pragma unroll
-    for (int e = 0; e < IPT; ++e) {
-      int32_t f = i0 + e < N ? nf[i0 + e] : 0;
-      c[e] = f > 0 ? (double)cn[i0 + e] / (double)f : 0.0;
-      loc += c[e];
-    }
-    double ex, tot;
-    Scan(tmp).ExclusiveSum(loc, ex, tot);
-    double r = run + ex;
+  for (int e = 0; e < IPT; ++e) {
+    c[e] = skrt_cpre_c(cn, nf, i0 + e, N);
+    loc += c[e];
+  }
+  double ex;
+  Scan(tmp).ExclusiveSum(loc, ex);
+  __syncthreads(); /* base */
+  double r = base + ex;
 #pragma unroll
-    for (int e = 0; e < IPT; ++e) {
-      r += c[e];
-      if (i0 + e < N)
-        out[i0 + e + 1] = r;
-    }
-    run += tot;
-    __syncthreads();
+  for (int e = 0; e < IPT; ++e) {
+    r += c[e];
+    if (i0 + e < N)
+      out[i0 + e + 1] = r;
   }
 }
 
