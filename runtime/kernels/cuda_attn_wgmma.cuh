@@ -651,8 +651,10 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
     }
     if (half == PAIR - 1 || last)
       skrt_wg_xty<T, D, R>(dX, dY, Jt, dkv, c0);
+    /* no barrier here: the next block's first one (before it touches the tiles, colsum or
+     * Jt) follows, and its loads go to a buffer that every thread released before the barrier
+     * above (the flush reads Jt, not the buffer's J) */
     skrt_flush_colsum<BN, NTH>(colsum, Jt + half * BN, G.dmacc + q.s * N);
-    __syncthreads();
   }
   skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N);
 }

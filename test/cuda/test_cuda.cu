@@ -292,6 +292,8 @@ int main(int argc, char **argv) {
       /* GQA blocks of 4 heads x 64 queries with N % 256 = 44: the launch once had blocks past
        * the last query that read tile lists out of bounds (memcheck runs the quick cases) */
       {"bf16_gqa4_d64_tail", 1, 4, 1, 300, 64, 40, 32, KV, IN, BF, 0, 0, 0, 1.0, 0},
+      /* the D = 128 warpgroup kernels (one key buffer, paired 32-key blocks) under racecheck */
+      {"bf16_gqa_d128_small", 1, 4, 2, 200, 128, 30, 24, KV, IN, BF, 0, 0, 0, 1.0, 0},
   };
   std::vector<tcase> more = {
       {"f32_chunks_w0", 1, 2, 1, 1300, 32, 64, 0, KV, IN, F32, 0, 0, 0, 1.0, 0},
