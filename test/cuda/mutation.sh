@@ -4,7 +4,9 @@
 # requires the suite to catch each (a suite that passes a broken kernel proves nothing).
 # Kernel mutants (runtime/kernels/cuda_attn_wgmma.cuh) must fail every bf16/fp16 case with D 64
 # or 128 (the ones those kernels run); selection mutants (runtime/kernels/cuda_select.cuh) must
-# fail at least one case (the cases that never reach the broken step, e.g. k >= N, pass).
+# fail at least one case (the cases that never reach the broken step, e.g. k >= N, pass). A case
+# fails when it prints FAIL, its GPU call fails or CUDA reports an error (a mutant may also make
+# a kernel fault: selrank does since the scratch pool keeps memory between calls).
 #   pv       the forward's P V takes the first 16 keys' V rows for every k-step
 #   xty      the backward's dk / dv products take the first 16 query rows for every k-step
 #   selrank  the tier-1 bitmap prep does not advance the old keys' rank (chunk list, k-th best;
@@ -38,9 +40,11 @@ for m in "${MUTS[@]}"; do
   fi
   (cd "$d" && OUT=$d/log SKRT_NVFLAGS="${FLAGS[$m]:-}" test/cuda/run.sh "$d/build" cuda \
     >"$LOG/mutant_$m.log" 2>&1)
+  # the cases that failed: a FAIL line, a failed GPU call or a CUDA error inside the case's block
+  failed=$(awk '/^case /{c = $2; sub(":", "", c)} c && /FAIL|GPU call failed|cuda error/{print c}' \
+    "$LOG/mutant_$m.log" | sort -u)
   if [ "${FILE[$m]}" = cuda_select.cuh ]; then
-    n=$(grep -E '^case ' "$LOG/mutant_$m.log" | awk '{print $2}' | tr -d ':' | sort -u |
-      while read -r c; do grep -qE "^  $c .*FAIL" "$LOG/mutant_$m.log" && echo "$c"; done | wc -l)
+    n=$(echo "$failed" | grep -c .)
     if [ "$n" -gt 0 ]; then
       echo "mutant $m: caught by $n case(s)"
     else
@@ -54,7 +58,7 @@ for m in "${MUTS[@]}"; do
     tr -d ':' | sort -u)
   caught=0 missed=""
   for c in $cases; do
-    if grep -qE "^  $c .*FAIL" "$LOG/mutant_$m.log"; then caught=$((caught + 1)); else missed="$missed $c"; fi
+    if echo "$failed" | grep -qx "$c"; then caught=$((caught + 1)); else missed="$missed $c"; fi
   done
   if [ -z "$cases" ]; then
     echo "mutant $m: the suite did not build or run (see $LOG/mutant_$m.log)"
