@@ -437,67 +437,122 @@ struct skrt_sel_slot {
   int32_t inf;
 };
 
-/* ref: S8. The sequential sweep of one chunk (one thread). Before query i, the candidates
- * are the keys p < i - w, so their count is p = i - w itself. */
-__device__ inline void skrt_sel_sweep(const skrt_sel_chunk_io &io, int64_t s, int c, const float *v,
-                                      const int32_t *pos, const int32_t *imap,
-                                      const skrt_sel_slot &sl) {
+/* The sweep's state between queries. */
+struct skrt_sel_sweeper {
+  skrt_sel_state st;
+  bool inf;
+  int32_t nc, T, maxinc;
+};
+
+/* ref: S8. Query i >= w of a chunk's sweep: candidate p = i - w is exposed, with rank t in the
+ * chunk's sorted R_c (t < 0: below the chunk's bound, never selected). Before query i the
+ * candidates are the keys before p, so their count is p itself. Every lane of the calling warp
+ * runs it with the same arguments (the state stays warp-uniform); the writer lane stores. */
+__device__ inline void skrt_sel_step(skrt_sel_sweeper &z, int32_t i, int32_t p, int32_t t,
+                                     bool writer, const float *v, const int32_t *pos, int32_t k,
+                                     int32_t nkept, int32_t *sel_end, int32_t *clist) {
+  if (t < 0) {
+    if (writer)
+      sel_end[p] = i;
+    return;
+  }
+  z.maxinc = max(z.maxinc, t);
+  if (p < k) { /* ref: S8, |C_i| <= k: every candidate selected */
+    if (writer)
+      clist[z.nc] = p;
+    z.nc++;
+    if (p + 1 == k)
+      z.T = z.maxinc;
+  } else if (t < z.T) { /* enters, evicts the current k-th best */
+    if (writer) {
+      clist[z.nc] = p;
+      sel_end[pos[z.T]] = i;
+    }
+    z.nc++;
+    for (--z.T; pos[z.T] > p; --z.T) {
+    }
+  } else if (writer) {
+    sel_end[p] = i;
+  }
+  /* an entrant in the zero zone changes no count: the settled state stays settled */
+  skrt_sel_state &st = z.st;
+  bool &inf = z.inf;
+  if (p >= k && (inf || t < st.W)) {
+    if (inf) { /* first query with |C_i| > k: all candidates saturated just below the lowest
+                * one; entries after it that score above that tau (keys not exposed yet) start
+                * in the free zone, not the zero zone */
+      st.tau = (double)v[z.maxinc] - 1.0;
+      st.U = st.W = z.maxinc + 1;
+      while (st.W < nkept && (double)v[st.W] > st.tau)
+        ++st.W;
+      st.nsat = p + 1;
+      st.nfr = 0;
+      st.sum = 0.0;
+      inf = false;
+    } else if (t < st.U) {
+      st.nsat++;
+    } else {
+      st.nfr++;
+      st.sum += v[t];
+    }
+    skrt_sel_settle(&st, v, pos, p + 1, k);
+  }
+}
+
+/* ref: S8. The sweep of one chunk by one warp (all 32 lanes), 32 queries at a time. A query
+ * whose candidate cannot change the state - none exposed, below the chunk's bound, or (past the
+ * first k and the all-saturated start) ranked at or after both the k-th best (T) and the free
+ * zone's end (W) - is a lane's own work: T and W only move left during a chunk, so what holds
+ * at the batch's start holds at its query. The other queries run skrt_sel_step in order on the
+ * whole warp; each lane takes the state after the last of them before (or at) its query for
+ * its tau and |F_i|. The stores of a batch are coalesced. */
+__device__ inline void skrt_sel_sweep_warp(const skrt_sel_chunk_io &io, int64_t s, int c,
+                                           const float *v, const int32_t *pos, const int32_t *imap,
+                                           const skrt_sel_slot &sl) {
   /* k and w clamped to N: every comparison below against them then reads the same */
   const int32_t N = (int32_t)io.N, k = (int32_t)min(io.k, io.N), w = (int32_t)min(io.w, io.N);
   const int32_t i0 = c * SKRT_CUDA_CHUNK, i1 = min(N, i0 + SKRT_CUDA_CHUNK), Lb = max(0, i0 - w);
+  const int lane = threadIdx.x % 32;
   double *tau = io.tau + s * io.N;
   int32_t *nfree = io.nfree + s * io.N, *sel_end = io.sel_end + s * io.N;
   int32_t *clist = io.clist + (s * io.nchunk + c) * io.clcap;
-  skrt_sel_state st = sl.st;
-  bool inf = sl.inf;
-  int32_t nc = min(k, sl.col.nold), T = Lb >= k ? sl.col.T0 : -1, maxinc = sl.col.maxold;
-  for (int32_t i = i0; i < i1; ++i) {
-    int32_t p = i - w;
-    if (p >= 0) {
-      int32_t t = imap[p - Lb];
-      if (t < 0) {
-        sel_end[p] = i; /* below the chunk's bound: never selected */
-      } else {
-        maxinc = max(maxinc, t);
-        if (p < k) { /* ref: S8, |C_i| <= k: every candidate selected */
-          clist[nc++] = p;
-          if (p + 1 == k)
-            T = maxinc;
-        } else if (t < T) { /* enters, evicts the current k-th best */
-          clist[nc++] = p;
-          sel_end[pos[T]] = i;
-          for (--T; pos[T] > p; --T) {
-          }
-        } else {
-          sel_end[p] = i;
-        }
-        /* an entrant in the zero zone changes no count: the settled state stays settled */
-        if (p >= k && (inf || t < st.W)) {
-          if (inf) { /* first query with |C_i| > k: all candidates saturated just below the
-                      * lowest one; entries after it that score above that tau (keys not
-                      * exposed yet) start in the free zone, not the zero zone */
-            st.tau = (double)v[maxinc] - 1.0;
-            st.U = st.W = maxinc + 1;
-            while (st.W < sl.col.nkept && (double)v[st.W] > st.tau)
-              ++st.W;
-            st.nsat = p + 1;
-            st.nfr = 0;
-            st.sum = 0.0;
-            inf = false;
-          } else if (t < st.U) {
-            st.nsat++;
-          } else {
-            st.nfr++;
-            st.sum += v[t];
-          }
-          skrt_sel_settle(&st, v, pos, p + 1, k);
-        }
+  skrt_sel_sweeper z{sl.st, sl.inf != 0, min(k, sl.col.nold), Lb >= k ? sl.col.T0 : -1,
+                     sl.col.maxold};
+  for (int32_t base = i0; base < i1; base += 32) {
+    int32_t i = base + lane, p = i - w;
+    bool valid = i < i1;
+    int32_t t = valid && p >= 0 ? imap[p - Lb] : -1;
+    bool own = !valid || p < 0 || (!z.inf && p >= k && (t < 0 || (t >= z.T && t >= z.st.W)));
+    unsigned ev = __ballot_sync(0xffffffffu, !own);
+    double mtau = 0.0;
+    int32_t mnfr = 0;
+    int prev = -1;
+    /* lanes (lo, hi] take the current state */
+    auto take = [&](int lo, int hi) {
+      if (lane > lo && lane <= hi) {
+        mtau = z.inf ? -INFINITY : z.st.tau;
+        mnfr = z.inf ? 0 : z.st.nfr;
       }
+    };
+    while (ev) {
+      int e = __ffs(ev) - 1;
+      ev &= ev - 1;
+      take(prev, e - 1);
+      skrt_sel_step(z, base + e, __shfl_sync(0xffffffffu, p, e), __shfl_sync(0xffffffffu, t, e),
+                    lane == 0, v, pos, k, sl.col.nkept, sel_end, clist);
+      take(e - 1, e);
+      prev = e;
     }
-    tau[i] = inf ? -INFINITY : st.tau;
-    nfree[i] = inf ? 0 : st.nfr;
+    take(prev, 31);
+    if (valid) {
+      tau[i] = mtau;
+      nfree[i] = mnfr;
+      if (own && p >= 0)
+        sel_end[p] = i;
+    }
   }
-  io.ccount[s * io.nchunk + c] = nc;
+  if (lane == 0)
+    io.ccount[s * io.nchunk + c] = z.nc;
 }
 
 /* Everything before the sweep of one chunk, all threads of the block: R_c into v/pos, the
@@ -541,16 +596,21 @@ __device__ inline bool skrt_sel_prep(const skrt_sel_chunk_io &io, int64_t s, int
 }
 
 /* One chunk with R_c in v/pos/imap (shared or global), all threads of the block: prep (by
- * scans), then thread 0 sweeps. Returns false (and writes nothing but clist) when R_c exceeds
+ * scans), then warp 0 sweeps. Returns false (and writes nothing but clist) when R_c exceeds
  * cap. */
 template <int NT>
 __device__ inline bool skrt_sel_chunk(const skrt_sel_chunk_io &io, int64_t s, int c, float *v,
                                       int32_t *pos, int32_t *imap, int64_t cap) {
   skrt_sel_slot sl;
+  __shared__ skrt_sel_slot
+      ssl; /* the prep's start state is thread 0's; the sweep's warp reads it */
   if (!skrt_sel_prep<NT>(io, s, c, v, pos, imap, cap, nullptr, 0, &sl))
     return false;
   if (threadIdx.x == 0)
-    skrt_sel_sweep(io, s, c, v, pos, imap, sl);
+    ssl = sl;
+  __syncthreads();
+  if (threadIdx.x < 32)
+    skrt_sel_sweep_warp(io, s, c, v, pos, imap, ssl);
   __syncthreads();
   return true;
 }
@@ -585,7 +645,7 @@ __global__ void __launch_bounds__(NT)
 }
 
 /* Tier 1, sweep: grid (ceil(g / (NT / 32))), NT threads; warp b (of the grid) sweeps slot b
- * (lane 0) unless the chunk was flagged. The slots are read-only here. */
+ * unless the chunk was flagged. The slots are read-only here. */
 template <int NT>
 __global__ void __launch_bounds__(NT)
     skrt_sel_sweep_kernel(skrt_sel_chunk_io io, int64_t S, int64_t e0, int64_t g, int64_t cap,
@@ -593,11 +653,11 @@ __global__ void __launch_bounds__(NT)
                           const int32_t *__restrict__ imap,
                           const skrt_sel_slot *__restrict__ slot) {
   int64_t b = ((int64_t)blockIdx.x * NT + threadIdx.x) / 32, s;
-  if (threadIdx.x % 32 != 0 || b >= g)
+  if (b >= g)
     return;
   int c = skrt_sel_tier1_chunk(e0 + b, S, &s);
   if (io.oflag[s * io.nchunk + c] == 0)
-    skrt_sel_sweep(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, slot[b]);
+    skrt_sel_sweep_warp(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, slot[b]);
 }
 
 /* Runs tier 1 on the stream: the S x nchunk chunks in tier-1 order in groups of

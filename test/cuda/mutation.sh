@@ -16,6 +16,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 LOG=${OUT:-/tmp}
+mkdir -p "$LOG"
 declare -A SED=(
   [pv]='s|dv + kk \* skrt_desc_rows16<D>()|dv + 0 * kk * skrt_desc_rows16<D>() /* MUTANT */|'
   [xty]='s|dx + kq \* skrt_desc_rows16<TW>()|dx + 0 * kq * skrt_desc_rows16<TW>() /* MUTANT */|'
