@@ -266,6 +266,45 @@ static void run_case(const tcase &c) {
   check_scores(c, sh, cf, x, k, xb, ws, bsc, uin, du, dkg);
 }
 
+/* A NaN in u: the forward returns SKRT_ERR_NONFINITE naming the scores and leaves o as it was
+ * (poisoned: every byte 0xff). */
+static void check_nonfinite_scores() {
+  const int64_t N = 64, D = 64;
+  std::vector<double> q = randn(N * D, 1.0), k = randn(N * D, 1.0), v = randn(N * D, 1.0),
+                      u = randn(N, 1.0);
+  u[N / 2] = NAN;
+  skrt_attn_params p{};
+  p.B = p.Hq = p.Hkv = 1;
+  p.N = N;
+  p.D = D;
+  p.topk = 8;
+  p.window = 4;
+  p.gate = SKRT_GATE_KV;
+  p.real_bits = 32;
+  p.scale = 1.0 / std::sqrt((double)D);
+  p.q = dev_copy(to_dev(q, SKRT_CUDA_BF16));
+  p.k = dev_copy(to_dev(k, SKRT_CUDA_BF16));
+  p.v = dev_copy(to_dev(v, SKRT_CUDA_BF16));
+  p.o = dev_alloc(2 * N * D);
+  int64_t st[3] = {N * D, N * D, D};
+  std::memcpy(p.q_stride, st, sizeof st);
+  std::memcpy(p.k_stride, st, sizeof st);
+  std::memcpy(p.v_stride, st, sizeof st);
+  std::memcpy(p.o_stride, st, sizeof st);
+  p.u = dev_floats(u);
+  p.lse = dev_alloc(4 * N);
+  int r = skrt_cuda_attention_forward(&p, SKRT_CUDA_BF16, nullptr);
+  std::vector<unsigned char> o((size_t)(2 * N * D));
+  CK(cudaMemcpy(o.data(), p.o, o.size(), cudaMemcpyDeviceToHost));
+  bool untouched = true;
+  for (unsigned char b : o)
+    untouched = untouched && b == 0xff;
+  bool ok = r == SKRT_ERR_NONFINITE && std::strstr(skrt_last_error(), "NaN or inf") && untouched;
+  std::printf("  non-finite scores: status %d (%s), o %s%s\n", r, skrt_last_error(),
+              untouched ? "untouched" : "written", ok ? "" : "  FAIL");
+  g_fail += !ok;
+}
+
 int main(int argc, char **argv) {
   /* test_cuda [--quick | NAME]: the quick cases, or the one case NAME (with the full suite's
    * cases to choose from) */
@@ -336,6 +375,7 @@ int main(int argc, char **argv) {
   }
   run_case(cases[7]);
   /* error path: non-finite scores are reported, not computed */
+  check_nonfinite_scores();
   std::printf("%s: %d failure(s)\n", g_fail ? "FAILED" : "PASSED", g_fail);
   return g_fail ? 1 : 0;
 }
