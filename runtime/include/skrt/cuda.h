@@ -89,8 +89,9 @@ int skrt_cuda_scores_backward(const struct skrt_cuda_scores *s, const float *du,
  * default. Returns the previous setting. Process-wide. */
 int skrt_cuda_set_check_finite(int on);
 
-/* Returns the device memory that the library's scratch pools keep between calls to the
- * driver (memory still in use by queued work is kept until that work is done). */
+/* Hands the device memory that the library's scratch pools keep between calls back to the
+ * driver (memory still in use by queued work is released once that work is done). Returns 0
+ * or SKRT_ERR_CUDA. Process-wide. */
 int skrt_cuda_trim(void);
 
 /* Test hook: capacity (entries) of the in-shared-memory candidate set of a selection
