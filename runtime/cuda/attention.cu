@@ -268,7 +268,8 @@ template <typename T, int D>
 int launch_fwd(const skrt_cuda_layer &L, const skrt_cuda_sel &sel, cudaStream_t st) {
   dim3 grid(sel.ntile, (unsigned)L.Hq, (unsigned)L.B);
   if constexpr (skrt_mma_supported<T, D>()) {
-    if (skrt_mma_aligned(L)) {
+    /* the tensor-core forward folds the softmax scale into its exponent: positive scales */
+    if (skrt_mma_aligned(L) && L.scale > 0.0f) {
       SKRT_CU(skrt_attn_fwd_tc_launch<T, D>(L, sel, st));
       return SKRT_OK;
     }

@@ -269,10 +269,9 @@ __device__ __forceinline__ void skrt_load_keys(const skrt_mma_smem<T, D, BN> &m,
 
 /* Per-row facts of the two rows (lane/4 and lane/4 + 8) a thread holds. */
 struct skrt_rows {
-  int i[2];     /* positions (N < 2^30) */
-  int im[2];    /* i, or -2^30 - 1 for padded rows (no key is then within reach) */
+  int im[2];    /* positions i (N < 2^30), or -2^30 - 1 for padded rows (i >= N: they attend
+                 * nothing, no key is within reach, and are never stored) */
   float tau[2]; /* float copy of tau_i (the mma path gates and tests freeness in float) */
-  bool ok[2];   /* i < N; padded rows attend nothing */
 };
 
 /* Four 8x8 b16 matrices; lane l addresses the row of matrix l / 8. */
@@ -316,7 +315,7 @@ template <typename T, int D, int BN, int PAD = 8>
 __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
                                                int kb, const skrt_tile_keys &tk, int64_t i0,
                                                int64_t il, int64_t N, int w) {
-  int64_t x0 = (int64_t)kb * BN, x1 = x0 + BN;
+  int x0 = kb * BN, x1 = x0 + BN;
   if (il >= N || x1 > tk.n)
     return SKRT_KB_GENERAL;
   if (x1 <= tk.nA) {
@@ -326,11 +325,11 @@ __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN, PAD
       e = min(e, m.E[buf * BN + x]);
     for (int o = 16; o > 0; o >>= 1)
       e = min(e, __shfl_xor_sync(0xffffffffu, e, o));
-    return e > il ? SKRT_KB_ALLSEL : SKRT_KB_GENERAL;
+    return e > (int)il ? SKRT_KB_ALLSEL : SKRT_KB_GENERAL;
   }
   if (x0 >= tk.nA) {
-    int64_t j0 = m.J[buf * BN], j1 = m.J[buf * BN + BN - 1];
-    return (j1 <= i0 && j0 > il - w) ? SKRT_KB_ALLWIN : SKRT_KB_GENERAL;
+    int j0 = m.J[buf * BN], j1 = m.J[buf * BN + BN - 1];
+    return (j1 <= (int)i0 && j0 > (int)il - w) ? SKRT_KB_ALLWIN : SKRT_KB_GENERAL;
   }
   return SKRT_KB_GENERAL;
 }
@@ -353,7 +352,7 @@ __device__ __forceinline__ float skrt_gate_of(int j, float uj, int hr, const skr
   float gt = __saturatef(uj - rw.tau[hr]);
   if (KIND == SKRT_KB_ALLSEL)
     return gt;
-  return (unsigned)(rw.i[hr] - j) < (unsigned)w ? 1.0f : gt;
+  return (unsigned)(rw.im[hr] - j) < (unsigned)w ? 1.0f : gt;
 }
 
 /* Meta of the two keys (columns) this lane holds in n8 tile nt of buffer buf. */
@@ -381,28 +380,35 @@ __device__ __forceinline__ bool skrt_reach(int dj, int dse, int w) {
   return (unsigned)dj < (unsigned)max(w, dse);
 }
 
-/* ref: S6-S9. Turns raw q.k into log2-domain logits s * log2(e) (or -inf when (i, j) is not
- * attended), for the keys of buffer buf. Padding keys have J = -2^30, E = 0. w is clamped
- * to N by the launcher, so i - j < w never holds for padding. */
+/* ref: S6-S9. Turns raw q.k into gated logits (gate kv: m_ij q.k; the softmax scale is applied
+ * in skrt_softmax_max / skrt_softmax_exp), or -inf when (i, j) is not attended, for the keys of
+ * buffer buf; nothing to do for an all-window block of gate v. Padding keys have J = -2^30,
+ * E = 0. w is clamped to N by the launcher, so i - j < w never holds for padding. */
 template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8>
-__device__ __forceinline__ void
-skrt_mask_logits(float s[BN / 8][4], const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
-                 const skrt_rows &rw, const skrt_cuda_layer &L, int w) {
-  constexpr float LOG2E = 1.4426950408889634f;
-  float sc2 = L.scale * LOG2E;
+__device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
+                                                 const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
+                                                 const skrt_rows &rw, int w) {
+  /* all-window blocks: gate 1, all attended */
 #pragma unroll
-  for (int nt = 0; nt < BN / 8; ++nt) {
+  for (int nt = 0; nt < (KIND == SKRT_KB_ALLWIN ? 0 : BN / 8); ++nt) {
     skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, se = (e & 1) ? k.se.y : k.se.x;
-      float a = sc2 * s[nt][e], gt = skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
-      float x = (KIND != SKRT_KB_ALLWIN && GATE == 0) ? gt * a : a;
+      float a = s[nt][e];
+      float x = GATE == 0 ? skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w) * a : a;
       if (KIND == SKRT_KB_GENERAL)
         x = skrt_reach(rw.im[hr] - j, se - j, w) ? x : -INFINITY;
       s[nt][e] = x;
     }
   }
+}
+
+/* The forward's log2-domain softmax scale: scale * log2(e). The tensor-core forward needs it
+ * positive (the launcher sends other scales to the plain kernels): the row max of the gated
+ * logits then scales into the max of the scaled ones, and -inf stays -inf. */
+__device__ __forceinline__ float skrt_sc2(const skrt_cuda_layer &L) {
+  return L.scale * 1.4426950408889634f;
 }
 
 __device__ __forceinline__ float skrt_quad_max(float x) {
@@ -420,28 +426,29 @@ __device__ __forceinline__ skrt_rows skrt_rows_of(const skrt_cuda_sel &sel, int6
   int lane = threadIdx.x % 32;
   skrt_rows rw;
   for (int hr = 0; hr < 2; ++hr) {
-    rw.i[hr] = (int)g.query(r0 + lane / 4 + 8 * hr);
-    rw.ok[hr] = rw.i[hr] < sel.N;
-    rw.im[hr] = rw.ok[hr] ? rw.i[hr] : -(1 << 30) - 1;
-    rw.tau[hr] = rw.ok[hr] ? sel.tauf[s * sel.N + rw.i[hr]] : 0.0f;
+    int i = (int)g.query(r0 + lane / 4 + 8 * hr);
+    bool ok = i < sel.N;
+    rw.im[hr] = ok ? i : -(1 << 30) - 1;
+    rw.tau[hr] = ok ? sel.tauf[s * sel.N + i] : 0.0f;
   }
   return rw;
 }
 
 /* ---- forward ---------------------------------------------------------------------------- */
 
-/* Online-softmax bookkeeping of one key block (any kind): new running max mx (ms: the max
- * subtracted, 0 while a row has seen nothing), corr = 2^(old max - new max), l rescaled. */
+/* Online-softmax bookkeeping of one key block (any kind) of gated logits s (sc2: the positive
+ * log2-domain scale): new running max mx of the scaled logits (ms: the max subtracted, 0
+ * while a row has seen nothing), corr = 2^(old max - new max), l rescaled. */
 template <int BN>
-__device__ __forceinline__ void skrt_softmax_max(const float s[BN / 8][4], float mx[2], float l[2],
-                                                 float ms[2], float corr[2]) {
+__device__ __forceinline__ void skrt_softmax_max(const float s[BN / 8][4], float sc2, float mx[2],
+                                                 float l[2], float ms[2], float corr[2]) {
 #pragma unroll
   for (int hr = 0; hr < 2; ++hr) {
     float bm = -INFINITY;
 #pragma unroll
     for (int nt = 0; nt < BN / 8; ++nt)
       bm = fmaxf(bm, fmaxf(s[nt][2 * hr], s[nt][2 * hr + 1]));
-    float mn = fmaxf(mx[hr], skrt_quad_max(bm));
+    float mn = fmaxf(mx[hr], sc2 * skrt_quad_max(bm));
     ms[hr] = mn == -INFINITY ? 0.0f : mn;
     corr[hr] = skrt_ex2(mx[hr] - ms[hr]);
     mx[hr] = mn;
@@ -458,11 +465,12 @@ __device__ __forceinline__ void skrt_rescale(float acc[D / 8][4], const float co
       acc[dt][e] *= corr[e >> 1];
 }
 
-/* P = 2^(s - ms) summed into l; returns P * m in s (gates recomputed from the block's meta). */
+/* P = 2^(sc2 s - ms) summed into l; returns P * m in s (gates recomputed from the block's
+ * meta). */
 template <typename T, int D, int KIND, int BN, int PAD = 8>
 __device__ __forceinline__ void
 skrt_softmax_exp(float s[BN / 8][4], const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
-                 const skrt_rows &rw, int w, const float ms[2], float l[2]) {
+                 const skrt_rows &rw, int w, float sc2, const float ms[2], float l[2]) {
   float rs[2] = {0.0f, 0.0f};
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
@@ -470,7 +478,7 @@ skrt_softmax_exp(float s[BN / 8][4], const skrt_mma_smem<T, D, BN, PAD> &m, int 
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       int hr = e >> 1;
-      float p = skrt_ex2(s[nt][e] - ms[hr]);
+      float p = skrt_ex2(fmaf(s[nt][e], sc2, -ms[hr]));
       rs[hr] += p;
       s[nt][e] =
           p * skrt_gate_of<KIND>((e & 1) ? k.j.y : k.j.x, (e & 1) ? k.u.y : k.u.x, hr, rw, w);
@@ -482,16 +490,17 @@ skrt_softmax_exp(float s[BN / 8][4], const skrt_mma_smem<T, D, BN, PAD> &m, int 
 
 /* Online-softmax update of one key block of kind KIND: rescales acc/l, returns P * m in s. */
 template <typename T, int D, int KIND, int BN>
-__device__ __forceinline__ void
-skrt_softmax_step(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf,
-                  const skrt_rows &rw, int w, float mx[2], float l[2], float acc[D / 8][4]) {
+__device__ __forceinline__ void skrt_softmax_step(float s[BN / 8][4],
+                                                  const skrt_mma_smem<T, D, BN> &m, int buf,
+                                                  const skrt_rows &rw, int w, float sc2,
+                                                  float mx[2], float l[2], float acc[D / 8][4]) {
   float ms[2], corr[2];
-  skrt_softmax_max<BN>(s, mx, l, ms, corr);
+  skrt_softmax_max<BN>(s, sc2, mx, l, ms, corr);
   /* the running max rarely moves after the first blocks: skip the rescale when no row of
    * the warp needs it (warp-uniform branch) */
   if (!SKRT_FWD_LAZY || __any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f))
     skrt_rescale<D>(acc, corr);
-  skrt_softmax_exp<T, D, KIND, BN>(s, m, buf, rw, w, ms, l);
+  skrt_softmax_exp<T, D, KIND, BN>(s, m, buf, rw, w, sc2, ms, l);
 }
 
 /* acc += Pw V for the 8 NT keys of buffer Vs (Pw in accumulator layout: float[NT][4], or
@@ -519,8 +528,8 @@ template <typename T, int D, int KIND, int BN, int GATE>
 __device__ __forceinline__ void
 skrt_fwd_block(float s[BN / 8][4], const skrt_mma_smem<T, D, BN> &m, int buf, const skrt_rows &rw,
                const skrt_cuda_layer &L, int w, float mx[2], float l[2], float acc[D / 8][4]) {
-  skrt_mask_logits<T, D, KIND, BN, GATE>(s, m, buf, rw, L, w);
-  skrt_softmax_step<T, D, KIND, BN>(s, m, buf, rw, w, mx, l, acc);
+  skrt_mask_logits<T, D, KIND, BN, GATE>(s, m, buf, rw, w);
+  skrt_softmax_step<T, D, KIND, BN>(s, m, buf, rw, w, skrt_sc2(L), mx, l, acc);
   skrt_pv<T, D, BN / 8>(acc, s, m.v(buf));
 }
 
@@ -534,15 +543,15 @@ skrt_fwd_store(const float acc[D / 8][4], const float mx[2], const float l[2], c
   T *o = (T *)L.o + q.b * L.os[0] + hw * L.os[1];
   for (int hr = 0; hr < 2; ++hr) {
     float lt = skrt_quad_sum(l[hr]), inv = 1.0f / lt;
-    if (rw.i[hr] >= N)
+    if (rw.im[hr] < 0)
       continue;
-    T *orow = o + rw.i[hr] * L.os[2] + (lane % 4) * 2;
+    T *orow = o + rw.im[hr] * L.os[2] + (lane % 4) * 2;
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt)
       *(uint32_t *)(orow + dt * 8) =
           skrt_pack(acc[dt][2 * hr] * inv, acc[dt][2 * hr + 1] * inv, T());
     if (lane % 4 == 0)
-      L.lse[(q.b * L.Hq + hw) * N + rw.i[hr]] = mx[hr] * 0.6931471805599453f + logf(lt);
+      L.lse[(q.b * L.Hq + hw) * N + rw.im[hr]] = mx[hr] * 0.6931471805599453f + logf(lt);
   }
 }
 
@@ -671,7 +680,7 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
                                               const skrt_block_seq<T> &q, int64_t hw, int64_t N) {
   int lane = threadIdx.x % 32;
   for (int hr = 0; hr < 2; ++hr) {
-    int64_t i = min((int64_t)rw.i[hr], N - 1), row = (q.b * L.Hq + hw) * N + i;
+    int64_t i = rw.im[hr] >= 0 ? rw.im[hr] : N - 1, row = (q.b * L.Hq + hw) * N + i;
     const T *o = (const T *)L.o + q.b * L.os[0] + hw * L.os[1] + i * L.os[2];
     const T *dO = (const T *)G.dout + row * D;
     float acc = 0.0f;
@@ -798,14 +807,14 @@ __device__ __forceinline__ void skrt_bwd_store(const float dq[D / 8][4], const f
   int lane = threadIdx.x % 32;
   for (int hr = 0; hr < 2; ++hr) {
     float rd = skrt_quad_sum(rowdm[hr]);
-    if (rw.i[hr] >= N)
+    if (rw.im[hr] < 0)
       continue;
-    T *row = (T *)G.dq + ((q.b * L.Hq + hw) * N + rw.i[hr]) * D + (lane % 4) * 2;
+    T *row = (T *)G.dq + ((q.b * L.Hq + hw) * N + rw.im[hr]) * D + (lane % 4) * 2;
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt)
       *(uint32_t *)(row + dt * 8) = skrt_pack(dq[dt][2 * hr], dq[dt][2 * hr + 1], T());
     if (lane % 4 == 0 && rd != 0.0f)
-      atomicAdd(G.cnum + q.s * N + rw.i[hr], rd);
+      atomicAdd(G.cnum + q.s * N + rw.im[hr], rd);
   }
 }
 
@@ -902,7 +911,9 @@ inline bool skrt_mma_aligned(const skrt_cuda_layer &L) {
   for (int i = 0; i < 3; ++i)
     if (L.qs[i] % 8 || L.ks[i] % 8 || L.vs[i] % 8 || L.os[i] % 2)
       return false;
-  return true;
+  /* the key / value rows of a sequence are addressed with 32-bit element offsets */
+  const int64_t lim = (int64_t)1 << 31;
+  return L.ks[2] >= 0 && L.vs[2] >= 0 && L.ks[2] + 128 <= lim / L.N && L.vs[2] + 128 <= lim / L.N;
 }
 
 /* Sets the kernel's dynamic shared memory and launches it on grid (ceil(N / qb), Hq / hb, B),

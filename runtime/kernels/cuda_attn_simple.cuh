@@ -40,10 +40,11 @@ __device__ __forceinline__ float skrt_warp_sum(float x) {
   return x;
 }
 
-/* Per-tile key range bookkeeping shared by both kernels. */
+/* Per-tile key range bookkeeping shared by both kernels (32-bit: N < 2^30 and the list holds
+ * at most N entries). */
 struct skrt_tile_keys {
   const int32_t *list;
-  int64_t nA, rs, n;
+  int nA, rs, n;
 };
 
 /* (iend: a block of queries that starts in tile t and ends past it, at iend - 1, takes the
@@ -55,9 +56,9 @@ __device__ __forceinline__ skrt_tile_keys skrt_tile_keys_of(const skrt_cuda_sel 
   int64_t i0 = (int64_t)t * SKRT_CUDA_QTILE;
   tk.list = sel.tlist + (s * sel.ntile + t) * sel.tlcap;
   tk.nA = sel.tcount[s * sel.ntile + t];
-  tk.rs = max((int64_t)0, i0 - sel.w + 1);
+  tk.rs = (int)max((int64_t)0, i0 - sel.w + 1);
   int64_t re = min(sel.N, max(i0 + SKRT_CUDA_QTILE, iend));
-  tk.n = tk.nA + max((int64_t)0, re - tk.rs);
+  tk.n = tk.nA + (int)max((int64_t)0, re - tk.rs);
   return tk;
 }
 

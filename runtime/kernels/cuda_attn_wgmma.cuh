@@ -130,8 +130,8 @@ template <int D, int BN, int NTH = SKRT_MMA_NT>
 __device__ __forceinline__ int skrt_wg_key_j(int kb, int it, const skrt_tile_keys &tk) {
   int r, c;
   skrt_ilv_rc<D / 8>(threadIdx.x + it * NTH, r, c);
-  int kx = kb * BN + r, nA = (int)tk.nA;
-  return kx < nA ? tk.list[kx] : (kx < (int)tk.n ? (int)tk.rs + kx - nA : -(1 << 30));
+  int kx = kb * BN + r;
+  return kx < tk.nA ? tk.list[kx] : (kx < tk.n ? tk.rs + kx - tk.nA : -(1 << 30));
 }
 
 template <int D, int BN, int NTH = SKRT_MMA_NT>
@@ -158,8 +158,9 @@ skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const sk
     int o = skrt_ilv<C>(r, c), jx = INLINE ? skrt_wg_key_j<D, BN, NTH>(kb, it, tk) : jr[it];
     bool real = jx >= 0;
     int j = real ? jx : 0;
-    skrt_cp16(m.k(buf) + o, q.K + (int64_t)j * L.ks[2] + c * 8);
-    skrt_cp16(m.v(buf) + o, q.V + (int64_t)j * L.vs[2] + c * 8);
+    /* 32-bit element offsets within the sequence (skrt_mma_aligned: N row strides < 2^31) */
+    skrt_cp16(m.k(buf) + o, q.K + ((uint32_t)j * (uint32_t)L.ks[2] + c * 8));
+    skrt_cp16(m.v(buf) + o, q.V + ((uint32_t)j * (uint32_t)L.vs[2] + c * 8));
     if (c == 0) {
       m.J[buf * BN + r] = jx;
       skrt_cp4(&m.E[buf * BN + r], q.se + j, real);
@@ -251,11 +252,11 @@ __device__ __forceinline__ int skrt_wg_index() {
  * rows span 64 / qb heads). Block kinds are decided per warpgroup, so that each part of a
  * block gets the cheap kinds where they hold for its own rows. */
 struct skrt_wg_span {
-  int64_t i0, il;
+  int i0, il;
 };
 __device__ __forceinline__ skrt_wg_span skrt_wg_span_of(const skrt_mma_geo &g, int wg) {
   skrt_wg_span r;
-  r.i0 = g.ib + (g.qb > 64 ? 64 * wg % g.qb : 0);
+  r.i0 = (int)g.ib + (g.qb > 64 ? 64 * wg % g.qb : 0);
   r.il = r.i0 + min(g.qb, 64) - 1;
   return r;
 }
@@ -266,7 +267,7 @@ template <typename T, int D, int BN>
 __device__ __forceinline__ int skrt_wg_block_kind(const skrt_mma_smem<T, D, BN, 0> &m, int buf,
                                                   int kb, const skrt_tile_keys &tk, skrt_wg_span r,
                                                   int64_t N, int w) {
-  if ((int64_t)kb * BN >= tk.nA && m.J[buf * BN] > r.il)
+  if (kb * BN >= tk.nA && m.J[buf * BN] > r.il)
     return SKRT_KB_EMPTY;
   return skrt_block_kind<T, D, BN>(m, buf, kb, tk, r.i0, r.il, N, w);
 }
@@ -375,6 +376,7 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
   float acc[D / 8][4] = {}, mx[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   int wc = (int)min(sel.w, sel.N);
+  const float sc2 = skrt_sc2(L);
   skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
     int buf = MBAR ? ring.acquire(kb, nblk, load) : skrt_key_pipeline<NB, true>(kb, nblk, load);
@@ -390,20 +392,21 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
     skrt_wg_qk<T, D, BN>(s, dQ, dK + buf * kvstep);
     /* the kind branches hold no accumulator update (that would serialize the wgmma) */
     if (kind == SKRT_KB_ALLSEL)
-      skrt_mask_logits<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, m, buf, rw, L, wc);
+      skrt_mask_logits<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, m, buf, rw, wc);
     else if (kind == SKRT_KB_ALLWIN)
-      skrt_mask_logits<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, m, buf, rw, L, wc);
+      skrt_mask_logits<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, m, buf, rw, wc);
     else
-      skrt_mask_logits<T, D, SKRT_KB_GENERAL, BN, GATE>(s, m, buf, rw, L, wc);
+      skrt_mask_logits<T, D, SKRT_KB_GENERAL, BN, GATE>(s, m, buf, rw, wc);
     float ms[2], corr[2];
-    skrt_softmax_max<BN>(s, mx, l, ms, corr);
-    skrt_rescale<D>(acc, corr);
+    skrt_softmax_max<BN>(s, sc2, mx, l, ms, corr);
+    if (__any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f))
+      skrt_rescale<D>(acc, corr);
     if (kind == SKRT_KB_ALLSEL)
-      skrt_softmax_exp<T, D, SKRT_KB_ALLSEL, BN>(s, m, buf, rw, wc, ms, l);
+      skrt_softmax_exp<T, D, SKRT_KB_ALLSEL, BN>(s, m, buf, rw, wc, sc2, ms, l);
     else if (kind == SKRT_KB_ALLWIN)
-      skrt_softmax_exp<T, D, SKRT_KB_ALLWIN, BN>(s, m, buf, rw, wc, ms, l);
+      skrt_softmax_exp<T, D, SKRT_KB_ALLWIN, BN>(s, m, buf, rw, wc, sc2, ms, l);
     else
-      skrt_softmax_exp<T, D, SKRT_KB_GENERAL, BN>(s, m, buf, rw, wc, ms, l);
+      skrt_softmax_exp<T, D, SKRT_KB_GENERAL, BN>(s, m, buf, rw, wc, sc2, ms, l);
     skrt_wg_pv<T, D, BN>(acc, s, dV + buf * kvstep);
     if (MBAR)
       ring.release(kb);

@@ -22,6 +22,8 @@
 #include "skrt/cuda.h"
 #include "skrt/sparsek.h"
 
+enum { NOSLOPE = 1, NEGSCALE = 2 };
+
 struct tcase {
   const char *name;
   int64_t B, Hq, Hkv, N, D, k, w;
@@ -30,7 +32,9 @@ struct tcase {
   int ties;      /* quantize u to force ties */
   int64_t cap;   /* selection shared-memory capacity override (0 = default) */
   double uscale; /* spread of the scores */
-  int noslope;   /* slope 0 instead of 0.01 (the slope makes later keys score higher) */
+  int flags;     /* NOSLOPE: slope 0 instead of 0.01 (the slope makes later keys score higher);
+                  * NEGSCALE: softmax scale -1/sqrt(D) (the forward then runs the plain kernels:
+                  * the tensor-core forward folds a positive scale into its exponent) */
 };
 
 static std::mt19937_64 rng(12345);
@@ -171,7 +175,12 @@ static void run_case(const tcase &c) {
   int64_t B = c.B, Hq = c.Hq, Hkv = c.Hkv, N = c.N, D = c.D, S = B * Hkv;
   int64_t F = c.mode == SKRT_SCORE_KEYS ? D : c.F;
   skrt_ref_shape sh{B, Hq, Hkv, N, D, c.F > 0 ? c.F : 1};
-  skrt_ref_config cf{c.k, c.w, c.gate, c.mode, 1.0 / std::sqrt((double)D), c.noslope ? 0.0 : 0.01};
+  skrt_ref_config cf{c.k,
+                     c.w,
+                     c.gate,
+                     c.mode,
+                     (c.flags & NEGSCALE ? -1.0 : 1.0) / std::sqrt((double)D),
+                     c.flags & NOSLOPE ? 0.0 : 0.01};
   std::vector<double> q = randn(B * Hq * N * D, 1.0), k = randn(S * N * D, 1.0),
                       v = randn(S * N * D, 1.0), dout = randn(B * Hq * N * D, 1.0);
   auto qb = to_dev(q, c.dtype), kb = to_dev(k, c.dtype), vb = to_dev(v, c.dtype),
@@ -314,7 +323,7 @@ int main(int argc, char **argv) {
   const int KV = SKRT_GATE_KV, GV = SKRT_GATE_V;
   const int HID = SKRT_SCORE_HIDDEN, KEYS = SKRT_SCORE_KEYS, IN = SKRT_SCORE_INPUT;
   std::vector<tcase> cases = {
-      /* name                 B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us noslope */
+      /* name                 B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us flags */
       {"mha_f32_input", 2, 2, 2, 200, 32, 16, 8, KV, IN, F32, 0, 0, 0, 1.0, 0},
       {"gqa_f32_hidden_gv", 1, 4, 2, 300, 64, 40, 16, GV, HID, F32, 24, 0, 0, 1.0, 0},
       {"mha_f32_keys_w0", 1, 2, 1, 130, 32, 20, 0, KV, KEYS, F32, 0, 0, 0, 1.0, 0},
@@ -326,13 +335,15 @@ int main(int argc, char **argv) {
       {"f16_gqa_d96_gv", 1, 4, 1, 250, 96, 30, 20, GV, HID, H, 16, 0, 0, 1.0, 0},
       /* no slope, narrow scores: keys exposed just after |C_i| first exceeds k often score
        * between the new tau and the lowest candidate (the transition's free zone) */
-      {"f32_noslope_transition", 4, 4, 4, 160, 32, 16, 8, KV, IN, F32, 0, 0, 0, 0.3, 1},
-      {"f32_noslope_w0_hidden", 2, 4, 2, 120, 64, 5, 0, GV, HID, F32, 16, 0, 0, 0.5, 1},
+      {"f32_noslope_transition", 4, 4, 4, 160, 32, 16, 8, KV, IN, F32, 0, 0, 0, 0.3, NOSLOPE},
+      {"f32_noslope_w0_hidden", 2, 4, 2, 120, 64, 5, 0, GV, HID, F32, 16, 0, 0, 0.5, NOSLOPE},
       /* GQA blocks of 4 heads x 64 queries with N % 256 = 44: the launch once had blocks past
        * the last query that read tile lists out of bounds (memcheck runs the quick cases) */
       {"bf16_gqa4_d64_tail", 1, 4, 1, 300, 64, 40, 32, KV, IN, BF, 0, 0, 0, 1.0, 0},
       /* the D = 128 warpgroup kernels (one key buffer, paired 32-key blocks) under racecheck */
       {"bf16_gqa_d128_small", 1, 4, 2, 200, 128, 30, 24, KV, IN, BF, 0, 0, 0, 1.0, 0},
+      /* a negative softmax scale: plain forward, tensor-core backward */
+      {"bf16_mha_d64_negscale", 1, 2, 2, 180, 64, 30, 16, KV, IN, BF, 0, 0, 0, 1.0, NEGSCALE},
   };
   std::vector<tcase> more = {
       {"f32_chunks_w0", 1, 2, 1, 1300, 32, 64, 0, KV, IN, F32, 0, 0, 0, 1.0, 0},
@@ -346,7 +357,7 @@ int main(int argc, char **argv) {
       /* the warpgroup-MMA kernels: one head per block (per-warpgroup kinds, EMPTY blocks, the
        * D = 128 backward's paired 32-key blocks), GQA groups of 2 and 4, fp16, k >= N, w >= N */
       {"bf16_mha_d128_w_ge_n", 1, 2, 2, 600, 128, 60, 700, KV, IN, BF, 0, 0, 0, 1.0, 0},
-      {"f16_mha_d128_noslope", 1, 2, 2, 777, 128, 90, 70, KV, KEYS, H, 0, 0, 0, 0.5, 1},
+      {"f16_mha_d128_noslope", 1, 2, 2, 777, 128, 90, 70, KV, KEYS, H, 0, 0, 0, 0.5, NOSLOPE},
       {"bf16_gqa_d64_k_ge_n_gv", 1, 4, 2, 450, 64, 500, 20, GV, HID, BF, 16, 0, 0, 1.0, 0},
       {"f16_gqa4_d64", 2, 8, 2, 640, 64, 40, 96, KV, IN, H, 0, 0, 0, 1.0, 0},
   };
