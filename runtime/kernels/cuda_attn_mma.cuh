@@ -696,8 +696,10 @@ __device__ __forceinline__ void skrt_bwd_rows(float lse2[2], float di[2], const 
  * over the warp's 16 rows into its row of colsum: a row of BN floats per warp, summed by
  * skrt_flush_colsum). s holds raw q.k and dov = dO_i . v_j; dSg = scale * dS * gk is returned
  * packed (dsp, the A operand of dq += dSg K) and, like P * m, stored straight into its smem tile
- * (ds, pm: [row][key]), so that s dies column block by column block. */
-template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8, bool ILV = false, int TW = BN>
+ * (ds, pm: [row][key]), so that s dies column block by column block. (SCALED false: dS * gk,
+ * the caller scales dq and dk.) */
+template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8, bool ILV = false, int TW = BN,
+          bool SCALED = true>
 __device__ __forceinline__ void
 skrt_bwd_scores(const float s[BN / 8][4], const float dov[BN / 8][4], const float lse2[2],
                 const float di[2], float rowdm[2], float *colsum, uint32_t dsp[BN / 8][2], T *ds,
@@ -725,10 +727,12 @@ skrt_bwd_scores(const float s[BN / 8][4], const float dov[BN / 8][4], const floa
       }
       float P = on ? skrt_ex2(x * LOG2E - lse2[hr]) : 0.0f;
       float dS = P * (gt * dov[nt][e] - di[hr]);
-      float dm = 0.0f, d = uj - rw.tau[hr];
-      if (sel && on && d > 0.0f && d < 1.0f)         /* selected, free */
+      /* selected and free: 0 < u_j - tau_i < 1, i.e. 0 < gt < 1 (gt is clip(u_j - tau_i, 0, 1)
+       * for every selected key) */
+      float dm = 0.0f;
+      if (sel && on && gt > 0.0f && gt < 1.0f)
         dm = (gkv ? dS * a : 0.0f) + P * dov[nt][e]; /* ds/dm = a for gate kv */
-      dsv[e] = dS * (gkv ? gt : 1.0f) * L.scale;
+      dsv[e] = SCALED ? dS * (gkv ? gt : 1.0f) * L.scale : (gkv ? dS * gt : dS);
       pmv[e] = P * gt;
       cs[e & 1] += dm;
       rowdm[hr] += dm;
@@ -803,7 +807,8 @@ template <typename T, int D>
 __device__ __forceinline__ void skrt_bwd_store(const float dq[D / 8][4], const float rowdm[2],
                                                const skrt_rows &rw, const skrt_cuda_layer &L,
                                                const skrt_cuda_grads &G, const skrt_block_seq<T> &q,
-                                               int64_t hw, int64_t N) {
+                                               int64_t hw, int64_t N, float f = 1.0f) {
+  /* (f: a factor on dq) */
   int lane = threadIdx.x % 32;
   for (int hr = 0; hr < 2; ++hr) {
     float rd = skrt_quad_sum(rowdm[hr]);
@@ -812,7 +817,7 @@ __device__ __forceinline__ void skrt_bwd_store(const float dq[D / 8][4], const f
     T *row = (T *)G.dq + ((q.b * L.Hq + hw) * N + rw.im[hr]) * D + (lane % 4) * 2;
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt)
-      *(uint32_t *)(row + dt * 8) = skrt_pack(dq[dt][2 * hr], dq[dt][2 * hr + 1], T());
+      *(uint32_t *)(row + dt * 8) = skrt_pack(f * dq[dt][2 * hr], f * dq[dt][2 * hr + 1], T());
     if (lane % 4 == 0 && rd != 0.0f)
       atomicAdd(G.cnum + q.s * N + rw.im[hr], rd);
   }

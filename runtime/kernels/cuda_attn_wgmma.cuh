@@ -497,14 +497,14 @@ template <typename T, int D, int R> constexpr size_t skrt_wg_bwd_bytes() {
          2 * R / 32 * S::BN * 4 + SKRT_WG_BWD_TW * 4;
 }
 
-/* out (TW keys x DP columns of D from c0) = X^T Y over the R rows: X an R x TW core-matrix
+/* out (TW keys x DP columns of D from c0) = f X^T Y over the R rows: X an R x TW core-matrix
  * tile (dS or P m), Y the R x D rows (Q or dO), given by their MN-major descriptors dx, dy;
  * this warpgroup's accumulator, in slices of DS columns (registers), added into dst[J] with
  * float4 atomics. The k-step loop is not unrolled: unrolled, its R / 16 descriptor pairs
  * outgrow the uniform registers at R = 256 and the kernel spills 600 bytes per thread. */
 template <typename T, int D, int R>
 __device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J, float *dst,
-                                            int c0) {
+                                            int c0, float f) {
   constexpr int TW = SKRT_WG_BWD_TW, DP = skrt_wg_xty_dp<D, R>(), DS = skrt_wg_xty_ds<D, R>();
 #pragma unroll
   for (int d0 = c0; d0 < c0 + DP; d0 += DS) {
@@ -523,6 +523,11 @@ __device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int3
                                  dys + kq * skrt_desc_rows16<D>(), 1);
     skrt_wgmma_commit();
     skrt_wgmma_wait<0>();
+#pragma unroll
+    for (int dt = 0; dt < DS / 8; ++dt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        acc[dt][e] *= f;
     skrt_add_key_rows<D, DS>(acc, J, dst, 16 * ((threadIdx.x / 32) % 4), d0);
   }
 }
@@ -550,13 +555,13 @@ skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D 
   skrt_wgmma_wait<0>();
   uint32_t dsp[NT][2];
   if (kind == SKRT_KB_ALLSEL)
-    skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE, 0, true, TW>(
+    skrt_bwd_scores<T, D, SKRT_KB_ALLSEL, BN, GATE, 0, true, TW, false>(
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   else if (kind == SKRT_KB_ALLWIN)
-    skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW>(
+    skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW, false>(
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   else
-    skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true, TW>(
+    skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true, TW, false>(
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   const uint64_t dKt = skrt_desc_mnmajor<D>(m.k(0)) + buf * kvstep;
   skrt_wgmma_fence(); /* dq += dSg K */
@@ -653,13 +658,13 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
       skrt_cp_commit();
     }
     if (half == PAIR - 1 || last)
-      skrt_wg_xty<T, D, R>(dX, dY, Jt, dkv, c0);
+      skrt_wg_xty<T, D, R>(dX, dY, Jt, dkv, c0, which ? 1.0f : L.scale);
     /* no barrier here: the next block's first one (before it touches the tiles, colsum or
      * Jt) follows, and its loads go to a buffer that every thread released before the barrier
      * above (the flush reads Jt, not the buffer's J) */
     skrt_flush_colsum<BN, NTH>(colsum, Jt + half * BN, G.dmacc + q.s * N);
   }
-  skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N);
+  skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N, L.scale); /* dS was left unscaled */
 }
 
 template <typename T, int D>
