@@ -8,9 +8,10 @@
  * nfree is int32. The head-dim axis is contiguous; q/k/v/o strides are honoured, the
  * gradients are contiguous. D must be one of 32, 64, 96, 128. Speed: the tensor-core kernels
  * (kernels/cuda_attn_wgmma.cuh, warpgroup MMA; the library is built for sm_90a) serve
- * bf16/fp16 with D = 64 or 128, 16-byte aligned q/k/v/o
- * and q/k/v row strides that are multiples of 8 elements; every other case (fp32, D = 32 or
- * 96, unaligned views) runs the plain kernels: the same results, several times slower.
+ * bf16/fp16 with D = 64 or 128, 16-byte aligned q/k/v/o, q/k/v row strides that are multiples
+ * of 8 elements and k/v row strides below 2^31 / N elements (the forward also a positive scale);
+ * every other case (fp32, D = 32 or 96, unaligned views, a forward with scale <= 0) runs the
+ * plain kernels: the same results, several times slower.
  *
  * Selection (S6-S8) runs on the GPU: no host round trip and no N x N mask. The backward
  * recomputes the selection from u (deterministic, identical to the forward's). Scratch
