@@ -382,24 +382,25 @@ __device__ __forceinline__ bool skrt_reach(int dj, int dse, int w) {
 
 /* ref: S6-S9. Turns raw q.k into gated logits (gate kv: m_ij q.k; the softmax scale is applied
  * in skrt_softmax_max / skrt_softmax_exp), or -inf when (i, j) is not attended, for the keys of
- * buffer buf; nothing to do for an all-window block of gate v. Padding keys have J = -2^30,
- * E = 0. w is clamped to N by the launcher, so i - j < w never holds for padding. */
+ * buffer buf; nothing to do for an all-window block (gate 1, all attended). Padding keys have
+ * J = -2^30, E = 0. w is clamped to N by the launcher, so i - j < w never holds for padding. */
 template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8>
 __device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
                                                  const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
                                                  const skrt_rows &rw, int w) {
-  /* all-window blocks: gate 1, all attended */
+  if constexpr (KIND != SKRT_KB_ALLWIN) {
 #pragma unroll
-  for (int nt = 0; nt < (KIND == SKRT_KB_ALLWIN ? 0 : BN / 8); ++nt) {
-    skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
+    for (int nt = 0; nt < BN / 8; ++nt) {
+      skrt_cols k = skrt_cols_of<T, D, BN>(m, buf, nt);
 #pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, se = (e & 1) ? k.se.y : k.se.x;
-      float a = s[nt][e];
-      float x = GATE == 0 ? skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w) * a : a;
-      if (KIND == SKRT_KB_GENERAL)
-        x = skrt_reach(rw.im[hr] - j, se - j, w) ? x : -INFINITY;
-      s[nt][e] = x;
+      for (int e = 0; e < 4; ++e) {
+        int hr = e >> 1, j = (e & 1) ? k.j.y : k.j.x, se = (e & 1) ? k.se.y : k.se.x;
+        float a = s[nt][e];
+        float x = GATE == 0 ? skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w) * a : a;
+        if (KIND == SKRT_KB_GENERAL)
+          x = skrt_reach(rw.im[hr] - j, se - j, w) ? x : -INFINITY;
+        s[nt][e] = x;
+      }
     }
   }
 }
@@ -456,8 +457,13 @@ __device__ __forceinline__ void skrt_softmax_max(const float s[BN / 8][4], float
   }
 }
 
+/* acc *= corr per row. The running max rarely moves after the first blocks: with
+ * SKRT_FWD_LAZY the rescale is skipped when no row of the warp needs it (warp-uniform branch;
+ * it holds no wgmma, so the warpgroup-MMA forward may take it as well). */
 template <int D>
 __device__ __forceinline__ void skrt_rescale(float acc[D / 8][4], const float corr[2]) {
+  if (SKRT_FWD_LAZY && !__any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f))
+    return;
 #pragma unroll
   for (int dt = 0; dt < D / 8; ++dt)
 #pragma unroll
@@ -496,10 +502,7 @@ __device__ __forceinline__ void skrt_softmax_step(float s[BN / 8][4],
                                                   float mx[2], float l[2], float acc[D / 8][4]) {
   float ms[2], corr[2];
   skrt_softmax_max<BN>(s, sc2, mx, l, ms, corr);
-  /* the running max rarely moves after the first blocks: skip the rescale when no row of
-   * the warp needs it (warp-uniform branch) */
-  if (!SKRT_FWD_LAZY || __any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f))
-    skrt_rescale<D>(acc, corr);
+  skrt_rescale<D>(acc, corr);
   skrt_softmax_exp<T, D, KIND, BN>(s, m, buf, rw, w, sc2, ms, l);
 }
 

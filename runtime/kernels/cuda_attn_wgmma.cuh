@@ -399,8 +399,7 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
       skrt_mask_logits<T, D, SKRT_KB_GENERAL, BN, GATE>(s, m, buf, rw, wc);
     float ms[2], corr[2];
     skrt_softmax_max<BN>(s, sc2, mx, l, ms, corr);
-    if (__any_sync(0xffffffffu, corr[0] != 1.0f || corr[1] != 1.0f))
-      skrt_rescale<D>(acc, corr);
+    skrt_rescale<D>(acc, corr);
     if (kind == SKRT_KB_ALLSEL)
       skrt_softmax_exp<T, D, SKRT_KB_ALLSEL, BN>(s, m, buf, rw, wc, sc2, ms, l);
     else if (kind == SKRT_KB_ALLWIN)
