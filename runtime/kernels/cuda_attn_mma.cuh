@@ -595,17 +595,12 @@ __global__ void __launch_bounds__(SKRT_MMA_NT, D <= 64 ? SKRT_FWD_MINB64 : SKRT_
 
 /* ---- backward --------------------------------------------------------------------------- */
 
-/* Adds a 16 x DH accumulator-layout tile (rows: keys k0.. of the block, whose positions are
- * J; columns d0..) into the fp32 rows dst[J] (row length D) with vector atomics; padding keys
- * (J < 0) are skipped. Lane pairs (l, l^1) trade halves so that each adds 4 consecutive
- * floats of one row. */
-template <int D, int DH>
-__device__ __forceinline__ void skrt_add_key_rows(float acc[DH / 8][4], const int32_t *J,
-                                                  float *dst, int k0, int d0) {
+/* Lane pairs (l, l^1) of a 16 x DH accumulator-layout tile trade halves, so that acc[dt]
+ * becomes 4 consecutive floats of one row (skrt_key_rows_row, from column skrt_key_rows_col
+ * of the 8 of dt). */
+template <int DH> __device__ __forceinline__ void skrt_key_rows_pack(float acc[DH / 8][4]) {
   int lane = threadIdx.x % 32;
   bool odd = lane & 1;
-  /* first every exchange (acc[dt] becomes this lane's 4 consecutive floats), then the
-   * atomics from one row pointer with constant offsets: no per-atomic address registers */
 #pragma unroll
   for (int dt = 0; dt < DH / 8; ++dt) {
     float v0 = __shfl_xor_sync(0xffffffffu, odd ? acc[dt][0] : acc[dt][2], 1);
@@ -618,10 +613,32 @@ __device__ __forceinline__ void skrt_add_key_rows(float acc[DH / 8][4], const in
       acc[dt][3] = v1;
     }
   }
-  int32_t j = J[k0 + lane / 4 + (odd ? 8 : 0)];
+}
+
+/* After skrt_key_rows_pack: the tile row (of 16, from k0) this lane holds, and its first
+ * column within each 8. */
+__device__ __forceinline__ int skrt_key_rows_row(int k0) {
+  int lane = threadIdx.x % 32;
+  return k0 + lane / 4 + (lane & 1 ? 8 : 0);
+}
+__device__ __forceinline__ int skrt_key_rows_col() {
+  int lane = threadIdx.x % 32;
+  return (lane % 4 - (lane & 1)) * 2;
+}
+
+/* Adds a 16 x DH accumulator-layout tile (rows: keys k0.. of the block, whose positions are
+ * J; columns d0..) into the fp32 rows dst[J] (row length D) with vector atomics; padding keys
+ * (J < 0) are skipped. */
+template <int D, int DH>
+__device__ __forceinline__ void skrt_add_key_rows(float acc[DH / 8][4], const int32_t *J,
+                                                  float *dst, int k0, int d0) {
+  /* first every exchange (acc[dt] becomes this lane's 4 consecutive floats), then the
+   * atomics from one row pointer with constant offsets: no per-atomic address registers */
+  skrt_key_rows_pack<DH>(acc);
+  int32_t j = J[skrt_key_rows_row(k0)];
   if (j < 0) /* padding */
     return;
-  float4 *row = (float4 *)(dst + (int64_t)j * D + d0 + (lane % 4 - (odd ? 1 : 0)) * 2);
+  float4 *row = (float4 *)(dst + (int64_t)j * D + d0 + skrt_key_rows_col());
 #pragma unroll
   for (int dt = 0; dt < DH / 8; ++dt)
     atomicAdd(row + dt * 2, make_float4(acc[dt][0], acc[dt][1], acc[dt][2], acc[dt][3]));

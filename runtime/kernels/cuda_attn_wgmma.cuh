@@ -17,8 +17,8 @@
  * SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and dO V^T, the
  * per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products over all the
  * block's rows (each warpgroup half of D of one of them), added with fp32 atomics: 256 rows per
- * product halve the atomics of 128. Block kinds (all selected / all window / general / EMPTY) are
- * decided per warpgroup. */
+ * product halve the atomics of 128 (at D = 64 issued in the next block, under its dq product).
+ * Block kinds (all selected / all window / general / EMPTY) are decided per warpgroup. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 
@@ -475,6 +475,46 @@ template <int D, int R> __host__ __device__ constexpr int skrt_wg_xty_ds() {
                                                                : SKRT_WG_XTY_DS128);
 }
 
+#ifndef SKRT_WG_BWD_DEFER
+/* 1: when a warpgroup's dk / dv product is one slice (D = 64), its float4 atomics wait in a
+ * per-thread staging slot of shared memory and go out in the next key block, under that
+ * block's dq product, instead of right after the product, where they run alone between two
+ * block-wide barriers. 16/16/64 at 64k, fwd+bwd: 9.264 / 9.205 / 9.193 vs 9.279 / 9.255 /
+ * 9.268 ms (one call on the H100, rounds interleaved). Issued under the next block's S and
+ * dO V^T products instead, the staged values spill (96 / 76 B) and it is slower (9.62). */
+#define SKRT_WG_BWD_DEFER 1
+#endif
+template <int D, int R> __host__ __device__ constexpr bool skrt_wg_defer() {
+  return SKRT_WG_BWD_DEFER && skrt_wg_xty_ds<D, R>() == skrt_wg_xty_dp<D, R>();
+}
+
+/* Per-thread staging of deferred dk / dv atomics: DS / 8 float4 (this lane's 4 floats per 8
+ * columns, after skrt_key_rows_pack) and the key position (-1: nothing staged) per thread,
+ * thread-major so that the float4 accesses are conflict-free. Only the owning thread reads
+ * its slot: no barrier orders them. */
+template <int DS, int NTH> struct skrt_xty_stage {
+  float4 *v;
+  int32_t *j;
+  static constexpr size_t bytes() { return (size_t)NTH * (DS / 8 * 16 + 4) + 16; /* + align */ }
+  __device__ void put(const float acc[DS / 8][4], int32_t jr) const {
+#pragma unroll
+    for (int dt = 0; dt < DS / 8; ++dt)
+      v[dt * NTH + threadIdx.x] = make_float4(acc[dt][0], acc[dt][1], acc[dt][2], acc[dt][3]);
+    j[threadIdx.x] = jr;
+  }
+  /* issues the staged atomics into dst (rows of D floats, this warpgroup's columns from d0) */
+  template <int D> __device__ __forceinline__ void flush(float *dst, int d0) const {
+    int32_t jr = j[threadIdx.x];
+    if (jr < 0)
+      return;
+    j[threadIdx.x] = -1;
+    float4 *row = (float4 *)(dst + (int64_t)jr * D + d0 + skrt_key_rows_col());
+#pragma unroll
+    for (int dt = 0; dt < DS / 8; ++dt)
+      atomicAdd(row + dt * 2, v[dt * NTH + threadIdx.x]);
+  }
+};
+
 /* Keys per block of the backward's per-element pass; the dS and P m tiles hold TW keys, so
  * with 32-key blocks the dk / dv products run every second block. */
 template <int D> __host__ __device__ constexpr int skrt_wg_bwd_bn() {
@@ -493,7 +533,8 @@ template <int D, int R> __host__ __device__ constexpr int skrt_wg_bwd_extra() {
 template <typename T, int D, int R> constexpr size_t skrt_wg_bwd_bytes() {
   using S = skrt_mma_smem<T, D, skrt_wg_bwd_bn<D>(), 0>;
   return S::bytes(skrt_wg_bwd_extra<D, R>() + 2 * R * SKRT_WG_BWD_TW, skrt_wg_bwd_nb<D>()) +
-         2 * R / 32 * S::BN * 4 + SKRT_WG_BWD_TW * 4;
+         2 * R / 32 * S::BN * 4 + SKRT_WG_BWD_TW * 4 +
+         (skrt_wg_defer<D, R>() ? skrt_xty_stage<skrt_wg_xty_ds<D, R>(), 2 * R>::bytes() : 0);
 }
 
 /* out (TW keys x DP columns of D from c0) = f X^T Y over the R rows: X an R x TW core-matrix
@@ -502,8 +543,9 @@ template <typename T, int D, int R> constexpr size_t skrt_wg_bwd_bytes() {
  * float4 atomics. The k-step loop is not unrolled: unrolled, its R / 16 descriptor pairs
  * outgrow the uniform registers at R = 256 and the kernel spills 600 bytes per thread. */
 template <typename T, int D, int R>
-__device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J, float *dst,
-                                            int c0, float f) {
+__device__ __forceinline__ void
+skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J, float *dst, int c0, float f,
+            const skrt_xty_stage<skrt_wg_xty_ds<D, R>(), 2 * R> &stg) {
   constexpr int TW = SKRT_WG_BWD_TW, DP = skrt_wg_xty_dp<D, R>(), DS = skrt_wg_xty_ds<D, R>();
 #pragma unroll
   for (int d0 = c0; d0 < c0 + DP; d0 += DS) {
@@ -527,20 +569,26 @@ __device__ __forceinline__ void skrt_wg_xty(uint64_t dx, uint64_t dy, const int3
 #pragma unroll
       for (int e = 0; e < 4; ++e)
         acc[dt][e] *= f;
-    skrt_add_key_rows<D, DS>(acc, J, dst, 16 * ((threadIdx.x / 32) % 4), d0);
+    const int k0 = 16 * ((threadIdx.x / 32) % 4);
+    if constexpr (skrt_wg_defer<D, R>()) {
+      skrt_key_rows_pack<DS>(acc);
+      stg.put(acc, J[skrt_key_rows_row(k0)]);
+    } else {
+      skrt_add_key_rows<D, DS>(acc, J, dst, k0, d0);
+    }
   }
 }
 
 /* ref: S11 for one key block (kind not EMPTY) of this warpgroup's rows: S = Q K^T and
  * dO V^T (wgmma), the per-element pass, the dS tile (dSs, Pms: this block's column block of
  * the TW-wide tiles), and dq += dSg K issued (committed, not waited for). */
-template <typename T, int D, int GATE, int BN>
+template <typename T, int D, int GATE, int BN, typename F>
 __device__ __forceinline__ void
 skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D / 8][4],
                   const float lse2[2], const float di[2], float rowdm[2], float *colsum, T *dSs,
                   T *Pms, const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kind,
                   const skrt_rows &rw, const skrt_cuda_layer &L, int wc, int r0, uint64_t dQ,
-                  uint64_t ddO, uint64_t kvstep) {
+                  uint64_t ddO, uint64_t kvstep, F &&under_dq) {
   constexpr int NT = BN / 8, TW = SKRT_WG_BWD_TW;
   const uint64_t dK = skrt_desc_kmajor<D>(m.k(0)) + buf * kvstep,
                  dV = skrt_desc_kmajor<D>(m.v(0)) + buf * kvstep;
@@ -571,6 +619,7 @@ skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D 
     skrt_wgmma_rs<D, T, 1>(dq, a, dKt + kk * skrt_desc_rows16<D>(), 1);
   }
   skrt_wgmma_commit();
+  under_dq(); /* runs under the dq product */
 }
 
 /* ref: S11. R query rows per block (skrt_wg_bwd_rows: 128 or 256), R / 64 warpgroups; grid
@@ -593,6 +642,9 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
   T *dSs = (T *)(m.U + NB * BN), *Pms = dSs + R * TW;
   float *colsum = (float *)(Pms + R * TW);
   int32_t *Jt = (int32_t *)(colsum + NTH / 32 * BN); /* key positions of the tiles' columns */
+  using Stage = skrt_xty_stage<skrt_wg_xty_ds<D, R>(), NTH>;
+  float4 *stv = (float4 *)(((uintptr_t)(Jt + TW) + 15) & ~(uintptr_t)15);
+  const Stage stg{stv, (int32_t *)(stv + skrt_wg_xty_ds<D, R>() / 8 * NTH)};
   int warp = threadIdx.x / 32, r0 = warp * 16, wg = skrt_wg_index();
   const uint64_t dQ = skrt_desc_kmajor<D>(m.Q + wg * 64 * D),
                  ddO = skrt_desc_kmajor<D>(dOs + wg * 64 * D), kvstep = (uint64_t)(BN * D * 2) >> 4;
@@ -617,6 +669,13 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
   float *dkv = (which ? G.dv32 : G.dk32) + q.s * N * D;
   const uint64_t dX = skrt_desc_mnmajor<TW>(which ? Pms : dSs),
                  dY = skrt_desc_mnmajor<D>(which ? dOs : m.Q);
+  /* deferred dk / dv atomics: those of block kb - 1 go out under block kb's dq product */
+  if constexpr (skrt_wg_defer<D, R>())
+    stg.j[threadIdx.x] = -1;
+  auto flush = [&] {
+    if constexpr (skrt_wg_defer<D, R>())
+      stg.template flush<D>(dkv, c0);
+  };
   int wc = (int)min(sel.w, sel.N);
   skrt_wg_span span = skrt_wg_span_of(geo, wg);
   for (int kb = 0; kb < nblk; ++kb) {
@@ -639,9 +698,10 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
       const float zero[NT][4] = {};
       skrt_store_tile<T, BN, true, TW>(dSh, zero, r0);
       skrt_store_tile<T, BN, true, TW>(Pmh, zero, r0);
+      flush();
     } else {
       skrt_wg_bwd_block<T, D, GATE, BN>(s, dov, dq, lse2, di, rowdm, colsum, dSh, Pmh, m, buf, kind,
-                                        rw, L, wc, r0, dQ, ddO, kvstep);
+                                        rw, L, wc, r0, dQ, ddO, kvstep, flush);
     }
     bool last = kb == nblk - 1;
     if (threadIdx.x < BN) { /* the tiles' key positions (padding past the last block) */
@@ -657,12 +717,13 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? skrt_wg_bwd_minb
       skrt_cp_commit();
     }
     if (half == PAIR - 1 || last)
-      skrt_wg_xty<T, D, R>(dX, dY, Jt, dkv, c0, which ? 1.0f : L.scale);
+      skrt_wg_xty<T, D, R>(dX, dY, Jt, dkv, c0, which ? 1.0f : L.scale, stg);
     /* no barrier here: the next block's first one (before it touches the tiles, colsum or
      * Jt) follows, and its loads go to a buffer that every thread released before the barrier
      * above (the flush reads Jt, not the buffer's J) */
     skrt_flush_colsum<BN, NTH>(colsum, Jt + half * BN, G.dmacc + q.s * N);
   }
+  flush();
   skrt_bwd_store<T, D>(dq, rowdm, rw, L, G, q, hw, N, L.scale); /* dS was left unscaled */
 }
 
