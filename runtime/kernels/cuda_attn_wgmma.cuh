@@ -11,8 +11,9 @@
  *
  * Forward: per key block (64 keys), S = Q K^T, the kind-specialized masks and online softmax, acc
  * += (P m) V; in blocks of 256 query rows (4 warpgroups, one block per SM, so that a GQA block of
- * 4 heads x 64 queries gathers each key block once), the key blocks handed from the loads to the
- * warps through mbarriers (skrt_kv_ring) rather than a block-wide barrier per key block. Backward:
+ * 4 heads x 64 queries gathers each key block once; 320 rows, 5 warpgroups, for one head per
+ * block at D = 64), the key blocks handed from the loads to the warps through mbarriers
+ * (skrt_kv_ring) rather than a block-wide barrier per key block. Backward:
  * blocks of 256 query rows (4 warpgroups, one block per SM; 128 rows and 2 warpgroups with
  * SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and dO V^T, the
  * per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products over all the
@@ -68,6 +69,16 @@
  * two blocks ahead reuse the buffer of the block two behind) */
 #define SKRT_WG_FWD_NB 4
 #endif
+#ifndef SKRT_WG_FWD_ROWS64_MHA
+/* D <= 64 with one query head per block (MHA): 320 rows, 5 warpgroups at 96 registers (one
+ * more warp per scheduler to hide the per-element latency than 4 at 128). Blocks of several
+ * heads keep SKRT_WG_FWD_ROWS64: their 64-row warpgroup spans must not cross heads. 16/16/64
+ * at 64k, forward (with the selection) 3.280 / 3.271 / 3.300 vs 3.423 / 3.387 / 3.372 ms,
+ * fwd+bwd 9.146 / 9.164 / 9.121 vs 9.428 / 9.274 / 9.292 (one call on the H100). 6
+ * warpgroups at 80 registers need 32-key blocks, and those are slower (3.77 - 3.89 ms, with
+ * 320 or 384 rows). */
+#define SKRT_WG_FWD_ROWS64_MHA 320
+#endif
 template <int D> __host__ __device__ constexpr int skrt_wg_fwd_bn() {
   return D <= 64 ? SKRT_WG_FWD_BN64 : SKRT_WG_FWD_BN128;
 }
@@ -122,7 +133,7 @@ __device__ __forceinline__ void skrt_cp4(void *dst, const void *src, bool ok) {
  * load here. 32-bit positions: N < 2^30. */
 template <int D, int BN, int NTH = SKRT_MMA_NT>
 __host__ __device__ constexpr int skrt_wg_load_iters() {
-  return BN * (D / 8) / NTH;
+  return (BN * (D / 8) + NTH - 1) / NTH; /* the last round partial (fewer slots than threads) */
 }
 
 /* Key position of load slot it of block kb (-2^30: padding past the tile's keys). */
@@ -149,10 +160,12 @@ skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const sk
                   const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
                   const int (&jr)[skrt_wg_load_iters<D, BN, NTH>()]) {
   constexpr int C = D / 8;
-  static_assert(BN * C % NTH == 0, "whole load rounds");
+  constexpr bool PARTIAL = BN * C % NTH != 0; /* e.g. 512 slots, 640 threads */
   /* unrolled it holds every slot's addresses at once: only when the slots are few */
 #pragma unroll(INLINE ? 1 : skrt_wg_load_iters <D, BN, NTH>())
   for (int it = 0; it < skrt_wg_load_iters<D, BN, NTH>(); ++it) {
+    if (PARTIAL && threadIdx.x + it * NTH >= BN * C)
+      break;
     int r, c;
     skrt_ilv_rc<C>(threadIdx.x + it * NTH, r, c);
     int o = skrt_ilv<C>(r, c), jx = INLINE ? skrt_wg_key_j<D, BN, NTH>(kb, it, tk) : jr[it];
@@ -737,14 +750,24 @@ cudaError_t skrt_attn_bwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_se
                      : skrt_mma_launch<R>(skrt_attn_bwd_wg<T, D, 1, R>, smem, L, sel, st, G);
 }
 
+template <typename T, int D, int R>
+cudaError_t skrt_attn_fwd_wg_launch_rows(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
+                                         cudaStream_t st) {
+  constexpr size_t smem = skrt_wg_fwd_bytes<T, D, R>();
+  static_assert(smem <= 227 * 1024, "forward shared memory exceeds the sm_90 block limit");
+  static_assert(R % 64 == 0, "whole warpgroups of 64 rows");
+  return L.gate == 0 ? skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 0, R>, smem, L, sel, st)
+                     : skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 1, R>, smem, L, sel, st);
+}
+
 template <typename T, int D>
 cudaError_t skrt_attn_fwd_wg_launch(const skrt_cuda_layer &L, const skrt_cuda_sel &sel,
                                     cudaStream_t st) {
   constexpr int R = skrt_wg_fwd_rows<D>();
-  constexpr size_t smem = skrt_wg_fwd_bytes<T, D, R>();
-  static_assert(smem <= 227 * 1024, "forward shared memory exceeds the sm_90 block limit");
-  return L.gate == 0 ? skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 0, R>, smem, L, sel, st)
-                     : skrt_mma_launch<R>(skrt_attn_fwd_wg<T, D, 1, R>, smem, L, sel, st);
+  if constexpr (D <= 64 && SKRT_WG_FWD_ROWS64_MHA != R)
+    if (skrt_mma_heads_per_block(L) == 1)
+      return skrt_attn_fwd_wg_launch_rows<T, D, SKRT_WG_FWD_ROWS64_MHA>(L, sel, st);
+  return skrt_attn_fwd_wg_launch_rows<T, D, R>(L, sel, st);
 }
 
 /* The tensor-core kernels of this build: warpgroup MMA, or mma.sync with -DSKRT_WGMMA=0. */
