@@ -145,8 +145,8 @@ int check_params(const struct skrt_attn_params *p, int dtype, const char *fn) {
     return skrt_error(SKRT_ERR_DTYPE, "%s: unknown dtype %d", fn, dtype);
   if (p->gate != SKRT_GATE_KV && p->gate != SKRT_GATE_V)
     return skrt_error(SKRT_ERR_ARG, "%s: unknown gate %d", fn, p->gate);
-  if (p->N > (1 << 30) || bits_for(p->B * p->Hkv) + 32 + bits_for(p->N) > 64)
-    return skrt_error(SKRT_ERR_SHAPE, "%s: B*Hkv*N too large for the selection sort", fn);
+  if (p->N > (1 << 30) || bits_for(p->B * p->Hkv) > 32)
+    return skrt_error(SKRT_ERR_SHAPE, "%s: N above 2^30 or B*Hkv above 2^32 (selection sort)", fn);
   return SKRT_OK;
 }
 
@@ -167,10 +167,11 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   sel->clcap = std::min(k, N) + SKRT_CUDA_CHUNK;
   sel->u = (const float *)p->u;
   unsigned long long *kin, *kout;
-  int32_t *spos, *bad, *clist, *ccount, *oflag;
+  int32_t *vin, *spos, *bad, *clist, *ccount, *oflag;
   float *sval;
   SKRT_TRY(alloc_n(w, &kin, S * N));
   SKRT_TRY(alloc_n(w, &kout, S * N));
+  SKRT_TRY(alloc_n(w, &vin, S * N));
   SKRT_TRY(alloc_n(w, &spos, S * N));
   SKRT_TRY(alloc_n(w, &sval, S * N));
   SKRT_TRY(alloc_n(w, &bad, 1));
@@ -185,8 +186,7 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   SKRT_TRY(alloc_n(w, &sel->tcount, S * sel->ntile));
   SKRT_CU(cudaMemsetAsync(bad, 0, sizeof(int32_t), st));
   SKRT_CU(cudaMemsetAsync(oflag, 0, sizeof(int32_t) * S * sel->nchunk, st));
-  int jb = bits_for(N);
-  skrt_sel_key_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->u, S, N, jb, kin, bad);
+  skrt_sel_key_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->u, S, N, kin, vin, bad);
   SKRT_CU(cudaGetLastError());
   if (g_check_finite) {
     int32_t hbad = 0;
@@ -196,15 +196,17 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
       return skrt_error(SKRT_ERR_NONFINITE, "skrt_cuda: the scores u contain NaN or inf");
   }
   size_t tbytes = 0;
-  int endbit = bits_for(S) + 32 + jb;
-  SKRT_CU(cub::DeviceRadixSort::SortKeys(nullptr, tbytes, kin, kout, (int)(S * N), 0, endbit, st));
+  int endbit = bits_for(S) + 32; /* stable: ties keep the key kernel's j-descending order */
+  SKRT_CU(cub::DeviceRadixSort::SortPairs(nullptr, tbytes, kin, kout, vin, spos, (int)(S * N), 0,
+                                          endbit, st));
   void *tsort;
   SKRT_TRY(scratch_alloc(w, tbytes, &tsort));
-  SKRT_CU(cub::DeviceRadixSort::SortKeys(tsort, tbytes, kin, kout, (int)(S * N), 0, endbit, st));
+  SKRT_CU(cub::DeviceRadixSort::SortPairs(tsort, tbytes, kin, kout, vin, spos, (int)(S * N), 0,
+                                          endbit, st));
   /* the ranks of tier 1's bitmap (kin is free after the sort) */
   int32_t *rank = skrt_sel_bitmap_nwt(N, SEL_NT) > 0 ? (int32_t *)kin : nullptr;
-  skrt_sel_unpack_kernel<<<blocks(S * N, 256), 256, 0, st>>>(kout, sel->u, S, N, jb, spos, sval,
-                                                             rank, sel->sel_end);
+  skrt_sel_unpack_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->u, S, N, spos, sval, rank,
+                                                             sel->sel_end);
   SKRT_CU(cudaGetLastError());
   skrt_sel_chunk_io io{sval,   spos,  rank, sel->tau, sel->nfree, sel->sel_end, clist,
                        ccount, oflag, N,    k,        p->window,  sel->clcap,   sel->nchunk};
