@@ -145,8 +145,12 @@ int check_params(const struct skrt_attn_params *p, int dtype, const char *fn) {
     return skrt_error(SKRT_ERR_DTYPE, "%s: unknown dtype %d", fn, dtype);
   if (p->gate != SKRT_GATE_KV && p->gate != SKRT_GATE_V)
     return skrt_error(SKRT_ERR_ARG, "%s: unknown gate %d", fn, p->gate);
-  if (p->N > (1 << 30) || bits_for(p->B * p->Hkv) > 32)
-    return skrt_error(SKRT_ERR_SHAPE, "%s: N above 2^30 or B*Hkv above 2^32 (selection sort)", fn);
+  /* the selection's radix sort counts its B*Hkv*N items in an int */
+  if (p->N > (1 << 30) || p->B > INT32_MAX / p->N / p->Hkv)
+    return skrt_error(SKRT_ERR_SHAPE,
+                      "%s: B*Hkv*N = %lld*%lld*%lld exceeds the selection sort's 2^31 - 1 items "
+                      "(or N exceeds 2^30)",
+                      fn, (long long)p->B, (long long)p->Hkv, (long long)p->N);
   return SKRT_OK;
 }
 

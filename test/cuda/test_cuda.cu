@@ -314,6 +314,29 @@ static void check_nonfinite_scores() {
   g_fail += !ok;
 }
 
+/* A shape whose B*Hkv*N items exceed the selection sort's int count (here 4 * 2^30) is refused
+ * with SKRT_ERR_SHAPE before anything runs (the tensors are never touched). */
+static void check_sort_limit() {
+  skrt_attn_params p{};
+  p.B = 1;
+  p.Hq = p.Hkv = 4;
+  p.N = (int64_t)1 << 30;
+  p.D = 64;
+  p.topk = 8;
+  p.window = 4;
+  p.gate = SKRT_GATE_KV;
+  p.real_bits = 32;
+  p.scale = 0.125;
+  static char dummy[16];
+  p.q = p.k = p.v = p.u = dummy;
+  p.o = dummy;
+  int r = skrt_cuda_attention_forward(&p, SKRT_CUDA_BF16, nullptr);
+  bool ok = r == SKRT_ERR_SHAPE && std::strstr(skrt_last_error(), "selection sort");
+  std::printf("  B*Hkv*N over the sort's count: status %d (%s)%s\n", r, skrt_last_error(),
+              ok ? "" : "  FAIL");
+  g_fail += !ok;
+}
+
 int main(int argc, char **argv) {
   /* test_cuda [--quick | NAME]: the quick cases, or the one case NAME (with the full suite's
    * cases to choose from) */
@@ -394,6 +417,7 @@ int main(int argc, char **argv) {
   run_case(cases[7]);
   /* error path: non-finite scores are reported, not computed */
   check_nonfinite_scores();
+  check_sort_limit();
   std::printf("%s: %d failure(s)\n", g_fail ? "FAILED" : "PASSED", g_fail);
   return g_fail ? 1 : 0;
 }
