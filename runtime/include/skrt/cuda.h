@@ -6,7 +6,8 @@
  * Tensor types: q, k, v, o, dout, dq, dk, dv (and x of the score network) have the element
  * type `dtype` (enum skrt_cuda_dtype); u, lse, tau, du are float (p->real_bits must be 32);
  * nfree is int32. The head-dim axis is contiguous; q/k/v/o strides are honoured, the
- * gradients are contiguous. D must be one of 32, 64, 96, 128. Speed: the tensor-core kernels
+ * gradients are contiguous. D must be one of 32, 64, 96, 128; N at most 2^30 and B * Hkv * N
+ * below 2^31 (the selection's sort; larger shapes return SKRT_ERR_SHAPE). Speed: the tensor-core kernels
  * (kernels/cuda_attn_wgmma.cuh, warpgroup MMA; the library is built for sm_90a) serve
  * bf16/fp16 with D = 64 or 128, 16-byte aligned q/k/v/o, q/k/v row strides that are multiples
  * of 8 elements and k/v row strides below 2^31 / N elements (the forward also a positive scale);
