@@ -7,8 +7,8 @@
  * type `dtype` (enum skrt_cuda_dtype); u, lse, tau, du are float (p->real_bits must be 32);
  * nfree is int32. The head-dim axis is contiguous; q/k/v/o strides are honoured, the
  * gradients are contiguous. D must be one of 32, 64, 96, 128; N at most 2^30 and B * Hkv * N
- * below 2^31 (the selection's sort; larger shapes return SKRT_ERR_SHAPE). Speed: the tensor-core kernels
- * (kernels/cuda_attn_wgmma.cuh, warpgroup MMA; the library is built for sm_90a) serve
+ * below 2^31 (the selection's sort; larger shapes return SKRT_ERR_SHAPE). Speed: the tensor-core
+ * kernels (kernels/cuda_attn_wgmma.cuh, warpgroup MMA; the library is built for sm_90a) serve
  * bf16/fp16 with D = 64 or 128, 16-byte aligned q/k/v/o, q/k/v row strides that are multiples
  * of 8 elements and k/v row strides below 2^31 / N elements (the forward also a positive scale);
  * every other case (fp32, D = 32 or 96, unaligned views, a forward with scale <= 0) runs the
