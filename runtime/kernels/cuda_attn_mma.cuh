@@ -69,6 +69,15 @@ __device__ __forceinline__ void skrt_ldsm_x4_t(uint32_t r[4], const void *p) {
 __device__ __forceinline__ void skrt_cp16(void *dst, const void *src) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(skrt_smem_addr(dst)), "l"(src));
 }
+/* cp.async of 16 bytes marked evict_last in L2 (a fractional policy of 1.0): rows that many
+ * blocks read (the gathered keys and values) then outlive the streaming traffic around them. */
+__device__ __forceinline__ void skrt_cp16_keep(void *dst, const void *src) {
+  uint64_t pol;
+  asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;\n" : "=l"(pol));
+  asm volatile(
+      "cp.async.cg.shared.global.L2::cache_hint [%0], [%1], 16, %2;\n" ::"r"(skrt_smem_addr(dst)),
+      "l"(src), "l"(pol));
+}
 __device__ __forceinline__ void skrt_cp_commit() { asm volatile("cp.async.commit_group;\n"); }
 template <int N> __device__ __forceinline__ void skrt_cp_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));

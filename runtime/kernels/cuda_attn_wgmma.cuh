@@ -79,6 +79,21 @@
  * 320 or 384 rows). */
 #define SKRT_WG_FWD_ROWS64_MHA 320
 #endif
+#ifndef SKRT_WG_FWD_KEEP128
+/* 1: at D = 128 the forward gathers key and value rows evict_last in L2 (skrt_cp16_keep), so
+ * that the keys many tiles select stay there (a KV head's keys and values, 32 MB at 64k, do
+ * not fit beside the rest). 32/8/128 at 64k: forward 6.42 / 6.41 / 6.42 vs 6.65 / 6.51 / 6.48
+ * ms, fwd+bwd 24.18 / 24.05 / 24.13 vs 24.30 / 24.22 / 24.21 (one call on the H100, rounds
+ * interleaved). At D = 64 the same hint changed nothing (fwd+bwd 8.96 / 8.92 / 8.78 vs 8.88 /
+ * 8.88 / 8.87), and in the backward's gathers it changed nothing at D = 128 (at D = 64 nvcc 13.0
+ * put that backward's policy descriptor in an odd uniform register, desc[UR1], and the kernel
+ * stopped with an illegal instruction; the D = 128 forward's is desc[UR20] and passes the
+ * suite). */
+#define SKRT_WG_FWD_KEEP128 1
+#endif
+template <int D> __host__ __device__ constexpr bool skrt_wg_fwd_keep() {
+  return SKRT_WG_FWD_KEEP128 && D > 64;
+}
 template <int D> __host__ __device__ constexpr int skrt_wg_fwd_bn() {
   return D <= 64 ? SKRT_WG_FWD_BN64 : SKRT_WG_FWD_BN128;
 }
@@ -153,8 +168,9 @@ __device__ __forceinline__ void skrt_wg_keys_j(int kb, const skrt_tile_keys &tk,
     jr[it] = skrt_wg_key_j<D, BN, NTH>(kb, it, tk);
 }
 
-/* (INLINE: the key positions are looked up here, slot by slot, instead of taken from jr.) */
-template <typename T, int D, int BN, bool INLINE, int NTH = SKRT_MMA_NT>
+/* (INLINE: the key positions are looked up here, slot by slot, instead of taken from jr.
+ * KEEP: the key and value rows are loaded evict_last, skrt_cp16_keep.) */
+template <typename T, int D, int BN, bool INLINE, int NTH = SKRT_MMA_NT, bool KEEP = false>
 __device__ __forceinline__ void
 skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const skrt_tile_keys &tk,
                   const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
@@ -172,8 +188,15 @@ skrt_wg_load_keys(const skrt_mma_smem<T, D, BN, 0> &m, int buf, int kb, const sk
     bool real = jx >= 0;
     int j = real ? jx : 0;
     /* 32-bit element offsets within the sequence (skrt_mma_aligned: N row strides < 2^31) */
-    skrt_cp16(m.k(buf) + o, q.K + ((uint32_t)j * (uint32_t)L.ks[2] + c * 8));
-    skrt_cp16(m.v(buf) + o, q.V + ((uint32_t)j * (uint32_t)L.vs[2] + c * 8));
+    const T *ks = q.K + ((uint32_t)j * (uint32_t)L.ks[2] + c * 8),
+            *vs = q.V + ((uint32_t)j * (uint32_t)L.vs[2] + c * 8);
+    if constexpr (KEEP) {
+      skrt_cp16_keep(m.k(buf) + o, ks);
+      skrt_cp16_keep(m.v(buf) + o, vs);
+    } else {
+      skrt_cp16(m.k(buf) + o, ks);
+      skrt_cp16(m.v(buf) + o, vs);
+    }
     if (c == 0) {
       m.J[buf * BN + r] = jx;
       skrt_cp4(&m.E[buf * BN + r], q.se + j, real);
@@ -191,30 +214,30 @@ __host__ __device__ constexpr bool skrt_wg_prefetch_j() {
 
 /* Issues the loads of key block k into buffer b. With prefetching, jr holds block k's key
  * positions on entry and block k + 1's on return; without, it is not touched. */
-template <typename T, int D, int BN, int NTH = SKRT_MMA_NT>
+template <typename T, int D, int BN, int NTH = SKRT_MMA_NT, bool KEEP = false>
 __device__ __forceinline__ void
 skrt_wg_load_block(const skrt_mma_smem<T, D, BN, 0> &m, int b, int k, const skrt_tile_keys &tk,
                    const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
                    int (&jr)[skrt_wg_load_iters<D, BN, NTH>()]) {
   if constexpr (skrt_wg_prefetch_j<D, BN, NTH>()) {
-    skrt_wg_load_keys<T, D, BN, false, NTH>(m, b, k, tk, q, L, jr);
+    skrt_wg_load_keys<T, D, BN, false, NTH, KEEP>(m, b, k, tk, q, L, jr);
     skrt_wg_keys_j<D, BN, NTH>(k + 1, tk, jr);
   } else {
     int none[skrt_wg_load_iters<D, BN, NTH>()] = {};
-    skrt_wg_load_keys<T, D, BN, true, NTH>(m, b, k, tk, q, L, none);
+    skrt_wg_load_keys<T, D, BN, true, NTH, KEEP>(m, b, k, tk, q, L, none);
   }
 }
 
 /* Starts the key pipeline: block 0's loads into buffer 0, committed (and, with prefetching,
  * block 1's key positions in jr). */
-template <typename T, int D, int BN, int NTH = SKRT_MMA_NT>
+template <typename T, int D, int BN, int NTH = SKRT_MMA_NT, bool KEEP = false>
 __device__ __forceinline__ void
 skrt_wg_load_first(const skrt_mma_smem<T, D, BN, 0> &m, const skrt_tile_keys &tk,
                    const skrt_block_seq<T> &q, const skrt_cuda_layer &L,
                    int (&jr)[skrt_wg_load_iters<D, BN, NTH>()]) {
   if constexpr (skrt_wg_prefetch_j<D, BN, NTH>())
     skrt_wg_keys_j<D, BN, NTH>(0, tk, jr);
-  skrt_wg_load_block<T, D, BN, NTH>(m, 0, 0, tk, q, L, jr);
+  skrt_wg_load_block<T, D, BN, NTH, KEEP>(m, 0, 0, tk, q, L, jr);
   skrt_cp_commit();
 }
 
@@ -382,8 +405,10 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
   skrt_wg_load_rows<T, D, R>(m.Q, (const T *)L.q, L.qs, geo, sel.N);
   int nblk = (int)((tk.n + BN - 1) / BN);
   int jr[skrt_wg_load_iters<D, BN, NTH>()]; /* key positions of the next block to load */
-  auto load = [&](int b, int k) { skrt_wg_load_block<T, D, BN, NTH>(m, b, k, tk, q, L, jr); };
-  skrt_wg_load_first<T, D, BN, NTH>(m, tk, q, L, jr);
+  auto load = [&](int b, int k) {
+    skrt_wg_load_block<T, D, BN, NTH, skrt_wg_fwd_keep<D>()>(m, b, k, tk, q, L, jr);
+  };
+  skrt_wg_load_first<T, D, BN, NTH, skrt_wg_fwd_keep<D>()>(m, tk, q, L, jr);
   if (MBAR)
     ring.start(nblk, load);
   skrt_rows rw = skrt_rows_of<T, D>(sel, q.s, geo, r0);
