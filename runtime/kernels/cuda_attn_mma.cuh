@@ -324,12 +324,18 @@ __device__ __forceinline__ void skrt_qk(float s[NT][4], const T *Qs, const T *Ks
   }
 }
 
+#ifndef SKRT_BLOCK_SAT
+#define SKRT_BLOCK_SAT 1 /* blocks of saturated selected keys take the all-window code */
+#endif
+
 /* Key-block kinds: the general per-(i, j) mask, or two common cases that need none. */
 enum { SKRT_KB_GENERAL = 0, SKRT_KB_ALLSEL = 1, SKRT_KB_ALLWIN = 2, SKRT_KB_EMPTY = 3 };
 
 /* Kind of key block kb for a block whose rows are queries [i0, il], all < N: ALLSEL when it
  * holds only list keys (j + w <= tile start) that every row still selects (sel_end > il),
- * ALLWIN when it holds only range keys inside every row's window. Block-uniform. */
+ * ALLWIN when it holds only range keys inside every row's window, or only such list keys that
+ * are saturated for every row (u_j - tau_i >= 1 in float, so gate exactly 1 and not free:
+ * the all-window arithmetic is theirs bit for bit). Block-uniform. */
 template <typename T, int D, int BN, int PAD = 8>
 __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
                                                int kb, const skrt_tile_keys &tk, int64_t i0,
@@ -340,11 +346,19 @@ __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN, PAD
   if (x1 <= tk.nA) {
     int lane = threadIdx.x % 32;
     int e = m.E[buf * BN + lane];
-    for (int x = lane + 32; x < BN; x += 32)
+    float u = m.U[buf * BN + lane];
+    for (int x = lane + 32; x < BN; x += 32) {
       e = min(e, m.E[buf * BN + x]);
-    for (int o = 16; o > 0; o >>= 1)
+      u = fminf(u, m.U[buf * BN + x]);
+    }
+    for (int o = 16; o > 0; o >>= 1) {
       e = min(e, __shfl_xor_sync(0xffffffffu, e, o));
-    return e > (int)il ? SKRT_KB_ALLSEL : SKRT_KB_GENERAL;
+      u = fminf(u, __shfl_xor_sync(0xffffffffu, u, o));
+    }
+    if (e <= (int)il)
+      return SKRT_KB_GENERAL;
+    /* tau of rows [i0, il] <= tmax; float rounding is monotone */
+    return SKRT_BLOCK_SAT && u - tk.tmax >= 1.0f ? SKRT_KB_ALLWIN : SKRT_KB_ALLSEL;
   }
   if (x0 >= tk.nA) {
     int j0 = m.J[buf * BN], j1 = m.J[buf * BN + BN - 1];

@@ -45,6 +45,8 @@ __device__ __forceinline__ float skrt_warp_sum(float x) {
 struct skrt_tile_keys {
   const int32_t *list;
   int nA, rs, n;
+  float tmax; /* float tau of the block's last query: no row's tau is larger (S8: tau_i is
+               * non-decreasing in i) */
 };
 
 /* (iend: a block of queries that starts in tile t and ends past it, at iend - 1, takes the
@@ -59,6 +61,7 @@ __device__ __forceinline__ skrt_tile_keys skrt_tile_keys_of(const skrt_cuda_sel 
   tk.rs = (int)max((int64_t)0, i0 - sel.w + 1);
   int64_t re = min(sel.N, max(i0 + SKRT_CUDA_QTILE, iend));
   tk.n = tk.nA + (int)max((int64_t)0, re - tk.rs);
+  tk.tmax = sel.tauf ? sel.tauf[s * sel.N + re - 1] : INFINITY;
   return tk;
 }
 

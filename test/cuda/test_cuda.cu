@@ -383,6 +383,10 @@ int main(int argc, char **argv) {
       {"f16_mha_d128_noslope", 1, 2, 2, 777, 128, 90, 70, KV, KEYS, H, 0, 0, 0, 0.5, NOSLOPE},
       {"bf16_gqa_d64_k_ge_n_gv", 1, 4, 2, 450, 64, 500, 20, GV, HID, BF, 16, 0, 0, 1.0, 0},
       {"f16_gqa4_d64", 2, 8, 2, 640, 64, 40, 96, KV, IN, H, 0, 0, 0, 1.0, 0},
+      /* wide scores: whole key blocks of saturated keys (gate 1, taking the all-window code)
+       * next to blocks holding free ones */
+      {"bf16_mha_d64_sat", 1, 2, 2, 1000, 64, 192, 64, KV, IN, BF, 0, 0, 0, 4.0, 0},
+      {"bf16_gqa_d128_sat", 1, 4, 2, 1000, 128, 160, 48, KV, IN, BF, 0, 0, 0, 4.0, 0},
   };
   if (!quick)
     cases.insert(cases.end(), more.begin(), more.end());
