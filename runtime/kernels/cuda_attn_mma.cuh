@@ -328,8 +328,20 @@ __device__ __forceinline__ void skrt_qk(float s[NT][4], const T *Qs, const T *Ks
 #define SKRT_BLOCK_SAT 1 /* blocks of saturated selected keys take the all-window code */
 #endif
 
-/* Key-block kinds: the general per-(i, j) mask, or two common cases that need none. */
-enum { SKRT_KB_GENERAL = 0, SKRT_KB_ALLSEL = 1, SKRT_KB_ALLWIN = 2, SKRT_KB_EMPTY = 3 };
+#ifndef SKRT_BLOCK_WINMASK
+#define SKRT_BLOCK_WINMASK 1 /* range blocks that no row reaches through the selection */
+#endif
+
+/* Key-block kinds: the general per-(i, j) mask, two common cases that need none, range keys
+ * that the block's rows attend only through the window (a causal / window mask, gate 1, no dm),
+ * and range keys that no row attends. */
+enum {
+  SKRT_KB_GENERAL = 0,
+  SKRT_KB_ALLSEL = 1,
+  SKRT_KB_ALLWIN = 2,
+  SKRT_KB_EMPTY = 3,
+  SKRT_KB_WINMASK = 4
+};
 
 /* Kind of key block kb for a block whose rows are queries [i0, il], all < N: ALLSEL when it
  * holds only list keys (j + w <= tile start) that every row still selects (sel_end > il),
@@ -362,7 +374,22 @@ __device__ __forceinline__ int skrt_block_kind(const skrt_mma_smem<T, D, BN, PAD
   }
   if (x0 >= tk.nA) {
     int j0 = m.J[buf * BN], j1 = m.J[buf * BN + BN - 1];
-    return (j1 <= (int)i0 && j0 > (int)il - w) ? SKRT_KB_ALLWIN : SKRT_KB_GENERAL;
+    if (j1 <= (int)i0 && j0 > (int)il - w)
+      return SKRT_KB_ALLWIN;
+    if (!SKRT_BLOCK_WINMASK)
+      return SKRT_KB_GENERAL;
+    /* row i attends key j iff j <= i < max(j + w, sel_end_j) (skrt_reach): through the
+     * selection for some row of [i0, il] iff sel_end_j > max(j + w, i0) and j + w <= il,
+     * through the window iff w > 0, j <= il and j + w > i0 (padding keys: neither) */
+    bool sel = false, win = false;
+    for (int x = threadIdx.x % 32; x < BN; x += 32) {
+      int j = m.J[buf * BN + x], e = m.E[buf * BN + x];
+      sel = sel || (e > max(j + w, (int)i0) && j + w <= (int)il);
+      win = win || (w > 0 && j <= (int)il && j + w > (int)i0);
+    }
+    if (__any_sync(0xffffffffu, sel))
+      return SKRT_KB_GENERAL;
+    return __any_sync(0xffffffffu, win) ? SKRT_KB_WINMASK : SKRT_KB_EMPTY;
   }
   return SKRT_KB_GENERAL;
 }
@@ -380,7 +407,7 @@ __device__ __forceinline__ float skrt_ex2(float x) {
  * block's shared-memory meta where needed instead of being held in registers. */
 template <int KIND>
 __device__ __forceinline__ float skrt_gate_of(int j, float uj, int hr, const skrt_rows &rw, int w) {
-  if (KIND == SKRT_KB_ALLWIN)
+  if (KIND == SKRT_KB_ALLWIN || KIND == SKRT_KB_WINMASK)
     return 1.0f;
   float gt = __saturatef(uj - rw.tau[hr]);
   if (KIND == SKRT_KB_ALLSEL)
@@ -432,6 +459,8 @@ __device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
         float x = GATE == 0 ? skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w) * a : a;
         if (KIND == SKRT_KB_GENERAL)
           x = skrt_reach(rw.im[hr] - j, se - j, w) ? x : -INFINITY;
+        if (KIND == SKRT_KB_WINMASK)
+          x = (unsigned)(rw.im[hr] - j) < (unsigned)w ? x : -INFINITY;
         s[nt][e] = x;
       }
     }
@@ -761,7 +790,8 @@ skrt_bwd_scores(const float s[BN / 8][4], const float dov[BN / 8][4], const floa
                 T *pm, const skrt_mma_smem<T, D, BN, PAD> &m, int buf, const skrt_rows &rw,
                 const skrt_cuda_layer &L, int w, int r0) {
   constexpr float LOG2E = 1.4426950408889634f;
-  constexpr bool anysel = KIND != SKRT_KB_ALLWIN; /* window keys have no dm */
+  /* window keys have no dm */
+  constexpr bool anysel = KIND != SKRT_KB_ALLWIN && KIND != SKRT_KB_WINMASK;
   int lane = threadIdx.x % 32;
   constexpr bool gkv = GATE == 0;
 #pragma unroll
@@ -780,6 +810,8 @@ skrt_bwd_scores(const float s[BN / 8][4], const float dov[BN / 8][4], const floa
         on = skrt_reach(dm, ((e & 1) ? k.se.y : k.se.x) - j, w);
         sel = on && dm >= w;
       }
+      if (KIND == SKRT_KB_WINMASK)
+        on = (unsigned)(rw.im[hr] - j) < (unsigned)w;
       float P = on ? skrt_ex2(x * LOG2E - lse2[hr]) : 0.0f;
       float dS = P * (gt * dov[nt][e] - di[hr]);
       /* selected and free: 0 < u_j - tau_i < 1, i.e. 0 < gt < 1 (gt is clip(u_j - tau_i, 0, 1)

@@ -19,7 +19,8 @@
  * per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products over all the
  * block's rows (each warpgroup half of D of one of them), added with fp32 atomics: 256 rows per
  * product halve the atomics of 128 (at D = 64 issued in the next block, under its dq product).
- * Block kinds (all selected / all window / general / EMPTY) are decided per warpgroup. */
+ * Block kinds (all selected / all window, which takes saturated selected keys too / masked
+ * window / general / EMPTY) are decided per warpgroup. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 #define SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
 
@@ -433,6 +434,8 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
       skrt_mask_logits<T, D, SKRT_KB_ALLSEL, BN, GATE>(s, m, buf, rw, wc);
     else if (kind == SKRT_KB_ALLWIN)
       skrt_mask_logits<T, D, SKRT_KB_ALLWIN, BN, GATE>(s, m, buf, rw, wc);
+    else if (kind == SKRT_KB_WINMASK)
+      skrt_mask_logits<T, D, SKRT_KB_WINMASK, BN, GATE>(s, m, buf, rw, wc);
     else
       skrt_mask_logits<T, D, SKRT_KB_GENERAL, BN, GATE>(s, m, buf, rw, wc);
     float ms[2], corr[2];
@@ -440,7 +443,7 @@ __global__ void __launch_bounds__(2 * R, R == SKRT_CUDA_QTILE ? SKRT_WG_FWD_MINB
     skrt_rescale<D>(acc, corr);
     if (kind == SKRT_KB_ALLSEL)
       skrt_softmax_exp<T, D, SKRT_KB_ALLSEL, BN>(s, m, buf, rw, wc, sc2, ms, l);
-    else if (kind == SKRT_KB_ALLWIN)
+    else if (kind == SKRT_KB_ALLWIN || kind == SKRT_KB_WINMASK) /* gate 1 */
       skrt_softmax_exp<T, D, SKRT_KB_ALLWIN, BN>(s, m, buf, rw, wc, sc2, ms, l);
     else
       skrt_softmax_exp<T, D, SKRT_KB_GENERAL, BN>(s, m, buf, rw, wc, sc2, ms, l);
@@ -617,6 +620,12 @@ skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J, float *dst, int c0, floa
   }
 }
 
+#ifndef SKRT_WG_BWD_WINMASK128
+/* D = 128: the masked-window kind's own per-element code in the backward (0: those blocks take
+ * the general code; with their own, ptxas spills 60 / 68 B instead of 20 / 40) */
+#define SKRT_WG_BWD_WINMASK128 0
+#endif
+
 /* ref: S11 for one key block (kind not EMPTY) of this warpgroup's rows: S = Q K^T and
  * dO V^T (wgmma), the per-element pass, the dS tile (dSs, Pms: this block's column block of
  * the TW-wide tiles), and dq += dSg K issued (committed, not waited for). */
@@ -644,6 +653,9 @@ skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D 
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   else if (kind == SKRT_KB_ALLWIN)
     skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW, false>(
+        s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
+  else if ((D <= 64 || SKRT_WG_BWD_WINMASK128) && kind == SKRT_KB_WINMASK)
+    skrt_bwd_scores<T, D, SKRT_KB_WINMASK, BN, GATE, 0, true, TW, false>(
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   else
     skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true, TW, false>(

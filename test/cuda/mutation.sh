@@ -4,11 +4,11 @@
 # requires the suite to catch each (a suite that passes a broken kernel proves nothing).
 # Kernel mutants (runtime/kernels/cuda_attn_wgmma.cuh) must fail every bf16/fp16 case with D 64
 # or 128 (the ones those kernels run; for the forward's mutant, all but the negative-scale case,
-# whose forward runs the plain kernels); selection mutants (runtime/kernels/cuda_select.cuh) and
-# satgate must fail at least one case (the cases that never reach the broken step, e.g. k >= N,
-# or no block of saturated keys, pass). A case
-# fails when it prints FAIL, its GPU call fails or CUDA reports an error (a mutant may also make
-# a kernel fault: selrank does since the scratch pool keeps memory between calls).
+# whose forward runs the plain kernels); selection mutants (runtime/kernels/cuda_select.cuh),
+# satgate and winsel must fail at least one case (the cases that never reach the broken step,
+# e.g. k >= N or no block of saturated keys, pass). A case fails when it prints FAIL, its GPU
+# call fails or CUDA reports an error (a mutant may also make a kernel fault: selrank does since
+# the scratch pool keeps memory between calls).
 #   pv       the forward's P V takes the first 16 keys' V rows for every k-step
 #   xty      the backward's dk / dv products take the first 16 query rows for every k-step
 #   selrank  the tier-1 bitmap prep does not advance the old keys' rank (chunk list, k-th best;
@@ -16,6 +16,8 @@
 #   selzone  the selection sweep skips the settle for entrants in the free zone
 #   satgate  key blocks count as saturated (gate 1) from u_j - tau_i >= 0.25 instead of 1, so
 #            blocks holding free keys take the all-window code (must fail at least one case)
+#   winsel   range blocks that some row reaches through the selection count as masked-window
+#            blocks (those keys lose their selection part)
 #   test/cuda/mutation.sh [mutant...]     (default: all; logs under $OUT if set)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,14 +29,15 @@ declare -A SED=(
   [selrank]='s|p < d.Lb ? orank++ : -1|p < d.Lb ? orank : -1 /* MUTANT */|'
   [selzone]='s|(inf \|\| t < st.W)|(inf \|\| t < st.U) /* MUTANT */|'
   [satgate]='s|u - tk.tmax >= 1.0f|u - tk.tmax >= 0.25f /* MUTANT */|'
+  [winsel]='s|if (__any_sync(0xffffffffu, sel))|if (false \&\& __any_sync(0xffffffffu, sel)) /* MUTANT */|'
 )
 declare -A FILE=([pv]=cuda_attn_wgmma.cuh [xty]=cuda_attn_wgmma.cuh [selrank]=cuda_select.cuh
-  [selzone]=cuda_select.cuh [satgate]=cuda_attn_mma.cuh)
+  [selzone]=cuda_select.cuh [satgate]=cuda_attn_mma.cuh [winsel]=cuda_attn_mma.cuh)
 # mutants that only some cases reach (the others must fail every bf16/fp16 case with D 64 / 128)
-declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1)
+declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1 [winsel]=1)
 declare -A FLAGS=([selrank]=-DSKRT_SEL_BITMAP=2)
 MUTS=("$@")
-[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate)
+[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate winsel)
 fail=0
 for m in "${MUTS[@]}"; do
   [ -n "${SED[$m]:-}" ] || { echo "mutation.sh: unknown mutant '$m' (known: ${!SED[*]})" >&2; exit 2; }
