@@ -445,9 +445,10 @@ __device__ __forceinline__ bool skrt_reach(int dj, int dse, int w) {
  * buffer buf; nothing to do for an all-window block (gate 1, all attended). Padding keys have
  * J = -2^30, E = 0. w is clamped to N by the launcher, so i - j < w never holds for padding. */
 template <typename T, int D, int KIND, int BN, int GATE, int PAD = 8>
-__device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
-                                                 const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
-                                                 const skrt_rows &rw, int w) {
+__device__ __forceinline__ void
+skrt_mask_logits(float s[BN / 8][4], const skrt_mma_smem<T, D, BN, PAD> &m, int buf,
+                 const skrt_rows &rw, int w, float off = -INFINITY) {
+  /* (off: the value of unattended pairs) */
   if constexpr (KIND != SKRT_KB_ALLWIN) {
 #pragma unroll
     for (int nt = 0; nt < BN / 8; ++nt) {
@@ -458,9 +459,9 @@ __device__ __forceinline__ void skrt_mask_logits(float s[BN / 8][4],
         float a = s[nt][e];
         float x = GATE == 0 ? skrt_gate_of<KIND>(j, (e & 1) ? k.u.y : k.u.x, hr, rw, w) * a : a;
         if (KIND == SKRT_KB_GENERAL)
-          x = skrt_reach(rw.im[hr] - j, se - j, w) ? x : -INFINITY;
+          x = skrt_reach(rw.im[hr] - j, se - j, w) ? x : off;
         if (KIND == SKRT_KB_WINMASK)
-          x = (unsigned)(rw.im[hr] - j) < (unsigned)w ? x : -INFINITY;
+          x = (unsigned)(rw.im[hr] - j) < (unsigned)w ? x : off;
         s[nt][e] = x;
       }
     }

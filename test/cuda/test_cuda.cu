@@ -387,6 +387,9 @@ int main(int argc, char **argv) {
        * next to blocks holding free ones */
       {"bf16_mha_d64_sat", 1, 2, 2, 1000, 64, 192, 64, KV, IN, BF, 0, 0, 0, 4.0, 0},
       {"bf16_gqa_d128_sat", 1, 4, 2, 1000, 128, 160, 48, KV, IN, BF, 0, 0, 0, 4.0, 0},
+      /* D = 128: the backward's masked-window blocks set unattended logits to +inf before a
+       * negative scale */
+      {"bf16_gqa_d128_negscale", 1, 4, 2, 500, 128, 40, 96, KV, IN, BF, 0, 0, 0, 1.0, NEGSCALE},
   };
   if (!quick)
     cases.insert(cases.end(), more.begin(), more.end());
