@@ -11,8 +11,9 @@
  *
  * Forward: per key block (64 keys), S = Q K^T, the kind-specialized masks and online softmax, acc
  * += (P m) V; in blocks of 256 query rows (4 warpgroups, one block per SM, so that a GQA block of
- * 4 heads x 64 queries gathers each key block once; 320 rows, 5 warpgroups, for one head per
- * block at D = 64), the key blocks handed from the loads to the warps through mbarriers
+ * 4 heads x 64 queries gathers each key block once; SKRT_WG_FWD_ROWS64_MHA = 320 gives 5
+ * warpgroups for one head per block at D = 64), the key blocks handed from the loads to the
+ * warps through mbarriers
  * (skrt_kv_ring) rather than a block-wide barrier per key block. Backward:
  * blocks of 256 query rows (4 warpgroups, one block per SM; 128 rows and 2 warpgroups with
  * SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and dO V^T, the
@@ -71,14 +72,13 @@
 #define SKRT_WG_FWD_NB 4
 #endif
 #ifndef SKRT_WG_FWD_ROWS64_MHA
-/* D <= 64 with one query head per block (MHA): 320 rows, 5 warpgroups at 96 registers (one
- * more warp per scheduler to hide the per-element latency than 4 at 128). Blocks of several
- * heads keep SKRT_WG_FWD_ROWS64: their 64-row warpgroup spans must not cross heads. 16/16/64
- * at 64k, forward (with the selection) 3.280 / 3.271 / 3.300 vs 3.423 / 3.387 / 3.372 ms,
- * fwd+bwd 9.146 / 9.164 / 9.121 vs 9.428 / 9.274 / 9.292 (one call on the H100). 6
- * warpgroups at 80 registers need 32-key blocks, and those are slower (3.77 - 3.89 ms, with
- * 320 or 384 rows). */
-#define SKRT_WG_FWD_ROWS64_MHA 320
+/* D <= 64 with one query head per block (MHA): 256 rows, like SKRT_WG_FWD_ROWS64, or 320
+ * (5 warpgroups at 96 registers; blocks of several heads keep SKRT_WG_FWD_ROWS64: their 64-row
+ * warpgroup spans must not cross heads). 320 was faster while every list block ran the gated
+ * per-element code (session 15: forward with the selection 3.28 vs 3.42 ms at 16/16/64, 64k);
+ * since saturated and masked-window blocks take the cheaper codes, 256 is: fwd+bwd 8.366 /
+ * 8.411 / 8.404 vs 8.550 / 8.499 / 8.461 ms (one call on the H100). */
+#define SKRT_WG_FWD_ROWS64_MHA 256
 #endif
 #ifndef SKRT_WG_FWD_KEEP128
 /* 1: at D = 128 the forward gathers key and value rows evict_last in L2 (skrt_cp16_keep), so
