@@ -791,8 +791,9 @@ skrt_bwd_scores(const float s[BN / 8][4], const float dov[BN / 8][4], const floa
                 T *pm, const skrt_mma_smem<T, D, BN, PAD> &m, int buf, const skrt_rows &rw,
                 const skrt_cuda_layer &L, int w, int r0) {
   constexpr float LOG2E = 1.4426950408889634f;
-  /* window keys have no dm */
-  constexpr bool anysel = KIND != SKRT_KB_ALLWIN && KIND != SKRT_KB_WINMASK;
+  /* window keys have no dm (masked-window blocks come as ALLWIN after skrt_mask_logits) */
+  static_assert(KIND != SKRT_KB_WINMASK, "masked-window blocks: mask, then the ALLWIN code");
+  constexpr bool anysel = KIND != SKRT_KB_ALLWIN;
   int lane = threadIdx.x % 32;
   constexpr bool gkv = GATE == 0;
 #pragma unroll
@@ -811,8 +812,6 @@ skrt_bwd_scores(const float s[BN / 8][4], const float dov[BN / 8][4], const floa
         on = skrt_reach(dm, ((e & 1) ? k.se.y : k.se.x) - j, w);
         sel = on && dm >= w;
       }
-      if (KIND == SKRT_KB_WINMASK)
-        on = (unsigned)(rw.im[hr] - j) < (unsigned)w;
       float P = on ? skrt_ex2(x * LOG2E - lse2[hr]) : 0.0f;
       float dS = P * (gt * dov[nt][e] - di[hr]);
       /* selected and free: 0 < u_j - tau_i < 1, i.e. 0 < gt < 1 (gt is clip(u_j - tau_i, 0, 1)

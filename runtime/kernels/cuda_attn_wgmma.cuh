@@ -620,21 +620,16 @@ skrt_wg_xty(uint64_t dx, uint64_t dy, const int32_t *J, float *dst, int c0, floa
   }
 }
 
-/* The backward's masked-window blocks: 1 the window mask on the raw logits (unattended pairs
- * -inf after the scale), then the all-window per-element code (P = 0 there: dS, P m 0, no dm);
- * 2 their own per-element code; 0 the general code. D = 64 takes 2; at D = 128 their own code
- * raises the spills to 60 / 68 B (23.76 - 23.90 ms fwd+bwd at 32/8/128 against 23.38 - 23.55
- * for 0), and 1 measured 23.30 / 23.41 / 23.40 against 23.51 / 23.42 / 23.54 for 0 (at D = 64,
- * 1 and 2 the same: 8.46 / 8.51 / 8.47 vs 8.55 / 8.56 / 8.47). */
-#ifndef SKRT_WG_BWD_WINMASK64
-#define SKRT_WG_BWD_WINMASK64 2
+/* The backward's masked-window blocks take the window mask on the raw logits (unattended pairs
+ * +-inf by the scale's sign, so that the scaled logit is -inf: P, dS and P m 0, no dm), then the
+ * all-window per-element code; with scale 0 the general code. Their own per-element code
+ * measured the same at D = 64 (8.46 / 8.51 / 8.47 vs 8.55 / 8.56 / 8.47 ms fwd+bwd at 16/16/64,
+ * 64k) and raised the D = 128 spills to 60 / 68 B (23.76 - 23.90 against 23.38 - 23.55 at
+ * 32/8/128); the general code was slower at D = 128 (23.51 / 23.42 / 23.54 against 23.30 /
+ * 23.41 / 23.40). SKRT_WG_BWD_WINMASK 0 sends them to the general code. */
+#ifndef SKRT_WG_BWD_WINMASK
+#define SKRT_WG_BWD_WINMASK 1
 #endif
-#ifndef SKRT_WG_BWD_WINMASK128
-#define SKRT_WG_BWD_WINMASK128 1
-#endif
-template <int D> __host__ __device__ constexpr int skrt_wg_bwd_winmask() {
-  return D <= 64 ? SKRT_WG_BWD_WINMASK64 : SKRT_WG_BWD_WINMASK128;
-}
 
 /* ref: S11 for one key block (kind not EMPTY) of this warpgroup's rows: S = Q K^T and
  * dO V^T (wgmma), the per-element pass, the dS tile (dSs, Pms: this block's column block of
@@ -664,15 +659,12 @@ skrt_wg_bwd_block(float (&s)[BN / 8][4], float (&dov)[BN / 8][4], float (&dq)[D 
   else if (kind == SKRT_KB_ALLWIN)
     skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW, false>(
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
-  else if (skrt_wg_bwd_winmask<D>() == 1 && kind == SKRT_KB_WINMASK && L.scale != 0.0f) {
+  else if (SKRT_WG_BWD_WINMASK && kind == SKRT_KB_WINMASK && L.scale != 0.0f) {
     skrt_mask_logits<T, D, SKRT_KB_WINMASK, BN, 1>(s, m, buf, rw, wc,
                                                    copysignf(INFINITY, -L.scale));
     skrt_bwd_scores<T, D, SKRT_KB_ALLWIN, BN, GATE, 0, true, TW, false>(
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
-  } else if (skrt_wg_bwd_winmask<D>() == 2 && kind == SKRT_KB_WINMASK)
-    skrt_bwd_scores<T, D, SKRT_KB_WINMASK, BN, GATE, 0, true, TW, false>(
-        s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
-  else
+  } else
     skrt_bwd_scores<T, D, SKRT_KB_GENERAL, BN, GATE, 0, true, TW, false>(
         s, dov, lse2, di, rowdm, colsum, dsp, dSs, Pms, m, buf, rw, L, wc, r0);
   const uint64_t dKt = skrt_desc_mnmajor<D>(m.k(0)) + buf * kvstep;

@@ -18,6 +18,10 @@
 #            blocks holding free keys take the all-window code (must fail at least one case)
 #   winsel   range blocks that some row reaches through the selection count as masked-window
 #            blocks (those keys lose their selection part)
+#   winmask  the masked-window blocks' mask lets a key at distance w through (<= w for < w)
+#   wmsign   the backward's masked-window mask sets unattended logits to -inf whatever the
+#            scale's sign (with a negative scale they become +inf after it: the negative-scale
+#            cases must catch it)
 #   test/cuda/mutation.sh [mutant...]     (default: all; logs under $OUT if set)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,14 +34,17 @@ declare -A SED=(
   [selzone]='s|(inf \|\| t < st.W)|(inf \|\| t < st.U) /* MUTANT */|'
   [satgate]='s|u - tk.tmax >= 1.0f|u - tk.tmax >= 0.25f /* MUTANT */|'
   [winsel]='s|if (__any_sync(0xffffffffu, sel))|if (false \&\& __any_sync(0xffffffffu, sel)) /* MUTANT */|'
+  [winmask]='s|x = (unsigned)(rw.im\[hr\] - j) < (unsigned)w ? x : off;|x = (unsigned)(rw.im[hr] - j) <= (unsigned)w ? x : off; /* MUTANT */|'
+  [wmsign]='s|copysignf(INFINITY, -L.scale)|-INFINITY /* MUTANT */|'
 )
 declare -A FILE=([pv]=cuda_attn_wgmma.cuh [xty]=cuda_attn_wgmma.cuh [selrank]=cuda_select.cuh
-  [selzone]=cuda_select.cuh [satgate]=cuda_attn_mma.cuh [winsel]=cuda_attn_mma.cuh)
+  [selzone]=cuda_select.cuh [satgate]=cuda_attn_mma.cuh [winsel]=cuda_attn_mma.cuh
+  [winmask]=cuda_attn_mma.cuh [wmsign]=cuda_attn_wgmma.cuh)
 # mutants that only some cases reach (the others must fail every bf16/fp16 case with D 64 / 128)
-declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1 [winsel]=1)
+declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1 [winsel]=1 [winmask]=1 [wmsign]=1)
 declare -A FLAGS=([selrank]=-DSKRT_SEL_BITMAP=2)
 MUTS=("$@")
-[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate winsel)
+[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate winsel winmask wmsign)
 fail=0
 for m in "${MUTS[@]}"; do
   [ -n "${SED[$m]:-}" ] || { echo "mutation.sh: unknown mutant '$m' (known: ${!SED[*]})" >&2; exit 2; }
