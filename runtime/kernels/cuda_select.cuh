@@ -14,12 +14,14 @@
  * sel_end = the evicting query. The sweep is sequential, so tier 1 splits a chunk in two
  * kernels over groups of chunks: a prep block per chunk writes R_c, the entrant map and the
  * start state to a slot of global scratch; then one warp per chunk sweeps it (many sweeps
- * per SM). A chunk whose R_c does not fit its slot is flagged and redone with R_c in shared
- * memory of a larger capacity (one block per SM), and if it still does not fit, on global
- * scratch of N entries. Tier 1 runs the chunks chunk-major, so that the costly early chunks
- * (few candidates, so a low bound and long scans of the sorted list) of all sequences share
- * the first group. For those chunks the prep block collects R_c from a shared bitmap over the
- * selection-order ranks of the candidates instead of scanning the sorted list (same R_c). */
+ * per SM; the costly early chunks in up to SKRT_SEL_PARTS parts side by side, each from a start
+ * state of its own that the prep computes like the chunk's). A chunk whose R_c does not fit its
+ * slot is flagged and redone with R_c in shared memory of a larger capacity (one block per SM), and
+ * if it still does not fit, on global scratch of N entries. Tier 1 runs the chunks chunk-major, so
+ * that the costly early chunks (few candidates, so a low bound and long scans of the sorted list)
+ * of all sequences share the first group. For those chunks the prep block collects R_c from a
+ * shared bitmap over the selection-order ranks of the candidates instead of scanning the sorted
+ * list (same R_c). */
 #ifndef SKRT_KERNELS_CUDA_SELECT_CUH
 #define SKRT_KERNELS_CUDA_SELECT_CUH
 
@@ -116,7 +118,9 @@ __device__ __forceinline__ skrt_sel_ent skrt_sel_ent_at(const float *v, const in
  * the walk stops: the division on every zone change was the sweep's longest stall (H100,
  * 64k: the sweep 0.509 -> 0.407 ms at 16/16/64, 0.482 -> 0.384 at 32/8/128). The two tests
  * can differ only when the root is within rounding of a breakpoint, where either side is a
- * valid state (an entry at its own gate's kink). */
+ * valid state (an entry at its own gate's kink). A root exactly on a breakpoint (ties: scores
+ * on a grid) ends the walk with the zones of S2 that the CPU reference counts |F_i| by: an
+ * entry with u - tau = 1 saturated, one with u - tau = 0 zero. */
 __device__ inline void skrt_sel_settle(skrt_sel_state *st, const float *v, const int32_t *pos,
                                        int32_t L, int32_t k) {
   skrt_sel_state s = *st;
@@ -128,8 +132,26 @@ __device__ inline void skrt_sel_settle(skrt_sel_state *st, const float *v, const
   for (;;) {
     double te = fmin(eW, eU);
     if (s.nfr > 0) {
-      if (s.sum + (double)s.nsat - (double)k < te * (double)s.nfr) {
+      double lhs = s.sum + (double)s.nsat - (double)k, rhs = te * (double)s.nfr;
+      if (lhs < rhs) {
         s.tau = fmax(s.tau, skrt_sel_root(s.sum, s.nsat, s.nfr, k));
+        break;
+      }
+      /* the root on a saturated entry's kink (u - tau = 1: still saturated, S2): tau is the
+       * kink, and entries scoring exactly tau leave the free zone (they lower the root's
+       * numerator and count by tau and 1, so it stays on the kink) */
+      if (lhs == rhs && eU <= eW) {
+        s.tau = te;
+        while (eW == te) {
+          --s.W;
+          if (aW.p < L) {
+            s.nfr--;
+            s.sum -= eW;
+          }
+          aW = bW;
+          bW = skrt_sel_ent_at(v, pos, s.W - 2);
+          eW = s.W > 0 ? (double)aW.v : INFINITY;
+        }
         break;
       }
     } else if (s.nsat <= k) {
@@ -443,11 +465,12 @@ __device__ inline void skrt_sel_start(const float *v, const int32_t *pos, int64_
   for (int64_t x = threadIdx.x; x < n; x += NT) {
     double d = (double)v[x] - lo;
     bool cand = pos[x] < Lb;
-    cU += d > 1.0;
+    /* the zones of S2 at lo: saturated u - lo >= 1, free 0 < u - lo < 1 */
+    cU += d >= 1.0;
     cW += d > 0.0;
-    cs += cand && d > 1.0;
-    cf += cand && d > 0.0 && d <= 1.0;
-    sm += (cand && d > 0.0 && d <= 1.0) ? (double)v[x] : 0.0;
+    cs += cand && d >= 1.0;
+    cf += cand && d > 0.0 && d < 1.0;
+    sm += (cand && d > 0.0 && d < 1.0) ? (double)v[x] : 0.0;
   }
   cU = skrt_block_sum<NT>(cU);
   cW = skrt_block_sum<NT>(cW);
@@ -462,12 +485,51 @@ __device__ inline void skrt_sel_start(const float *v, const int32_t *pos, int64_
   st->sum = sm;
 }
 
+#ifndef SKRT_SEL_PARTS
+/* Most parts a tier-1 chunk's sweep is split into (1, 2 or 4). The sweep is sequential per
+ * chunk and its cost is the serial steps of the queries whose candidate can change the state
+ * (one per query while |C_i| <= k, about k / i of them later), so the early chunks are the
+ * whole kernel's critical path: at 16/16/64, 64k, chunk 3 (the first past k + w) took 394 us,
+ * chunk 6 232, chunk 12 135, chunk 23 83. A chunk with Lb = i0 - w old keys is swept in
+ * parts(c) parts of CHUNK / parts(c) queries side by side, each from its own start state
+ * (bisection and settle in the prep, like the chunk's), the smallest power of 2 with
+ * parts * Lb >= SKRT_SEL_PART_K * k. */
+#define SKRT_SEL_PARTS 4
+#endif
+#ifndef SKRT_SEL_PART_K
+#define SKRT_SEL_PART_K 8
+#endif
+static_assert(SKRT_SEL_PARTS == 1 || SKRT_SEL_PARTS == 2 || SKRT_SEL_PARTS == 4,
+              "SKRT_SEL_PARTS must be 1, 2 or 4");
+
+/* Parts of chunk c's tier-1 sweep: 1 for the first chunk (no old key), the partial last one
+ * and where every exposure is below k (p < k: nothing but appends). Non-increasing in c. */
+__host__ __device__ inline int skrt_sel_parts(int64_t c, int64_t N, int64_t k, int64_t w) {
+  int64_t i0 = c * SKRT_CUDA_CHUNK, Lb = i0 - w;
+  if (Lb <= 0 || i0 + SKRT_CUDA_CHUNK > N || Lb + SKRT_CUDA_CHUNK <= k)
+    return 1;
+  int p = 1;
+  while (p < SKRT_SEL_PARTS && (int64_t)p * Lb < (int64_t)SKRT_SEL_PART_K * k)
+    p *= 2;
+  return p;
+}
+
+/* A sweep's start besides R_c and imap: the state settled at its first query, whether
+ * |C_i| <= k there (inf), the index in R_c of the k-th best candidate (T, -1 while fewer) and
+ * the largest index of a candidate (maxinc, -1: none). */
+struct skrt_sel_start_pt {
+  skrt_sel_state st;
+  int32_t inf, T, maxinc;
+};
+
 /* What the sweep of one chunk starts from, besides R_c and imap: the collection scalars, the
- * state settled at the chunk's first query, and whether |C_i| <= k there (inf). */
+ * state settled at the chunk's first query, and whether |C_i| <= k there (inf); with parts,
+ * the starts of parts 1 .. parts - 1. */
 struct skrt_sel_slot {
   skrt_sel_collect col;
   skrt_sel_state st;
   int32_t inf;
+  skrt_sel_start_pt part[SKRT_SEL_PARTS > 1 ? SKRT_SEL_PARTS - 1 : 1];
 };
 
 /* The sweep's state between queries. */
@@ -539,21 +601,29 @@ __device__ inline void skrt_sel_step(skrt_sel_sweeper &z, int32_t i, int32_t p, 
  * at the batch's start holds at its query. The other queries run skrt_sel_step in order on the
  * whole warp; each lane takes the state after the last of them before (or at) its query for
  * its tau and |F_i|. The stores of a batch are coalesced. */
+/* (part of parts: the part's CHUNK / parts queries, from its start in sl.part; its entrants go
+ * to its own CHUNK / parts slots of clist after the old keys, and it fills the slots it leaves
+ * with N, a key that no tile keeps, except the last part, which counts the list.) */
 __device__ inline void skrt_sel_sweep_warp(const skrt_sel_chunk_io &io, int64_t s, int c,
                                            const float *v, const int32_t *pos, const int32_t *imap,
-                                           const skrt_sel_slot &sl) {
+                                           const skrt_sel_slot &sl, int part = 0, int parts = 1) {
   /* k and w clamped to N: every comparison below against them then reads the same */
   const int32_t N = (int32_t)io.N, k = (int32_t)min(io.k, io.N), w = (int32_t)min(io.w, io.N);
   const int32_t i0 = c * SKRT_CUDA_CHUNK, i1 = min(N, i0 + SKRT_CUDA_CHUNK), Lb = max(0, i0 - w);
+  const int32_t pq = SKRT_CUDA_CHUNK / parts, ia = i0 + part * pq, ib = min(i1, ia + pq),
+                k0 = min(k, sl.col.nold);
   const int lane = threadIdx.x % 32;
   double *tau = io.tau + s * io.N;
   int32_t *nfree = io.nfree + s * io.N, *sel_end = io.sel_end + s * io.N;
   int32_t *clist = io.clist + (s * io.nchunk + c) * io.clcap;
-  skrt_sel_sweeper z{sl.st, sl.inf != 0, min(k, sl.col.nold), Lb >= k ? sl.col.T0 : -1,
-                     sl.col.maxold};
-  for (int32_t base = i0; base < i1; base += 32) {
+  skrt_sel_sweeper z{sl.st, sl.inf != 0, k0, Lb >= k ? sl.col.T0 : -1, sl.col.maxold};
+  if (part > 0) {
+    const skrt_sel_start_pt &pt = sl.part[part - 1];
+    z = skrt_sel_sweeper{pt.st, pt.inf != 0, k0 + part * pq, pt.T, pt.maxinc};
+  }
+  for (int32_t base = ia; base < ib; base += 32) {
     int32_t i = base + lane, p = i - w;
-    bool valid = i < i1;
+    bool valid = i < ib;
     int32_t t = valid && p >= 0 ? imap[p - Lb] : -1;
     bool own = !valid || p < 0 || (!z.inf && p >= k && (t < 0 || (t >= z.T && t >= z.st.W)));
     unsigned ev = __ballot_sync(0xffffffffu, !own);
@@ -584,8 +654,56 @@ __device__ inline void skrt_sel_sweep_warp(const skrt_sel_chunk_io &io, int64_t 
         sel_end[p] = i;
     }
   }
-  if (lane == 0)
+  if (ib < i1) { /* not the last part */
+    for (int32_t x = z.nc + lane; x < k0 + (part + 1) * pq; x += 32)
+      clist[x] = N;
+  } else if (lane == 0) {
     io.ccount[s * io.nchunk + c] = z.nc;
+  }
+}
+
+struct skrt_max_i32 {
+  __device__ int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
+};
+
+/* Largest index in R_c (n entries) of a candidate older than L (pos < L), or -1. */
+template <int NT>
+__device__ inline int32_t skrt_sel_last_old(const int32_t *pos, int64_t n, int64_t L) {
+  typedef cub::BlockReduce<int32_t, NT> R;
+  __shared__ typename R::TempStorage tmp;
+  __shared__ int32_t out;
+  int32_t m = -1;
+  for (int64_t x = threadIdx.x; x < n; x += NT)
+    if (pos[x] < L)
+      m = (int32_t)x;
+  int32_t r = R(tmp).Reduce(m, skrt_max_i32());
+  if (threadIdx.x == 0)
+    out = r;
+  __syncthreads();
+  r = out;
+  __syncthreads();
+  return r;
+}
+
+/* The start of a part of a chunk's sweep whose first query has L old keys (L > 0), from the
+ * chunk's R_c (all candidates of the part's queries with a gate above 0 are in it: its bound
+ * is the chunk's): T and maxinc by block scans, the state (where L > k) by the chunk start's
+ * bisection, from the k-th best candidate's score - 1 (g >= k there), then thread 0's settle.
+ * Thread 0 writes *pt. */
+template <int NT>
+__device__ inline void skrt_sel_part_start(const float *v, const int32_t *pos, int64_t n, int64_t L,
+                                           int64_t k, skrt_sel_start_pt *pt) {
+  int64_t T = L >= k ? skrt_sel_kth<NT>(pos, n, L, k) : -1;
+  int32_t mx = skrt_sel_last_old<NT>(pos, n, L);
+  skrt_sel_state st = {0, 0, 0, 0, 0, 0};
+  bool inf = L <= k;
+  if (!inf)
+    skrt_sel_start<NT>(v, pos, n, L, k, (double)v[T] - 1.0, &st);
+  if (threadIdx.x == 0) {
+    if (!inf)
+      skrt_sel_settle(&st, v, pos, (int32_t)L, (int32_t)k);
+    *pt = skrt_sel_start_pt{st, inf, (int32_t)T, mx};
+  }
 }
 
 /* Everything before the sweep of one chunk, all threads of the block: R_c into v/pos, the
@@ -596,7 +714,7 @@ __device__ inline void skrt_sel_sweep_warp(const skrt_sel_chunk_io &io, int64_t 
 template <int NT>
 __device__ inline bool skrt_sel_prep(const skrt_sel_chunk_io &io, int64_t s, int c, float *v,
                                      int32_t *pos, int32_t *imap, int64_t cap, uint32_t *bits,
-                                     int nwt, skrt_sel_slot *sl) {
+                                     int nwt, skrt_sel_slot *sl, int parts = 1) {
   const int64_t N = io.N, k = io.k, w = io.w;
   int64_t i0 = (int64_t)c * SKRT_CUDA_CHUNK, i1 = min(N, i0 + SKRT_CUDA_CHUNK);
   int64_t Lb = max((int64_t)0, i0 - w), L1 = max((int64_t)0, i1 - w);
@@ -623,8 +741,13 @@ __device__ inline bool skrt_sel_prep(const skrt_sel_chunk_io &io, int64_t s, int
   if (threadIdx.x == 0) {
     if (!inf) /* Lb > k: both fit in 32 bits */
       skrt_sel_settle(&st, v, pos, (int32_t)Lb, (int32_t)k);
-    *sl = skrt_sel_slot{col, st, inf};
+    sl->col = col;
+    sl->st = st;
+    sl->inf = inf;
   }
+  for (int q = 1; q < parts; ++q)
+    skrt_sel_part_start<NT>(v, pos, col.nkept, i0 + q * (SKRT_CUDA_CHUNK / parts) - w, k,
+                            &sl->part[q - 1]);
   return true;
 }
 
@@ -668,7 +791,8 @@ __global__ void __launch_bounds__(NT)
   int c = skrt_sel_tier1_chunk(e0 + b, S, &s);
   skrt_sel_slot sl;
   bool ok = skrt_sel_prep<NT>(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, cap,
-                              nwt > 0 ? skrt_sel_bits : nullptr, nwt, &sl);
+                              nwt > 0 ? skrt_sel_bits : nullptr, nwt, &sl,
+                              skrt_sel_parts(c, io.N, io.k, io.w));
   if (threadIdx.x == 0) {
     if (ok)
       slot[b] = sl;
@@ -677,20 +801,49 @@ __global__ void __launch_bounds__(NT)
   }
 }
 
-/* Tier 1, sweep: grid (ceil(g / (NT / 32))), NT threads; warp b (of the grid) sweeps slot b
- * unless the chunk was flagged. The slots are read-only here. */
+/* The sweeps of a tier-1 group (entries [e0, e0 + g)): each entry's parts in tier-1 order.
+ * With x >= 0, the entry's slot b, part and parts of sweep x (false past the last); with
+ * x = -1, *b = the number of sweeps. From the first chunk with Lb >= SKRT_SEL_PART_K k on,
+ * every chunk has one part. */
+__host__ __device__ inline bool skrt_sel_sweep_of(int64_t x, const skrt_sel_chunk_io &io, int64_t S,
+                                                  int64_t e0, int64_t g, int64_t *b, int *part,
+                                                  int *parts) {
+  int64_t e = e0, n = 0;
+  while (e < e0 + g) {
+    int64_t c = e / S, ec = ((c + 1) * S < e0 + g ? (c + 1) * S : e0 + g) - e;
+    int P = skrt_sel_parts(c, io.N, io.k, io.w);
+    if (P == 1 && c * SKRT_CUDA_CHUNK - io.w >= (int64_t)SKRT_SEL_PART_K * io.k)
+      ec = e0 + g - e; /* the rest: one part each */
+    if (x >= 0 && x < n + ec * P) {
+      *b = e - e0 + (x - n) / P;
+      *part = (int)((x - n) % P);
+      *parts = P;
+      return true;
+    }
+    n += ec * P;
+    e += ec;
+  }
+  if (x < 0)
+    *b = n;
+  return x < 0;
+}
+
+/* Tier 1, sweep: grid (ceil(sweeps / (NT / 32))), NT threads; warp x (of the grid) takes sweep
+ * x (skrt_sel_sweep_of) unless its chunk was flagged. The slots are read-only here. */
 template <int NT>
 __global__ void __launch_bounds__(NT)
     skrt_sel_sweep_kernel(skrt_sel_chunk_io io, int64_t S, int64_t e0, int64_t g, int64_t cap,
                           const float *__restrict__ v, const int32_t *__restrict__ pos,
                           const int32_t *__restrict__ imap,
                           const skrt_sel_slot *__restrict__ slot) {
-  int64_t b = ((int64_t)blockIdx.x * NT + threadIdx.x) / 32, s;
-  if (b >= g)
+  int64_t x = ((int64_t)blockIdx.x * NT + threadIdx.x) / 32, b, s;
+  int part, parts;
+  if (!skrt_sel_sweep_of(x, io, S, e0, g, &b, &part, &parts))
     return;
   int c = skrt_sel_tier1_chunk(e0 + b, S, &s);
   if (io.oflag[s * io.nchunk + c] == 0)
-    skrt_sel_sweep_warp(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, slot[b]);
+    skrt_sel_sweep_warp(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, slot[b],
+                        part, parts);
 }
 
 /* Runs tier 1 on the stream: the S x nchunk chunks in tier-1 order in groups of
@@ -715,7 +868,10 @@ cudaError_t skrt_sel_tier1_launch(const skrt_sel_chunk_io &io, int64_t S, int64_
     int64_t g = nall - e0 < G ? nall - e0 : G;
     skrt_sel_prep_kernel<NT>
         <<<(unsigned)g, NT, smem, st>>>(io, S, e0, cap, nwt, v, pos, imap, slot);
-    skrt_sel_sweep_kernel<SNT><<<(unsigned)((g * 32 + SNT - 1) / SNT), SNT, 0, st>>>(
+    int64_t nsw = 0;
+    int part, parts;
+    skrt_sel_sweep_of(-1, io, S, e0, g, &nsw, &part, &parts);
+    skrt_sel_sweep_kernel<SNT><<<(unsigned)((nsw * 32 + SNT - 1) / SNT), SNT, 0, st>>>(
         io, S, e0, g, cap, v, pos, imap, slot);
     e = cudaGetLastError();
   }

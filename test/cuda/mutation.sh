@@ -22,6 +22,10 @@
 #   wmsign   the backward's masked-window mask sets unattended logits to -inf whatever the
 #            scale's sign (with a negative scale they become +inf after it: the negative-scale
 #            cases must catch it)
+#   selpart  a part of a split chunk's sweep (skrt_sel_parts) starts from zone counts that leave
+#            out its newest old key
+#   tiezone  the selection's settle walks on past a root that lies exactly on a saturated entry's
+#            kink (that entry then counts as free: |F_i| one too many where scores tie)
 #   test/cuda/mutation.sh [mutant...]     (default: all; logs under $OUT if set)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,15 +40,19 @@ declare -A SED=(
   [winsel]='s|if (__any_sync(0xffffffffu, sel))|if (false \&\& __any_sync(0xffffffffu, sel)) /* MUTANT */|'
   [winmask]='s|x = (unsigned)(rw.im\[hr\] - j) < (unsigned)w ? x : off;|x = (unsigned)(rw.im[hr] - j) <= (unsigned)w ? x : off; /* MUTANT */|'
   [wmsign]='s|copysignf(INFINITY, -L.scale)|-INFINITY /* MUTANT */|'
+  [selpart]='s|skrt_sel_start<NT>(v, pos, n, L, k,|skrt_sel_start<NT>(v, pos, n, L - 1, k, /* MUTANT */|'
+  [tiezone]='s|if (lhs == rhs \&\& eU <= eW) {|if (false \&\& lhs == rhs \&\& eU <= eW) { /* MUTANT */|'
 )
 declare -A FILE=([pv]=cuda_attn_wgmma.cuh [xty]=cuda_attn_wgmma.cuh [selrank]=cuda_select.cuh
   [selzone]=cuda_select.cuh [satgate]=cuda_attn_mma.cuh [winsel]=cuda_attn_mma.cuh
-  [winmask]=cuda_attn_mma.cuh [wmsign]=cuda_attn_wgmma.cuh)
+  [winmask]=cuda_attn_mma.cuh [wmsign]=cuda_attn_wgmma.cuh [selpart]=cuda_select.cuh
+  [tiezone]=cuda_select.cuh)
 # mutants that only some cases reach (the others must fail every bf16/fp16 case with D 64 / 128)
-declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1 [winsel]=1 [winmask]=1 [wmsign]=1)
+declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1 [winsel]=1 [winmask]=1 [wmsign]=1 [selpart]=1
+  [tiezone]=1)
 declare -A FLAGS=([selrank]=-DSKRT_SEL_BITMAP=2)
 MUTS=("$@")
-[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate winsel winmask wmsign)
+[ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate winsel winmask wmsign selpart tiezone)
 fail=0
 for m in "${MUTS[@]}"; do
   [ -n "${SED[$m]:-}" ] || { echo "mutation.sh: unknown mutant '$m' (known: ${!SED[*]})" >&2; exit 2; }

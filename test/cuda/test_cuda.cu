@@ -390,6 +390,11 @@ int main(int argc, char **argv) {
       /* D = 128: the backward's masked-window blocks set unattended logits to +inf before a
        * negative scale */
       {"bf16_gqa_d128_negscale", 1, 4, 2, 500, 128, 40, 96, KV, IN, BF, 0, 0, 0, 1.0, NEGSCALE},
+      /* the selection's early chunks swept in 4 and 2 parts side by side (skrt_sel_parts):
+       * chunks 1-2 in 4, 3-4 in 2, the partial last one whole; with ties, and with gate v */
+      {"f32_parts", 1, 2, 1, 3000, 32, 300, 100, KV, IN, F32, 0, 0, 0, 1.0, 0},
+      {"f32_parts_ties_gv", 1, 1, 1, 2600, 32, 256, 64, GV, IN, F32, 0, 1, 0, 1.0, 0},
+      {"bf16_mha_d64_parts", 1, 2, 2, 2600, 64, 256, 128, KV, IN, BF, 0, 0, 0, 1.0, 0},
   };
   if (!quick)
     cases.insert(cases.end(), more.begin(), more.end());
