@@ -287,7 +287,7 @@ def table(results):
                      f"{f(sd and sd['fwdbwd_ms'], s['fwdbwd_ms'])} | "
                      f"{f(fl and fl['fwd_ms'], s['fwd_ms'])} | "
                      f"{f(fl and fl['fwdbwd_ms'], s['fwdbwd_ms'])} | "
-                     + (f"{100 * s['fwdbwd_tflops'] / sd['fwdbwd_tflops']:.0f}%" if sd else "-")
+                     + (f"{100 * s['fwdbwd_tflops'] / sd['fwdbwd_tflops']:.1f}%" if sd else "-")
                      + " |")
     return "\n".join(lines)
 
