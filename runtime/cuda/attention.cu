@@ -236,7 +236,7 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   skrt_sel_overflow_kernel<SEL_NT><<<(unsigned)nfb, SEL_NT, 0, st>>>(io, S, fscratch);
   SKRT_CU(cudaGetLastError());
   skrt_sel_tiles_kernel<128>
-      <<<dim3(sel->ntile, (unsigned)S), 128, 0, st>>>(*sel, clist, ccount, sel->clcap);
+      <<<dim3(sel->nchunk, (unsigned)S), 128, 0, st>>>(*sel, clist, ccount, sel->clcap);
   SKRT_CU(cudaGetLastError());
   skrt_d2f_kernel<<<blocks(S * N, 256), 256, 0, st>>>(sel->tau, S * N, sel->tauf);
   if (p->tau)

@@ -914,33 +914,54 @@ __global__ void __launch_bounds__(NT, 1)
   }
 }
 
-/* Tile lists: grid (ntile, S), NT threads. Keeps, in chunk-list order, the keys
- * j <= i0 - w with sel_end[j] > i0 (they are exactly S_{i0} minus window keys). */
+/* Tile lists: grid (nchunk, S), NT threads; a block makes the lists of its chunk's CHUNK / QTILE
+ * tiles in one pass over the chunk list (each entry and its sel_end read once, the tiles' keep
+ * flags packed in the bytes of one scan value). Tile t keeps, in chunk-list order, the keys
+ * j <= i0 - w with sel_end[j] > i0 (they are exactly S_{i0} minus window keys). H100, 64k:
+ * 0.026 ms at 16/16/64 and 0.017 at 32/8/128, against 0.049 and 0.025 with a block per tile. */
 template <int NT>
 __global__ void __launch_bounds__(NT) skrt_sel_tiles_kernel(skrt_cuda_sel sel, const int32_t *clist,
                                                             const int32_t *ccount, int64_t clcap) {
-  typedef cub::BlockScan<int, NT> Scan;
+  constexpr int TPC = SKRT_CUDA_CHUNK / SKRT_CUDA_QTILE;
+  static_assert(TPC <= 4 && NT < 256, "a pass's flags and counts must fit a byte per tile");
+  typedef cub::BlockScan<uint32_t, NT> Scan;
   __shared__ typename Scan::TempStorage tmp;
-  int t = blockIdx.x;
-  int64_t s = blockIdx.y, i0 = (int64_t)t * SKRT_CUDA_QTILE;
-  int c = (int)(i0 / SKRT_CUDA_CHUNK);
+  int c = blockIdx.x, t0 = c * TPC, nt = min(TPC, sel.ntile - t0);
+  int64_t s = blockIdx.y;
   const int32_t *cl = clist + (s * sel.nchunk + c) * clcap;
   const int32_t *se = sel.sel_end + s * sel.N;
-  int32_t *out = sel.tlist + (s * sel.ntile + t) * sel.tlcap;
-  int64_t n = ccount[s * sel.nchunk + c], kept = 0;
+  int32_t *out = sel.tlist + (s * sel.ntile + t0) * sel.tlcap;
+  int64_t n = ccount[s * sel.nchunk + c], kept[TPC] = {};
   for (int64_t base = 0; base < n; base += NT) {
     int64_t x = base + threadIdx.x;
     int32_t j = x < n ? cl[x] : 0;
-    int f = x < n && j + sel.w <= i0 && se[j] > i0;
-    int ex, tot;
+    uint32_t f = 0;
+    /* (past the last tile's start no tile keeps j: padding, newer entrants) */
+    if (x < n && j + sel.w <= (int64_t)(t0 + nt - 1) * SKRT_CUDA_QTILE) {
+      int32_t e = se[j];
+#pragma unroll
+      for (int q = 0; q < TPC; ++q) {
+        int64_t i0 = (int64_t)(t0 + q) * SKRT_CUDA_QTILE;
+        if (q < nt && j + sel.w <= i0 && e > i0)
+          f |= 1u << (8 * q);
+      }
+    }
+    uint32_t ex, tot;
     Scan(tmp).ExclusiveSum(f, ex, tot);
-    if (f)
-      out[kept + ex] = j;
-    kept += tot;
+#pragma unroll
+    for (int q = 0; q < TPC; ++q) {
+      if ((f >> (8 * q)) & 1u)
+        out[q * sel.tlcap + kept[q] + ((ex >> (8 * q)) & 0xffu)] = j;
+      kept[q] += (tot >> (8 * q)) & 0xffu;
+    }
     __syncthreads();
   }
-  if (threadIdx.x == 0)
-    sel.tcount[s * sel.ntile + t] = (int32_t)kept;
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int q = 0; q < TPC; ++q)
+      if (q < nt)
+        sel.tcount[s * sel.ntile + t0 + q] = (int32_t)kept[q];
+  }
 }
 
 #endif
