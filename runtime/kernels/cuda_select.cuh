@@ -27,6 +27,7 @@
 
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
+#include <cuda/functional>
 #include <math.h>
 
 #include "kernels/cuda_common.cuh"
@@ -129,6 +130,16 @@ __device__ inline void skrt_sel_settle(skrt_sel_state *st, const float *v, const
   skrt_sel_ent bU = skrt_sel_ent_at(v, pos, s.U - 2), bW = skrt_sel_ent_at(v, pos, s.W - 2);
   double dU = (double)aU.v, eU = s.U > 0 ? dU - 1.0 : INFINITY;
   double eW = s.W > 0 ? (double)aW.v : INFINITY;
+  auto pop_w = [&] { /* entry W - 1 (score eW) leaves the free zone */
+                     --s.W;
+                     if (aW.p < L) {
+                       s.nfr--;
+                       s.sum -= eW;
+                     }
+                     aW = bW;
+                     bW = skrt_sel_ent_at(v, pos, s.W - 2);
+                     eW = s.W > 0 ? (double)aW.v : INFINITY;
+  };
   for (;;) {
     double te = fmin(eW, eU);
     if (s.nfr > 0) {
@@ -142,16 +153,8 @@ __device__ inline void skrt_sel_settle(skrt_sel_state *st, const float *v, const
        * numerator and count by tau and 1, so it stays on the kink) */
       if (lhs == rhs && eU <= eW) {
         s.tau = te;
-        while (eW == te) {
-          --s.W;
-          if (aW.p < L) {
-            s.nfr--;
-            s.sum -= eW;
-          }
-          aW = bW;
-          bW = skrt_sel_ent_at(v, pos, s.W - 2);
-          eW = s.W > 0 ? (double)aW.v : INFINITY;
-        }
+        while (eW == te)
+          pop_w();
         break;
       }
     } else if (s.nsat <= k) {
@@ -172,14 +175,7 @@ __device__ inline void skrt_sel_settle(skrt_sel_state *st, const float *v, const
       dU = (double)aU.v;
       eU = s.U > 0 ? dU - 1.0 : INFINITY;
     } else {
-      --s.W;
-      if (aW.p < L) {
-        s.nfr--;
-        s.sum -= eW;
-      }
-      aW = bW;
-      bW = skrt_sel_ent_at(v, pos, s.W - 2);
-      eW = s.W > 0 ? (double)aW.v : INFINITY;
+      pop_w();
     }
   }
   *st = s;
@@ -502,8 +498,9 @@ __device__ inline void skrt_sel_start(const float *v, const int32_t *pos, int64_
 static_assert(SKRT_SEL_PARTS == 1 || SKRT_SEL_PARTS == 2 || SKRT_SEL_PARTS == 4,
               "SKRT_SEL_PARTS must be 1, 2 or 4");
 
-/* Parts of chunk c's tier-1 sweep: 1 for the first chunk (no old key), the partial last one
- * and where every exposure is below k (p < k: nothing but appends). Non-increasing in c. */
+/* Parts of chunk c's tier-1 sweep: 1 for the first chunks (no old key, or every exposure below
+ * k: nothing but appends) and the partial last one; from the first split chunk on,
+ * non-increasing in c (skrt_sel_sweep_of relies on the ones past Lb >= SKRT_SEL_PART_K k). */
 __host__ __device__ inline int skrt_sel_parts(int64_t c, int64_t N, int64_t k, int64_t w) {
   int64_t i0 = c * SKRT_CUDA_CHUNK, Lb = i0 - w;
   if (Lb <= 0 || i0 + SKRT_CUDA_CHUNK > N || Lb + SKRT_CUDA_CHUNK <= k)
@@ -662,10 +659,6 @@ __device__ inline void skrt_sel_sweep_warp(const skrt_sel_chunk_io &io, int64_t 
   }
 }
 
-struct skrt_max_i32 {
-  __device__ int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
-};
-
 /* Largest index in R_c (n entries) of a candidate older than L (pos < L), or -1. */
 template <int NT>
 __device__ inline int32_t skrt_sel_last_old(const int32_t *pos, int64_t n, int64_t L) {
@@ -676,7 +669,7 @@ __device__ inline int32_t skrt_sel_last_old(const int32_t *pos, int64_t n, int64
   for (int64_t x = threadIdx.x; x < n; x += NT)
     if (pos[x] < L)
       m = (int32_t)x;
-  int32_t r = R(tmp).Reduce(m, skrt_max_i32());
+  int32_t r = R(tmp).Reduce(m, cuda::maximum<int32_t>{});
   if (threadIdx.x == 0)
     out = r;
   __syncthreads();
