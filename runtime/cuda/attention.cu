@@ -26,6 +26,7 @@ constexpr int SEL_GROUP_SM = 16;  /* tier-1 chunks in flight per SM (one scratch
 constexpr int CPRE_NT = 256, CPRE_IPT = 8; /* du's prefix sums: parts of 2048 queries */
 int g_check_finite = 1;
 int64_t g_select_cap = 0;
+int64_t g_select_group = 0;
 #ifndef SKRT_SEL_CAP
 #define SKRT_SEL_CAP 6144 /* tier-1 selection candidates per chunk (50 KB of scratch a slot) */
 #endif
@@ -221,8 +222,8 @@ int run_select(const struct skrt_attn_params *p, scratch *w, skrt_cuda_sel *sel)
   int dev = 0, nsm = 0;
   SKRT_CU(cudaGetDevice(&dev));
   SKRT_CU(cudaDeviceGetAttribute(&nsm, cudaDevAttrMultiProcessorCount, dev));
-  SKRT_CU(skrt_sel_tier1_launch<SEL_NT, SEL_SWEEP_NT>(io, S, cap, (int64_t)nsm * SEL_GROUP_SM,
-                                                      w->pool, st));
+  int64_t gmax = g_select_group > 0 ? g_select_group : (int64_t)nsm * SEL_GROUP_SM;
+  SKRT_CU(skrt_sel_tier1_launch<SEL_NT, SEL_SWEEP_NT>(io, S, cap, gmax, w->pool, st));
   int64_t nall = S * sel->nchunk;
   size_t smem2 = (size_t)cap2 * 8 + SKRT_CUDA_CHUNK * 4;
   SKRT_CU(cudaFuncSetAttribute(skrt_sel_bigsmem_kernel<SEL_NT>,
@@ -526,6 +527,8 @@ extern "C" int skrt_cuda_set_check_finite(int on) {
 }
 
 extern "C" void skrt_cuda_set_select_capacity(int64_t cap) { g_select_cap = cap; }
+
+extern "C" void skrt_cuda_set_select_group(int64_t chunks) { g_select_group = chunks; }
 
 extern "C" int skrt_cuda_trim(void) {
   std::lock_guard<std::mutex> lock(g_pool_mu);

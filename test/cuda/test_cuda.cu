@@ -28,13 +28,14 @@ struct tcase {
   const char *name;
   int64_t B, Hq, Hkv, N, D, k, w;
   int gate, mode, dtype;
-  int64_t F;     /* hidden width (mode hidden) */
-  int ties;      /* quantize u to force ties */
-  int64_t cap;   /* selection shared-memory capacity override (0 = default) */
-  double uscale; /* spread of the scores */
-  int flags;     /* NOSLOPE: slope 0 instead of 0.01 (the slope makes later keys score higher);
-                  * NEGSCALE: softmax scale -1/sqrt(D) (the forward then runs the plain kernels:
-                  * the tensor-core forward folds a positive scale into its exponent) */
+  int64_t F;         /* hidden width (mode hidden) */
+  int ties;          /* quantize u to force ties */
+  int64_t cap;       /* selection shared-memory capacity override (0 = default) */
+  double uscale;     /* spread of the scores */
+  int flags;         /* NOSLOPE: slope 0 instead of 0.01 (the slope makes later keys score higher);
+                      * NEGSCALE: softmax scale -1/sqrt(D) (the forward then runs the plain kernels:
+                      * the tensor-core forward folds a positive scale into its exponent) */
+  int64_t group = 0; /* selection chunks per tier-1 group (0 = default: one group here) */
 };
 
 static std::mt19937_64 rng(12345);
@@ -211,6 +212,7 @@ static void run_case(const tcase &c) {
   }
   /* GPU */
   skrt_cuda_set_select_capacity(c.cap);
+  skrt_cuda_set_select_group(c.group);
   size_t es = c.dtype == SKRT_CUDA_F32 ? 4 : 2;
   skrt_attn_params p{};
   p.B = B;
@@ -346,7 +348,7 @@ int main(int argc, char **argv) {
   const int KV = SKRT_GATE_KV, GV = SKRT_GATE_V;
   const int HID = SKRT_SCORE_HIDDEN, KEYS = SKRT_SCORE_KEYS, IN = SKRT_SCORE_INPUT;
   std::vector<tcase> cases = {
-      /* name                 B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us flags */
+      /* name               B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us flags [group] */
       {"mha_f32_input", 2, 2, 2, 200, 32, 16, 8, KV, IN, F32, 0, 0, 0, 1.0, 0},
       {"gqa_f32_hidden_gv", 1, 4, 2, 300, 64, 40, 16, GV, HID, F32, 24, 0, 0, 1.0, 0},
       {"mha_f32_keys_w0", 1, 2, 1, 130, 32, 20, 0, KV, KEYS, F32, 0, 0, 0, 1.0, 0},
@@ -367,6 +369,8 @@ int main(int argc, char **argv) {
       {"bf16_gqa_d128_small", 1, 4, 2, 200, 128, 30, 24, KV, IN, BF, 0, 0, 0, 1.0, 0},
       /* a negative softmax scale: plain forward, tensor-core backward */
       {"bf16_mha_d64_negscale", 1, 2, 2, 180, 64, 30, 16, KV, IN, BF, 0, 0, 0, 1.0, NEGSCALE},
+      /* tier 1 in groups of 4 chunk-major entries (skrt_cuda_set_select_group) */
+      {"f32_parts_groups", 1, 3, 3, 3000, 32, 300, 100, KV, IN, F32, 0, 0, 0, 1.0, 0, 4},
   };
   std::vector<tcase> more = {
       {"f32_chunks_w0", 1, 2, 1, 1300, 32, 64, 0, KV, IN, F32, 0, 0, 0, 1.0, 0},
@@ -395,6 +399,12 @@ int main(int argc, char **argv) {
       {"f32_parts", 1, 2, 1, 3000, 32, 300, 100, KV, IN, F32, 0, 0, 0, 1.0, 0},
       {"f32_parts_ties_gv", 1, 1, 1, 2600, 32, 256, 64, GV, IN, F32, 0, 1, 0, 1.0, 0},
       {"bf16_mha_d64_parts", 1, 2, 2, 2600, 64, 256, 128, KV, IN, BF, 0, 0, 0, 1.0, 0},
+      /* tier 1 in several groups (as at B*Hkv*N > 1.08M on an H100): groups of 4 or 5
+       * chunk-major entries start inside a chunk row (f32_parts_groups, among the quick
+       * cases for the sanitizers, inside rows swept in 4 parts); with the overflow tiers, and
+       * a GQA d128 one */
+      {"f32_fallback_groups", 2, 4, 2, 900, 32, 50, 20, GV, IN, F32, 0, 0, 80, 1.0, 0, 5},
+      {"bf16_gqa_d128_groups", 1, 4, 2, 1100, 128, 200, 64, KV, IN, BF, 0, 0, 0, 1.0, 0, 3},
   };
   if (!quick)
     cases.insert(cases.end(), more.begin(), more.end());

@@ -100,6 +100,11 @@ int skrt_cuda_trim(void);
  * chunk; 0 restores the default. Smaller values force the global-memory fallback path. */
 void skrt_cuda_set_select_capacity(int64_t cap);
 
+/* Test hook: selection chunks per tier-1 group (one prep and one sweep launch over a scratch
+ * slot per chunk); 0 restores the default (16 per SM). Smaller values run tier 1 in several
+ * groups at small shapes, as B*Hkv*N above 16 x 512 x SMs (1.08M on an H100) does. */
+void skrt_cuda_set_select_group(int64_t chunks);
+
 /* ---- KV cache (S12) on the device: skrt/kv_cache.h ----------------------------------------
  * skrt_cuda_kv_cache_create (declared in skrt/kv_cache.h) makes a device cache; every other
  * skrt_kv_cache_* function then runs its CUDA implementation (runtime/cuda/kv_cache.cu). */
