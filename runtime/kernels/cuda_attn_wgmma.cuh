@@ -13,13 +13,13 @@
  * += (P m) V; in blocks of 256 query rows (4 warpgroups, one block per SM, so that a GQA block of
  * 4 heads x 64 queries gathers each key block once; SKRT_WG_FWD_ROWS64_MHA = 320 gives 5
  * warpgroups for one head per block at D = 64), the key blocks handed from the loads to the
- * warps through mbarriers
- * (skrt_kv_ring) rather than a block-wide barrier per key block. Backward:
- * blocks of 256 query rows (4 warpgroups, one block per SM; 128 rows and 2 warpgroups with
- * SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and dO V^T, the
- * per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products over all the
- * block's rows (each warpgroup half of D of one of them), added with fp32 atomics: 256 rows per
- * product halve the atomics of 128 (at D = 64 issued in the next block, under its dq product).
+ * warps through mbarriers (skrt_kv_ring) rather than a block-wide barrier per key block.
+ * Backward: blocks of 256 query rows (4 warpgroups, one block per SM; 128 rows and 2
+ * warpgroups with SKRT_WG_BWD_ROWS*), per key block (64 keys at D = 64; 32 at D = 128) S and
+ * dO V^T, the per-element pass, dq += dSg K in registers; per 64 keys, dk and dv as products
+ * over all the block's rows (each warpgroup half of D of one of them), added with fp32 atomics:
+ * 256 rows per product halve the atomics of 128 (at D = 64 issued in the next block, under its
+ * dq product).
  * Block kinds (all selected / all window, which takes saturated selected keys too / masked
  * window / general / EMPTY) are decided per warpgroup. */
 #ifndef SKRT_KERNELS_CUDA_ATTN_WGMMA_CUH
