@@ -195,8 +195,16 @@ template <int NT> __device__ inline double skrt_block_sum(double x) {
   return r;
 }
 
+#ifndef SKRT_SEL_SCAN_IPT
+/* Entries per thread in each block-wide step of the scans of the sorted list (skrt_sel_kth,
+ * skrt_sel_gather): each step is a chain of a load, a block scan and a barrier, so the scans
+ * of a late chunk's prep (down to rank k N / Lb, then down to the bound) cost their number of
+ * steps. */
+#define SKRT_SEL_SCAN_IPT 4
+#endif
+
 /* Rank in selection order of the k-th candidate (pos < Lb) of sequence slice spos. */
-template <int NT>
+template <int NT, int IPT = SKRT_SEL_SCAN_IPT>
 __device__ inline int64_t skrt_sel_kth(const int32_t *spos, int64_t N, int64_t Lb, int64_t k) {
   typedef cub::BlockScan<int, NT> Scan;
   __shared__ typename Scan::TempStorage tmp;
@@ -205,13 +213,17 @@ __device__ inline int64_t skrt_sel_kth(const int32_t *spos, int64_t N, int64_t L
     found = -1;
   __syncthreads();
   int64_t seen = 0;
-  for (int64_t base = 0; base < N; base += NT) {
-    int64_t r = base + threadIdx.x;
-    int f = r < N && spos[r] < Lb;
-    int ex, tot;
+  for (int64_t base = 0; base < N; base += NT * IPT) {
+    int64_t r0 = base + (int64_t)threadIdx.x * IPT; /* this thread's IPT consecutive ranks */
+    int f[IPT], ex[IPT], tot;
+#pragma unroll
+    for (int e = 0; e < IPT; ++e)
+      f[e] = r0 + e < N && spos[r0 + e] < Lb;
     Scan(tmp).ExclusiveSum(f, ex, tot);
-    if (f && seen + ex + 1 == k)
-      found = r;
+#pragma unroll
+    for (int e = 0; e < IPT; ++e)
+      if (f[e] && seen + ex[e] + 1 == k)
+        found = r0 + e;
     seen += tot;
     __syncthreads();
     if (seen >= k)
@@ -254,25 +266,36 @@ __device__ inline void skrt_sel_put(const skrt_sel_rc &d, int64_t idx, int64_t o
 
 /* Collects R_c: candidates (pos < L1) in selection order with score > lb, into d (v/pos up to
  * cap entries), and nkept/nold into *col. */
-template <int NT>
+template <int NT, int IPT = SKRT_SEL_SCAN_IPT>
 __device__ inline void skrt_sel_gather(const float *sval, const int32_t *spos, int64_t N, double lb,
                                        const skrt_sel_rc &d, skrt_sel_collect *col) {
   typedef cub::BlockScan<int, NT> Scan;
+  static_assert(NT * IPT < (1 << 16), "a step's counts must fit 16 bits");
   __shared__ typename Scan::TempStorage tmp;
   int64_t nkept = 0, nold = 0;
-  for (int64_t base = 0; base < N; base += NT) {
-    int64_t r = base + threadIdx.x;
-    float x = r < N ? sval[r] : 0.0f;
-    bool alive = r < N && (double)x > lb;
-    int32_t p = alive ? spos[r] : 0;
-    int keep = alive && p < d.L1, old = keep && p < d.Lb;
-    int ex, tot;
-    Scan(tmp).ExclusiveSum(keep | (old << 16), ex, tot);
-    if (keep)
-      skrt_sel_put(d, nkept + (ex & 0xffff), nold + (ex >> 16), x, p, col);
+  for (int64_t base = 0; base < N; base += NT * IPT) {
+    int64_t r0 = base + (int64_t)threadIdx.x * IPT; /* this thread's IPT consecutive ranks */
+    float x[IPT];
+    int32_t p[IPT];
+    int f[IPT], ex[IPT], tot;
+    bool dead = false;
+#pragma unroll
+    for (int e = 0; e < IPT; ++e) {
+      x[e] = r0 + e < N ? sval[r0 + e] : 0.0f;
+      bool alive = r0 + e < N && (double)x[e] > lb;
+      p[e] = alive ? spos[r0 + e] : 0;
+      int keep = alive && p[e] < d.L1, old = keep && p[e] < d.Lb;
+      f[e] = keep | (old << 16);
+      dead |= !alive;
+    }
+    Scan(tmp).ExclusiveSum(f, ex, tot);
+#pragma unroll
+    for (int e = 0; e < IPT; ++e)
+      if (f[e] & 1)
+        skrt_sel_put(d, nkept + (ex[e] & 0xffff), nold + (ex[e] >> 16), x[e], p[e], col);
     nkept += tot & 0xffff;
     nold += tot >> 16;
-    if (__syncthreads_or(!alive))
+    if (__syncthreads_or(dead))
       break;
   }
   if (threadIdx.x == 0) {
@@ -445,13 +468,26 @@ __device__ inline double skrt_sel_collect_bitmap(const skrt_sel_chunk_io &io, in
  * The settle is exact from any start with g >= k; the steps trade passes for walk. */
 template <int NT>
 __device__ inline void skrt_sel_start(const float *v, const int32_t *pos, int64_t n, int64_t Lb,
-                                      int64_t k, double lb, skrt_sel_state *st) {
+                                      int64_t k, double lb, skrt_sel_state *st, float *sv,
+                                      int64_t svcap) {
   double lo = lb, hi = n > 0 ? fmin((double)v[0], lb + 1.0) : lb;
+  /* the bisection's passes read the candidates' scores from shared memory (sv, svcap
+   * entries) where they fit: -inf for the entrants, which add 0 to g */
+  const bool staged = sv && n <= svcap;
+  if (staged) {
+    for (int64_t x = threadIdx.x; x < n; x += NT)
+      sv[x] = pos[x] < Lb ? v[x] : -INFINITY;
+    __syncthreads();
+  }
   for (int it = 0; it < SKRT_SEL_BISECT && hi - lo > 1e-9 * (1.0 + fabs(hi)); ++it) {
     double mid = 0.5 * (lo + hi), g = 0.0;
-    for (int64_t x = threadIdx.x; x < n; x += NT)
-      if (pos[x] < Lb)
-        g += fmin(fmax((double)v[x] - mid, 0.0), 1.0);
+    if (staged)
+      for (int64_t x = threadIdx.x; x < n; x += NT)
+        g += fmin(fmax((double)sv[x] - mid, 0.0), 1.0);
+    else
+      for (int64_t x = threadIdx.x; x < n; x += NT)
+        if (pos[x] < Lb)
+          g += fmin(fmax((double)v[x] - mid, 0.0), 1.0);
     if (skrt_block_sum<NT>(g) >= (double)k)
       lo = mid;
     else
@@ -685,13 +721,14 @@ __device__ inline int32_t skrt_sel_last_old(const int32_t *pos, int64_t n, int64
  * Thread 0 writes *pt. */
 template <int NT>
 __device__ inline void skrt_sel_part_start(const float *v, const int32_t *pos, int64_t n, int64_t L,
-                                           int64_t k, skrt_sel_start_pt *pt) {
+                                           int64_t k, skrt_sel_start_pt *pt, float *sv,
+                                           int64_t svcap) {
   int64_t T = L >= k ? skrt_sel_kth<NT>(pos, n, L, k) : -1;
   int32_t mx = skrt_sel_last_old<NT>(pos, n, L);
   skrt_sel_state st = {0, 0, 0, 0, 0, 0};
   bool inf = L <= k;
   if (!inf)
-    skrt_sel_start<NT>(v, pos, n, L, k, (double)v[T] - 1.0, &st);
+    skrt_sel_start<NT>(v, pos, n, L, k, (double)v[T] - 1.0, &st, sv, svcap);
   if (threadIdx.x == 0) {
     if (!inf)
       skrt_sel_settle(&st, v, pos, (int32_t)L, (int32_t)k);
@@ -707,7 +744,8 @@ __device__ inline void skrt_sel_part_start(const float *v, const int32_t *pos, i
 template <int NT>
 __device__ inline bool skrt_sel_prep(const skrt_sel_chunk_io &io, int64_t s, int c, float *v,
                                      int32_t *pos, int32_t *imap, int64_t cap, uint32_t *bits,
-                                     int nwt, skrt_sel_slot *sl, int parts = 1) {
+                                     int nwt, skrt_sel_slot *sl, int parts = 1, float *sv = nullptr,
+                                     int64_t svcap = 0) {
   const int64_t N = io.N, k = io.k, w = io.w;
   int64_t i0 = (int64_t)c * SKRT_CUDA_CHUNK, i1 = min(N, i0 + SKRT_CUDA_CHUNK);
   int64_t Lb = max((int64_t)0, i0 - w), L1 = max((int64_t)0, i1 - w);
@@ -730,7 +768,7 @@ __device__ inline bool skrt_sel_prep(const skrt_sel_chunk_io &io, int64_t s, int
   skrt_sel_state st = {0, 0, 0, 0, 0, 0};
   bool inf = Lb <= k;
   if (!inf)
-    skrt_sel_start<NT>(v, pos, col.nkept, Lb, k, lb, &st);
+    skrt_sel_start<NT>(v, pos, col.nkept, Lb, k, lb, &st, sv, svcap);
   if (threadIdx.x == 0) {
     if (!inf) /* Lb > k: both fit in 32 bits */
       skrt_sel_settle(&st, v, pos, (int32_t)Lb, (int32_t)k);
@@ -740,7 +778,7 @@ __device__ inline bool skrt_sel_prep(const skrt_sel_chunk_io &io, int64_t s, int
   }
   for (int q = 1; q < parts; ++q)
     skrt_sel_part_start<NT>(v, pos, col.nkept, i0 + q * (SKRT_CUDA_CHUNK / parts) - w, k,
-                            &sl->part[q - 1]);
+                            &sl->part[q - 1], sv, svcap);
   return true;
 }
 
@@ -772,20 +810,29 @@ __device__ inline int skrt_sel_tier1_chunk(int64_t e, int64_t S, int64_t *s) {
   return (int)c;
 }
 
-/* Tier 1, prep: grid (g), NT threads, dynamic smem of nwt * NT bitmap words (nwt 0: scans
- * only); block b preps chunk e0 + b (tier-1 order) into slot b of the group's scratch (v/pos:
- * cap entries per slot, imap: CHUNK), or flags it 1. */
+#ifndef SKRT_SEL_STAGE_MAX
+/* Most candidates whose scores the tier-1 prep stages in shared memory for the bisection of
+ * its start states (4 bytes each; 0: read them from the slot in global memory every pass) */
+#define SKRT_SEL_STAGE_MAX 8192
+#endif
+
+/* Tier 1, prep: grid (g), NT threads, dynamic smem of max(nwt * NT, svcap) words: the rank
+ * bitmap (nwt words a thread; 0: scans only), then the staged scores of the start states'
+ * bisections (svcap entries; 0: none); block b preps chunk e0 + b (tier-1 order) into slot b
+ * of the group's scratch (v/pos: cap entries per slot, imap: CHUNK), or flags it 1. */
 template <int NT>
 __global__ void __launch_bounds__(NT)
     skrt_sel_prep_kernel(skrt_sel_chunk_io io, int64_t S, int64_t e0, int64_t cap, int nwt,
-                         float *v, int32_t *pos, int32_t *imap, skrt_sel_slot *slot) {
+                         int64_t svcap, float *v, int32_t *pos, int32_t *imap,
+                         skrt_sel_slot *slot) {
   extern __shared__ uint32_t skrt_sel_bits[];
   int64_t b = blockIdx.x, s;
   int c = skrt_sel_tier1_chunk(e0 + b, S, &s);
   skrt_sel_slot sl;
   bool ok = skrt_sel_prep<NT>(io, s, c, v + b * cap, pos + b * cap, imap + b * SKRT_CUDA_CHUNK, cap,
                               nwt > 0 ? skrt_sel_bits : nullptr, nwt, &sl,
-                              skrt_sel_parts(c, io.N, io.k, io.w));
+                              skrt_sel_parts(c, io.N, io.k, io.w),
+                              svcap > 0 ? (float *)skrt_sel_bits : nullptr, svcap);
   if (threadIdx.x == 0) {
     if (ok)
       slot[b] = sl;
@@ -849,7 +896,8 @@ cudaError_t skrt_sel_tier1_launch(const skrt_sel_chunk_io &io, int64_t S, int64_
   int nwt = io.rank ? skrt_sel_bitmap_nwt(io.N, NT) : 0;
   size_t bslot = G * sizeof(skrt_sel_slot), bv = G * cap * sizeof(float);
   size_t bytes = bslot + 2 * bv + G * SKRT_CUDA_CHUNK * sizeof(int32_t);
-  size_t smem = (size_t)nwt * NT * sizeof(uint32_t); /* at most 16 KB */
+  int64_t svcap = cap <= SKRT_SEL_STAGE_MAX ? cap : 0;
+  size_t smem = (size_t)(nwt * NT > svcap ? nwt * NT : svcap) * 4; /* at most 32 KB */
   unsigned char *buf;
   cudaError_t e = cudaMallocFromPoolAsync((void **)&buf, bytes, pool, st);
   if (e != cudaSuccess)
@@ -860,7 +908,7 @@ cudaError_t skrt_sel_tier1_launch(const skrt_sel_chunk_io &io, int64_t S, int64_
   for (int64_t e0 = 0; e0 < nall && e == cudaSuccess; e0 += G) {
     int64_t g = nall - e0 < G ? nall - e0 : G;
     skrt_sel_prep_kernel<NT>
-        <<<(unsigned)g, NT, smem, st>>>(io, S, e0, cap, nwt, v, pos, imap, slot);
+        <<<(unsigned)g, NT, smem, st>>>(io, S, e0, cap, nwt, svcap, v, pos, imap, slot);
     int64_t nsw = 0;
     int part, parts;
     skrt_sel_sweep_of(-1, io, S, e0, g, &nsw, &part, &parts);
