@@ -22,7 +22,7 @@
 #include "skrt/cuda.h"
 #include "skrt/sparsek.h"
 
-enum { NOSLOPE = 1, NEGSCALE = 2 };
+enum { NOSLOPE = 1, NEGSCALE = 2, KINK = 4 };
 
 struct tcase {
   const char *name;
@@ -34,18 +34,40 @@ struct tcase {
   double uscale;     /* spread of the scores */
   int flags;         /* NOSLOPE: slope 0 instead of 0.01 (the slope makes later keys score higher);
                       * NEGSCALE: softmax scale -1/sqrt(D) (the forward then runs the plain kernels:
-                      * the tensor-core forward folds a positive scale into its exponent) */
+                      * the tensor-core forward folds a positive scale into its exponent);
+                      * KINK: the data must put some query's root on a saturated candidate's kink
+                      * (u_j - tau_i = 1 exactly, with free candidates), where the selection's
+                      * settle must stop (mutant tiezone); the case fails if it no longer does */
   int64_t group = 0; /* selection chunks per tier-1 group (0 = default: one group here) */
+  uint64_t seed = 0; /* the case's own random stream (0: the suite's shared one, whose draws
+                      * depend on every case before: a case whose data must hold a property,
+                      * like KINK, takes its own) */
 };
 
-static std::mt19937_64 rng(12345);
+static std::mt19937_64 g_rng(12345);
 
-static std::vector<double> randn(int64_t n, double sd) {
+static std::vector<double> randn(std::mt19937_64 &rng, int64_t n, double sd) {
   std::normal_distribution<double> d(0.0, sd);
   std::vector<double> x((size_t)n);
   for (auto &v : x)
     v = d(rng);
   return x;
+}
+
+/* Queries (of S sequences of N) whose root lies on a saturated candidate's kink: tau_i =
+ * u_j - 1 exactly for a candidate j <= i - w, with free candidates (nf > 0). */
+static int64_t kink_roots(const std::vector<double> &u, const std::vector<double> &tau,
+                          const std::vector<int64_t> &nf, int64_t S, int64_t N, int64_t w) {
+  int64_t n = 0;
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t i = 0; i < N; ++i) {
+      int64_t at = s * N + i;
+      bool on = false;
+      for (int64_t j = 0; nf[at] > 0 && j <= i - w && !on; ++j)
+        on = u[s * N + j] - 1.0 == tau[at];
+      n += on;
+    }
+  return n;
 }
 
 /* Rounds to the storage type and back (what the GPU sees), returns bytes for the device. */
@@ -182,14 +204,17 @@ static void run_case(const tcase &c) {
                      c.mode,
                      (c.flags & NEGSCALE ? -1.0 : 1.0) / std::sqrt((double)D),
                      c.flags & NOSLOPE ? 0.0 : 0.01};
-  std::vector<double> q = randn(B * Hq * N * D, 1.0), k = randn(S * N * D, 1.0),
-                      v = randn(S * N * D, 1.0), dout = randn(B * Hq * N * D, 1.0);
+  std::mt19937_64 own(c.seed);
+  std::mt19937_64 &rng = c.seed ? own : g_rng;
+  std::vector<double> q = randn(rng, B * Hq * N * D, 1.0), k = randn(rng, S * N * D, 1.0),
+                      v = randn(rng, S * N * D, 1.0), dout = randn(rng, B * Hq * N * D, 1.0);
   auto qb = to_dev(q, c.dtype), kb = to_dev(k, c.dtype), vb = to_dev(v, c.dtype),
        db = to_dev(dout, c.dtype);
-  std::vector<double> x = randn(B * N * (c.F > 0 ? c.F : 1), 1.0);
+  std::vector<double> x = randn(rng, B * N * (c.F > 0 ? c.F : 1), 1.0);
   std::vector<unsigned char> xb = c.mode == SKRT_SCORE_KEYS ? kb : to_dev(x, c.dtype);
-  std::vector<double> ws = randn(Hkv * std::max<int64_t>(F, 1), c.uscale / std::sqrt((double)F)),
-                      bsc = randn(Hkv, 0.1), uin = randn(S * N, c.uscale);
+  std::vector<double> ws = randn(rng, Hkv * std::max<int64_t>(F, 1),
+                                 c.uscale / std::sqrt((double)F)),
+                      bsc = randn(rng, Hkv, 0.1), uin = randn(rng, S * N, c.uscale);
   if (c.ties)
     for (auto &t : uin)
       t = std::round(t * 2.0) / 2.0;
@@ -209,6 +234,12 @@ static void run_case(const tcase &c) {
     std::printf("reference failed: %s\n", skrt_last_error());
     g_fail++;
     return;
+  }
+  if (c.flags & KINK) {
+    int64_t nk = kink_roots(u, tau, nf, S, N, c.w);
+    std::printf("  %-26s roots on a saturated kink: %lld queries%s\n", c.name, (long long)nk,
+                nk ? "" : " (the data no longer covers the case)  FAIL");
+    g_fail += nk == 0;
   }
   /* GPU */
   skrt_cuda_set_select_capacity(c.cap);
@@ -281,8 +312,8 @@ static void run_case(const tcase &c) {
  * (poisoned: every byte 0xff). */
 static void check_nonfinite_scores() {
   const int64_t N = 64, D = 64;
-  std::vector<double> q = randn(N * D, 1.0), k = randn(N * D, 1.0), v = randn(N * D, 1.0),
-                      u = randn(N, 1.0);
+  std::vector<double> q = randn(g_rng, N * D, 1.0), k = randn(g_rng, N * D, 1.0),
+                      v = randn(g_rng, N * D, 1.0), u = randn(g_rng, N, 1.0);
   u[N / 2] = NAN;
   skrt_attn_params p{};
   p.B = p.Hq = p.Hkv = 1;
@@ -348,7 +379,7 @@ int main(int argc, char **argv) {
   const int KV = SKRT_GATE_KV, GV = SKRT_GATE_V;
   const int HID = SKRT_SCORE_HIDDEN, KEYS = SKRT_SCORE_KEYS, IN = SKRT_SCORE_INPUT;
   std::vector<tcase> cases = {
-      /* name               B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us flags [group] */
+      /* name          B Hq Hkv  N    D    k    w  gate mode dt  F ties cap us flags [group seed] */
       {"mha_f32_input", 2, 2, 2, 200, 32, 16, 8, KV, IN, F32, 0, 0, 0, 1.0, 0},
       {"gqa_f32_hidden_gv", 1, 4, 2, 300, 64, 40, 16, GV, HID, F32, 24, 0, 0, 1.0, 0},
       {"mha_f32_keys_w0", 1, 2, 1, 130, 32, 20, 0, KV, KEYS, F32, 0, 0, 0, 1.0, 0},
@@ -395,9 +426,10 @@ int main(int argc, char **argv) {
        * negative scale */
       {"bf16_gqa_d128_negscale", 1, 4, 2, 500, 128, 40, 96, KV, IN, BF, 0, 0, 0, 1.0, NEGSCALE},
       /* the selection's early chunks swept in 4 and 2 parts side by side (skrt_sel_parts):
-       * chunks 1-2 in 4, 3-4 in 2, the partial last one whole; with ties, and with gate v */
+       * chunks 1-2 in 4, 3-4 in 2, the partial last one whole; with ties (its own stream, seed
+       * 30: two queries' roots lie on a saturated candidate's kink), and with gate v */
       {"f32_parts", 1, 2, 1, 3000, 32, 300, 100, KV, IN, F32, 0, 0, 0, 1.0, 0},
-      {"f32_parts_ties_gv", 1, 1, 1, 2600, 32, 256, 64, GV, IN, F32, 0, 1, 0, 1.0, 0},
+      {"f32_parts_ties_gv", 1, 1, 1, 2600, 32, 256, 64, GV, IN, F32, 0, 1, 0, 1.0, KINK, 0, 30},
       {"bf16_mha_d64_parts", 1, 2, 2, 2600, 64, 256, 128, KV, IN, BF, 0, 0, 0, 1.0, 0},
       /* tier 1 in several groups (as at B*Hkv*N > 1.08M on an H100): groups of 4 or 5
        * chunk-major entries start inside a chunk row (f32_parts_groups, among the quick
