@@ -67,8 +67,9 @@ for m in "${MUTS[@]}"; do
   (cd "$d" && OUT=$d/log SKRT_NVFLAGS="${FLAGS[$m]:-}" test/cuda/run.sh "$d/build" cuda \
     >"$LOG/mutant_$m.log" 2>&1)
   # the cases that failed: a FAIL line, a failed GPU call or a CUDA error inside the case's block
-  failed=$(awk '/^case /{c = $2; sub(":", "", c)} c && /FAIL|GPU call failed|cuda error/{print c}' \
-    "$LOG/mutant_$m.log" | sort -u)
+  # (a run's summary line, "FAILED: n failure(s)", ends the block: it is not the last case's)
+  failed=$(awk '/^case /{c = $2; sub(":", "", c)} /^(PASSED|FAILED): /{c = ""}
+    c && /FAIL|GPU call failed|cuda error/{print c}' "$LOG/mutant_$m.log" | sort -u)
   if [ -n "${SOME[$m]:-}" ]; then
     n=$(echo "$failed" | grep -c .)
     if [ "$n" -gt 0 ]; then
