@@ -53,23 +53,38 @@ declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1 [winsel]=1 [winmask]=1 [wms
 declare -A FLAGS=([selrank]=-DSKRT_SEL_BITMAP=2)
 MUTS=("$@")
 [ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate winsel winmask wmsign selpart tiezone)
+# a suite that cannot reach a GPU fails its first case with a CUDA error, which would read as a
+# catch: no GPU, no verdict
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "mutation.sh: no usable GPU (nvidia-smi -L fails): the mutants cannot be judged here" >&2
+  exit 2
+fi
 fail=0
 for m in "${MUTS[@]}"; do
   [ -n "${SED[$m]:-}" ] || { echo "mutation.sh: unknown mutant '$m' (known: ${!SED[*]})" >&2; exit 2; }
-  d=/tmp/skrt_mutant_$m
-  rm -rf "$d" && mkdir -p "$d" && cp -r runtime test "$d"/ && { [ ! -d .deb ] || cp -r .deb "$d"/; }
+  # a directory of its own (two runs of one mutant, e.g. from two trees, must not share one)
+  d=$(mktemp -d "/tmp/skrt_mutant_$m.XXXXXX")
+  cp -r runtime test "$d"/ && { [ ! -d .deb ] || cp -r .deb "$d"/; }
   f="$d/runtime/kernels/${FILE[$m]}"
   sed -i "${SED[$m]}" "$f"
   if ! grep -q MUTANT "$f"; then
     echo "mutation.sh: mutant '$m' no longer applies: update its pattern" >&2
+    rm -rf "$d"
     exit 2
   fi
-  (cd "$d" && OUT=$d/log SKRT_NVFLAGS="${FLAGS[$m]:-}" test/cuda/run.sh "$d/build" cuda \
+  (cd "$d" && OUT=$LOG/mutant_${m}_logs SKRT_NVFLAGS="${FLAGS[$m]:-}" test/cuda/run.sh "$d/build" cuda \
     >"$LOG/mutant_$m.log" 2>&1)
   # the cases that failed: a FAIL line, a failed GPU call or a CUDA error inside the case's block
   # (a run's summary line, "FAILED: n failure(s)", ends the block: it is not the last case's)
   failed=$(awk '/^case /{c = $2; sub(":", "", c)} /^(PASSED|FAILED): /{c = ""}
     c && /FAIL|GPU call failed|cuda error/{print c}' "$LOG/mutant_$m.log" | sort -u)
+  rm -rf "$d" # (the suite's output: $LOG/mutant_$m.log and $LOG/mutant_${m}_logs)
+  if grep -qE "no CUDA-capable device|driver version is insufficient|CUDA driver is a stub" \
+    "$LOG/mutant_$m.log"; then
+    echo "mutant $m: the suite found no usable GPU (see $LOG/mutant_$m.log): not judged"
+    fail=1
+    continue
+  fi
   if [ -n "${SOME[$m]:-}" ]; then
     n=$(echo "$failed" | grep -c .)
     if [ "$n" -gt 0 ]; then
