@@ -53,6 +53,9 @@ declare -A SOME=([selrank]=1 [selzone]=1 [satgate]=1 [winsel]=1 [winmask]=1 [wms
 declare -A FLAGS=([selrank]=-DSKRT_SEL_BITMAP=2)
 MUTS=("$@")
 [ ${#MUTS[@]} -gt 0 ] || MUTS=(pv xty selrank selzone satgate winsel winmask wmsign selpart tiezone)
+for m in "${MUTS[@]}"; do
+  [ -n "${SED[$m]:-}" ] || { echo "mutation.sh: unknown mutant '$m' (known: ${!SED[*]})" >&2; exit 2; }
+done
 # a suite that cannot reach a GPU fails its first case with a CUDA error, which would read as a
 # catch: no GPU, no verdict
 if ! nvidia-smi -L >/dev/null 2>&1; then
@@ -61,7 +64,6 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
 fi
 fail=0
 for m in "${MUTS[@]}"; do
-  [ -n "${SED[$m]:-}" ] || { echo "mutation.sh: unknown mutant '$m' (known: ${!SED[*]})" >&2; exit 2; }
   # a directory of its own (two runs of one mutant, e.g. from two trees, must not share one)
   d=$(mktemp -d "/tmp/skrt_mutant_$m.XXXXXX")
   cp -r runtime test "$d"/ && { [ ! -d .deb ] || cp -r .deb "$d"/; }
